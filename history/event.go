@@ -31,7 +31,6 @@ const (
 	EventEntityLockRequested
 	EventEntityLockGranted
 	EventEntityUnlockSent
-	EventTimerCancelled
 )
 
 var eventTypeNames = [...]string{
@@ -59,7 +58,6 @@ var eventTypeNames = [...]string{
 	EventEntityLockRequested:       "EntityLockRequested",
 	EventEntityLockGranted:         "EntityLockGranted",
 	EventEntityUnlockSent:          "EntityUnlockSent",
-	EventTimerCancelled:            "TimerCancelled",
 }
 
 // String returns the Durable Task name of the event type, as the HTTP API shows it.
