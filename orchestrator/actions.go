@@ -21,6 +21,7 @@ func (e *Execution) schedule(kind taskKind, ev history.Event) *task {
 		return t
 	}
 	ev.ID, ev.Time = t.id, e.now
+	t.sched = ev
 	if kind != kindEvent && ev.Type != history.EventEventSent {
 		e.open[t.id] = t
 	}
@@ -61,6 +62,7 @@ func (e *Execution) checkConfirmed() bool {
 
 func (e *Execution) nonDeterminism(step int64, hist, code string) {
 	e.unconfirmed = nil
+	e.unrecorded = e.replaying
 	e.failWith(&NonDeterminismError{InstanceID: e.instanceID, Step: step, History: hist, Code: code})
 }
 

@@ -1,10 +1,12 @@
 package orchestrator
 
 import (
+	"cmp"
 	"fmt"
 	"iter"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -70,7 +72,9 @@ type Execution struct {
 
 	status  history.RuntimeStatus
 	failure *history.Failure
-	out     []history.Event // events the current Step adds
+	// unrecorded is set when replay failed the execution: the next Step records it.
+	unrecorded bool
+	out        []history.Event // events the current Step adds
 }
 
 type action struct {
@@ -157,6 +161,12 @@ func (e *Execution) Step(events []history.Event) Turn {
 	e.out = append(make([]history.Event, 0, len(events)+4), events...)
 	e.cancelled = nil
 	e.customStatusChanged = false
+	if e.unrecorded {
+		e.unrecorded = false
+		e.out = append(e.out, history.Event{
+			Type: history.EventExecutionCompleted, Time: stepTime(events), Status: e.status, Failure: e.failure,
+		})
+	}
 	for i := range events {
 		if e.isFinished() {
 			break
@@ -194,14 +204,34 @@ func (e *Execution) Stop() {
 	}
 }
 
-// Open returns the scheduling events of work still in flight, by kind of work: the
+// Open returns the scheduling events of work still in flight, in sequence order: the
 // runtime re-dispatches activities and re-checks children after an activation.
 func (e *Execution) Open() []history.Event {
-	var evs []history.Event
+	evs := make([]history.Event, 0, len(e.open))
 	for _, t := range e.open {
-		evs = append(evs, history.Event{ID: t.id, Type: t.scheduledType(), Name: t.name})
+		evs = append(evs, t.sched)
 	}
+	slices.SortFunc(evs, func(a, b history.Event) int { return cmp.Compare(a.ID, b.ID) })
 	return evs
+}
+
+// IsOpen reports whether the work scheduled with sequence id taskID awaits completion.
+func (e *Execution) IsOpen(taskID int64) bool {
+	_, ok := e.open[taskID]
+	return ok
+}
+
+// ExecutionID returns the id of this execution.
+func (e *Execution) ExecutionID() string { return e.executionID }
+
+// Parent returns the orchestration that started this one as a sub-orchestration.
+func (e *Execution) Parent() *history.ParentRef { return e.parent }
+
+func stepTime(events []history.Event) time.Time {
+	if len(events) > 0 {
+		return events[0].Time
+	}
+	return time.Time{}
 }
 
 // HasWorkInFlight reports whether activities or sub-orchestrations are outstanding:
@@ -213,18 +243,6 @@ func (e *Execution) HasWorkInFlight() bool {
 		}
 	}
 	return false
-}
-
-func (t *task) scheduledType() history.EventType {
-	switch t.kind {
-	case kindActivity:
-		return history.EventTaskScheduled
-	case kindTimer:
-		return history.EventTimerCreated
-	case kindSubOrchestration:
-		return history.EventSubOrchestrationCreated
-	}
-	return 0
 }
 
 func (e *Execution) isFinished() bool {
@@ -452,3 +470,7 @@ func (e *Execution) describe(ev history.Event) string {
 	}
 	return s
 }
+
+// Unconsumed returns the external events the execution received but did not consume;
+// ContinueAsNew hands them to the next execution.
+func (e *Execution) Unconsumed() []history.Event { return e.carryOver() }

@@ -3,6 +3,8 @@ package orchestrator
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/godurable/durable/history"
 )
 
 type taskKind uint8
@@ -24,6 +26,7 @@ type task struct {
 	id     int64 // sequence id of the scheduling action; -1 when none
 	kind   taskKind
 	name   string
+	sched  history.Event // the scheduling event, for re-dispatch after an activation
 	done   bool
 	result []byte
 	err    error

@@ -207,3 +207,5 @@ func decodeChunk(v []byte, events []history.Event) ([]history.Event, error) {
 	}
 	return events, nil
 }
+
+var errMalformedKey = errors.New("malformed key")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -123,5 +124,5 @@ func (b badgerLogger) log(level slog.Level, f string, v []any) {
 	if !b.l.Enabled(context.Background(), level) {
 		return
 	}
-	b.l.Log(context.Background(), level, fmt.Sprintf(f, v...), slog.String("component", "badger"))
+	b.l.Log(context.Background(), level, strings.TrimSpace(fmt.Sprintf(f, v...)), slog.String("component", "badger"))
 }

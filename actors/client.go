@@ -1,0 +1,182 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/godurable/durable/history"
+	"github.com/godurable/durable/internal/validate"
+	"github.com/godurable/durable/persistence"
+)
+
+// Errors the client operations return; callers branch on them with errors.Is.
+var (
+	ErrInstanceNotFound     = errors.New("instance not found")
+	ErrInstanceExists       = errors.New("instance already exists and is not finished")
+	ErrInstanceFinished     = errors.New("instance has finished")
+	ErrWrongState           = errors.New("operation not allowed in the instance's current state")
+	ErrInvalidInput         = errors.New("invalid input")
+	ErrUnknownOrchestration = errors.New("unknown orchestration")
+	ErrPayloadTooLarge      = errors.New("payload too large")
+)
+
+// StartOptions configures Start.
+type StartOptions struct {
+	InstanceID string // default: a new random id
+}
+
+// Start starts the orchestrator registered as name with input (JSON) and returns the
+// instance id once the start is durable.
+func (h *Host) Start(ctx context.Context, name string, input []byte, opts StartOptions) (string, error) {
+	if _, ok := h.registry.Orchestrator(name); !ok {
+		return "", fmt.Errorf("%w: %q is not registered", ErrUnknownOrchestration, name)
+	}
+	id := opts.InstanceID
+	if id == "" {
+		id = newExecutionID()
+	} else if err := validate.InstanceID(id); err != nil {
+		return "", fmt.Errorf("%w: %v", ErrInvalidInput, err)
+	}
+	if err := h.checkPayload("input", input); err != nil {
+		return "", err
+	}
+	return id, h.call(ctx, id, &startMsg{Name: name, Input: input, ExecutionID: newExecutionID()})
+}
+
+func (h *Host) checkPayload(what string, b []byte) error {
+	if len(b) > h.cfg.MaxPayloadBytes {
+		return fmt.Errorf("%w: %s is %d bytes, over the %d-byte limit", ErrPayloadTooLarge, what, len(b), h.cfg.MaxPayloadBytes)
+	}
+	return nil
+}
+
+// RaiseEvent delivers an external event to a running instance.
+func (h *Host) RaiseEvent(ctx context.Context, id, name string, data []byte) error {
+	if name == "" {
+		return fmt.Errorf("%w: empty event name", ErrInvalidInput)
+	}
+	if err := h.checkPayload("event data", data); err != nil {
+		return err
+	}
+	return h.call(ctx, id, &raiseMsg{Name: name, Input: data})
+}
+
+// Terminate ends a running instance with reason as its output; recursive also ends
+// its sub-orchestrations.
+func (h *Host) Terminate(ctx context.Context, id string, reason []byte, recursive bool) error {
+	return h.call(ctx, id, &controlMsg{Op: opTerminate, Reason: reason, Recursive: recursive})
+}
+
+// Suspend pauses a running instance; events that arrive meanwhile wait for Resume.
+func (h *Host) Suspend(ctx context.Context, id string, reason []byte) error {
+	return h.call(ctx, id, &controlMsg{Op: opSuspend, Reason: reason})
+}
+
+// Resume continues a suspended instance.
+func (h *Host) Resume(ctx context.Context, id string, reason []byte) error {
+	return h.call(ctx, id, &controlMsg{Op: opResume, Reason: reason})
+}
+
+// Rewind re-runs the failed work of a failed instance.
+func (h *Host) Rewind(ctx context.Context, id string, reason []byte) error {
+	return h.call(ctx, id, &controlMsg{Op: opRewind, Reason: reason})
+}
+
+// Purge deletes a finished instance and its history.
+func (h *Host) Purge(ctx context.Context, id string) error {
+	return h.call(ctx, id, &controlMsg{Op: opPurge})
+}
+
+// Get returns an instance's status row; withHistory adds its current history.
+func (h *Host) Get(ctx context.Context, id string, withHistory bool) (*persistence.Instance, []history.Event, error) {
+	if err := validate.InstanceID(id); err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrInvalidInput, err)
+	}
+	var (
+		row  *persistence.Instance
+		hist []history.Event
+		err  error
+	)
+	if withHistory {
+		row, hist, err = h.journal.Load(ctx, id)
+	} else {
+		row, err = h.journal.Get(ctx, id, true)
+	}
+	if errors.Is(err, persistence.ErrNotFound) {
+		return nil, nil, fmt.Errorf("%w: %q", ErrInstanceNotFound, id)
+	}
+	return row, hist, err
+}
+
+// List returns instances matching q and the continuation token of the next page.
+func (h *Host) List(ctx context.Context, q persistence.Query) ([]*persistence.Instance, string, error) {
+	return h.journal.List(ctx, q)
+}
+
+// Wait blocks until the instance satisfies done (checked after every committed change),
+// ctx ends, or the instance turns out not to exist.
+func (h *Host) Wait(ctx context.Context, id string, done func(*persistence.Instance) bool) (*persistence.Instance, error) {
+	for {
+		changed, cancel := h.watchers.watch(id)
+		row, _, err := h.Get(ctx, id, false)
+		if err == nil && done(row) {
+			cancel()
+			return row, nil
+		}
+		if err != nil && !errors.Is(err, ErrInstanceNotFound) {
+			cancel()
+			return nil, err
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			cancel()
+			return row, ctx.Err()
+		}
+	}
+}
+
+// call asks the instance to do msg and maps its reply to an error, retrying while the
+// instance is moving (passivating, reloading).
+func (h *Host) call(ctx context.Context, id string, msg any) error {
+	if err := validate.InstanceID(id); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidInput, err)
+	}
+	for attempt := 0; ; attempt++ {
+		r, err := h.ask(id, msg)
+		if err != nil {
+			return fmt.Errorf("instance %q: %w", id, err)
+		}
+		if r.Code != codeRetry || attempt >= 20 {
+			return replyError(r)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * 5 * time.Millisecond):
+		}
+	}
+}
+
+func replyError(r *replyMsg) error {
+	var base error
+	switch r.Code {
+	case codeOK:
+		return nil
+	case codeNotFound:
+		base = ErrInstanceNotFound
+	case codeExists:
+		base = ErrInstanceExists
+	case codeFinished:
+		base = ErrInstanceFinished
+	case codeWrongState:
+		base = ErrWrongState
+	case codeInvalid:
+		base = ErrInvalidInput
+	default:
+		return errors.New(r.Message)
+	}
+	return fmt.Errorf("%w: %s", base, r.Message)
+}

@@ -1,0 +1,253 @@
+package actors
+
+import (
+	"errors"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/godurable/durable/history"
+	"github.com/godurable/durable/orchestrator"
+	"github.com/godurable/durable/persistence"
+)
+
+// finish steps the execution with the turn's events and assembles the batch. It
+// returns nil when the turn changes nothing durable.
+func (t *turn) finish() *pendingTurn {
+	a, b := t.a, &t.batch
+	b.InstanceID = a.id
+	if a.row != nil {
+		b.ExpectedVersion = a.row.Version
+	}
+	pt := &pendingTurn{batch: b, replies: t.replies, terminateChildren: t.terminateChildren}
+	if t.deleted {
+		b.Delete, pt.deleted = true, true
+		return pt
+	}
+	stepped := t.exec != nil && (len(t.events) > 0 || t.force || len(t.prefix) > 0)
+	if stepped {
+		tr := t.exec.Step(append([]history.Event{t.now}, t.events...))
+		t.record(tr)
+		pt.turn = tr
+	}
+	if !stepped && len(b.CancelTimers) == 0 && len(b.Delivered) == 0 {
+		return nil
+	}
+	b.Instance = t.row
+	pt.row, pt.exec, pt.redispatch, pt.rewoundChildren = t.row, t.exec, t.redispatch, t.rewoundChildren
+	return pt
+}
+
+// record writes what a step produced into the batch and the row.
+func (t *turn) record(tr orchestrator.Turn) {
+	b, row := &t.batch, t.row
+	b.ResetHistory = t.fresh
+	b.Events = append(t.prefix, tr.Events...)
+	row.Status, row.UpdatedAt = tr.Status, t.now.Time
+	if tr.CustomStatusChanged {
+		row.CustomStatus = tr.CustomStatus
+	}
+	if finished(tr.Status) {
+		row.Failure, row.Output = tr.Failure, nonNil(tr.Output)
+		b.SetOutput = row.Output
+	}
+	cancelled := map[int64]bool{}
+	for _, ev := range tr.CancelledTimers {
+		cancelled[ev.ID] = true
+	}
+	execID := t.exec.ExecutionID()
+	created := map[int64]bool{}
+	for _, ev := range tr.Events {
+		switch ev.Type {
+		case history.EventTimerCreated:
+			created[ev.ID] = true
+			if !cancelled[ev.ID] {
+				b.ArmTimers = append(b.ArmTimers, persistence.Timer{InstanceID: t.a.id, ExecutionID: execID, ID: ev.ID, FireAt: ev.FireAt})
+			}
+		case history.EventEventSent:
+			t.send(ev)
+		}
+	}
+	for _, ev := range tr.CancelledTimers {
+		if !created[ev.ID] {
+			b.CancelTimers = append(b.CancelTimers, persistence.Timer{InstanceID: t.a.id, ExecutionID: execID, ID: ev.ID, FireAt: ev.FireAt})
+		}
+	}
+	want := t.exec.HasWorkInFlight() || tr.Status == history.StatusContinuedAsNew
+	if want != t.a.recoverSet || t.fresh {
+		b.Recover = &want
+	}
+}
+
+// send stores an event for another instance in the outbox, to be delivered after the
+// batch commits and re-sent after a restart until the receiver acknowledges it.
+func (t *turn) send(ev history.Event) {
+	var version uint64
+	if t.a.row != nil {
+		version = t.a.row.Version
+	}
+	id := int64(version+1)<<20 | int64(len(t.batch.Send))
+	payload, err := msgpack.Marshal(&raiseMsg{Name: ev.Name, Input: ev.Input, From: t.a.id, ID: id})
+	if err != nil {
+		return
+	}
+	t.batch.Send = append(t.batch.Send, persistence.Message{From: t.a.id, ID: id, To: ev.InstanceID, Payload: payload})
+}
+
+func finished(s history.RuntimeStatus) bool {
+	return s.IsTerminal() || s == history.StatusContinuedAsNew
+}
+
+// committed acts on the journal's verdict on the turn in flight.
+func (a *instance) committed(ctx actor.Context, err error) {
+	pt := a.committing
+	a.committing = nil
+	if pt == nil {
+		return
+	}
+	if err != nil {
+		a.commitFailed(ctx, pt, err)
+		return
+	}
+	if pt.deleted {
+		a.row = nil
+		a.setExec(nil)
+	} else {
+		pt.row.Version = pt.batch.ExpectedVersion + 1
+		a.row = pt.row
+		a.setExec(pt.exec)
+		if pt.batch.Recover != nil {
+			a.recoverSet = *pt.batch.Recover
+		}
+		a.dispatch(ctx, pt)
+	}
+	for _, r := range pt.replies {
+		a.respond(ctx, r.to, r.msg)
+	}
+	a.h.watchers.notify(a.id)
+	a.runTurn(ctx)
+}
+
+func (a *instance) setExec(e *orchestrator.Execution) {
+	if a.exec != nil && a.exec != e {
+		a.exec.Stop()
+	}
+	a.exec = e
+}
+
+// dispatch sends out the work a durable turn created.
+func (a *instance) dispatch(ctx actor.Context, pt *pendingTurn) {
+	if pt.redispatch {
+		a.redispatchRewound(ctx, pt.rewoundChildren)
+	} else {
+		for _, ev := range pt.batch.Events {
+			switch ev.Type {
+			case history.EventTaskScheduled:
+				a.dispatchActivity(ctx, ev)
+			case history.EventSubOrchestrationCreated:
+				a.startChild(ev)
+			}
+		}
+	}
+	for _, tm := range pt.batch.ArmTimers {
+		a.h.timers.arm(tm)
+	}
+	for _, m := range pt.batch.Send {
+		a.h.deliverOutbox(m)
+	}
+	for _, ev := range pt.terminateChildren {
+		if ev.Type == history.EventSubOrchestrationCreated {
+			a.h.courier.send(ev.InstanceID, &controlMsg{Op: opTerminate, Recursive: true, Reason: []byte(`"parent terminated"`)}, nil)
+		}
+	}
+	switch a.row.Status {
+	case history.StatusCompleted, history.StatusFailed, history.StatusTerminated, history.StatusCanceled:
+		a.notifyParent(a.row)
+	case history.StatusContinuedAsNew:
+		var carry []history.Event
+		if pt.turn.ContinueAsNew != nil {
+			carry = pt.turn.ContinueAsNew.Carry
+		}
+		a.queue = append(a.queue, request{msg: &continueMsg{input: a.row.Output, carry: carry}})
+	}
+}
+
+// commitFailed drops the in-memory state, which ran ahead of the journal, and stops
+// the actor; the next message reloads the instance from what is durable.
+func (a *instance) commitFailed(ctx actor.Context, pt *pendingTurn, err error) {
+	if pt.exec != nil && pt.exec != a.exec {
+		pt.exec.Stop()
+	}
+	if errors.Is(err, persistence.ErrVersionConflict) {
+		a.logger().Warn("another activation of the instance committed first; this one stops", "error", err)
+	} else {
+		a.logger().Error("journal append failed; the instance reloads", "error", err)
+		a.h.wakeLater(a.id)
+	}
+	for _, r := range pt.replies {
+		m := r.msg
+		if m.Code == codeOK {
+			m = &replyMsg{Code: codeRetry, Message: "not recorded: " + err.Error()}
+		}
+		a.respond(ctx, r.to, m)
+	}
+	for _, r := range a.queue {
+		a.respond(ctx, r.replyTo, &replyMsg{Code: codeRetry, Message: "instance is reloading"})
+	}
+	a.queue = nil
+	a.passivated = true
+	a.h.member.Placement.RemovePid(a.ci, a.self)
+	ctx.Stop(ctx.Self())
+}
+
+func (a *instance) dispatchActivity(ctx actor.Context, ev history.Event) {
+	a.inflight++
+	a.h.pool.submit(&activityTask{
+		replyTo: ctx.Self(), instanceID: a.id, executionID: a.exec.ExecutionID(),
+		taskID: ev.ID, name: ev.Name, input: ev.Input,
+	})
+}
+
+func (a *instance) startChild(ev history.Event) {
+	parent := &history.ParentRef{InstanceID: a.id, ExecutionID: a.exec.ExecutionID(), TaskID: ev.ID, Name: a.row.Name}
+	msg := &startMsg{Name: ev.Name, Input: ev.Input, ExecutionID: newExecutionID(), Parent: parent}
+	a.h.courier.send(ev.InstanceID, msg, func(r *replyMsg) {
+		if r.Code == codeOK {
+			return
+		}
+		// The child could not start (name unknown, id taken): its task fails.
+		a.h.courier.send(a.id, &childDoneMsg{
+			ParentExecutionID: parent.ExecutionID, TaskID: ev.ID, ChildID: ev.InstanceID,
+			Failure: &history.Failure{ErrorType: "StartError", Message: r.Message, NonRetriable: r.Code == codeInvalid},
+		}, nil)
+	})
+}
+
+// notifyParent reports a finished sub-orchestration to its parent.
+func (a *instance) notifyParent(row *persistence.Instance) {
+	p := row.Parent
+	if p == nil {
+		return
+	}
+	msg := &childDoneMsg{ParentExecutionID: p.ExecutionID, TaskID: p.TaskID, ChildID: row.ID}
+	switch row.Status {
+	case history.StatusCompleted:
+		msg.Result = row.Output
+	case history.StatusFailed:
+		msg.Failure = row.Failure
+		if msg.Failure == nil {
+			msg.Failure = &history.Failure{Message: "sub-orchestration failed"}
+		}
+	default:
+		msg.Failure = &history.Failure{ErrorType: row.Status.String(), Message: "sub-orchestration " + row.ID + " was " + row.Status.String()}
+	}
+	a.h.courier.send(p.InstanceID, msg, nil)
+}
+
+func cloneRow(r *persistence.Instance) *persistence.Instance {
+	if r == nil {
+		return nil
+	}
+	c := *r
+	return &c
+}

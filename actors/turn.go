@@ -1,0 +1,287 @@
+package actors
+
+import (
+	"fmt"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/godurable/durable/history"
+	"github.com/godurable/durable/orchestrator"
+	"github.com/godurable/durable/persistence"
+)
+
+// turn gathers what one batch of requests does to the instance before it is written.
+type turn struct {
+	a       *instance
+	row     *persistence.Instance // the row as the turn leaves it; nil: absent
+	exec    *orchestrator.Execution
+	fresh   bool // exec is a new execution: the history restarts
+	events  []history.Event
+	force   bool // step even without events (record a failure found in replay)
+	batch   persistence.Batch
+	replies []reply
+	now     history.Event
+	// afterwards lists children to terminate once the batch is durable.
+	terminateChildren []history.Event
+	deleted           bool
+	// prefix is history already replayed into a rewound execution, written before
+	// the turn's own events; rewound lists children whose failure was removed.
+	prefix          []history.Event
+	redispatch      bool
+	rewoundChildren map[string]bool
+}
+
+// runTurn turns everything queued into one journal append, unless one is in flight:
+// then the queue waits and becomes the next turn, which is where batching comes from.
+func (a *instance) runTurn(ctx actor.Context) {
+	if a.committing != nil || len(a.queue) == 0 {
+		return
+	}
+	t := &turn{a: a, row: cloneRow(a.row), exec: a.exec}
+	t.now = history.Event{Type: history.EventOrchestratorStarted, Time: a.now()}
+	reqs := a.queue
+	a.queue = nil
+	for i, r := range reqs {
+		if !t.add(r) {
+			a.queue = append(reqs[i:len(reqs):len(reqs)], a.queue...)
+			break
+		}
+	}
+	pt := t.finish()
+	if pt == nil {
+		for _, r := range t.replies {
+			a.respond(ctx, r.to, r.msg)
+		}
+		a.runTurn(ctx)
+		return
+	}
+	a.committing = pt
+	sys, self := ctx.ActorSystem(), ctx.Self()
+	a.h.journal.Append(pt.batch, func(err error) { sys.Root.Send(self, &appendDone{err: err}) })
+}
+
+func (t *turn) ok(r request)               { t.reply(r, codeOK, "") }
+func (t *turn) fail(r request, c replyCode, format string, args ...any) {
+	t.reply(r, c, fmt.Sprintf(format, args...))
+}
+func (t *turn) reply(r request, c replyCode, m string) {
+	if r.replyTo != nil {
+		t.replies = append(t.replies, reply{to: r.replyTo, msg: &replyMsg{Code: c, Message: m}})
+	}
+}
+
+// add applies one request to the turn. It returns false when the request needs a turn
+// of its own (it replaces or deletes the execution) and the turn already holds work.
+func (t *turn) add(r request) bool {
+	busy := len(t.events) > 0 || t.fresh || t.deleted
+	switch m := r.msg.(type) {
+	case *startMsg:
+		if busy {
+			return false
+		}
+		t.start(r, m)
+	case *continueMsg:
+		if busy {
+			return false
+		}
+		t.continueAsNew(m)
+	case *raiseMsg:
+		if t.requireActive(r) {
+			t.events = append(t.events, history.Event{Type: history.EventEventRaised, Name: m.Name, Input: m.Input})
+			t.ok(r)
+		}
+	case *controlMsg:
+		return t.control(r, m, busy)
+	case *timerMsg:
+		t.timerFired(r, m)
+	case *childDoneMsg:
+		t.childDone(r, m)
+	case *activityDone:
+		if t.exec != nil && !t.fresh && t.exec.ExecutionID() == m.executionID && t.exec.IsOpen(m.taskID) {
+			t.events = append(t.events, taskResult(history.EventTaskCompleted, history.EventTaskFailed, m.taskID, m.result, m.failure))
+		}
+	case *deliveredMsg:
+		t.batch.Delivered = append(t.batch.Delivered, m.IDs...)
+		t.ok(r)
+	default:
+		t.fail(r, codeInvalid, "unexpected message %T", m)
+	}
+	return true
+}
+
+func taskResult(okType, failType history.EventType, id int64, result []byte, f *history.Failure) history.Event {
+	if f != nil {
+		return history.Event{Type: failType, TaskID: id, Failure: f}
+	}
+	return history.Event{Type: okType, TaskID: id, Result: result}
+}
+
+// requireActive replies with the right refusal when the instance cannot take input.
+func (t *turn) requireActive(r request) bool {
+	switch {
+	case t.row == nil:
+		t.fail(r, codeNotFound, "instance %q not found", t.a.id)
+	case t.row.Status.IsTerminal():
+		t.fail(r, codeFinished, "instance %q is %s", t.a.id, t.row.Status)
+	case t.exec == nil:
+		t.fail(r, codeInternal, "instance %q cannot run", t.a.id)
+	default:
+		return true
+	}
+	return false
+}
+
+func (t *turn) start(r request, m *startMsg) {
+	if t.row != nil && !t.row.Status.IsTerminal() {
+		if m.Parent != nil && sameParent(t.row.Parent, m.Parent) {
+			t.ok(r) // a parent re-sending the start of its child after a restart
+			return
+		}
+		t.fail(r, codeExists, "instance %q already exists and is %s", t.a.id, t.row.Status)
+		return
+	}
+	if t.row != nil && m.Parent != nil && sameParent(t.row.Parent, m.Parent) {
+		t.a.notifyParent(t.row) // the child finished before the parent heard of it
+		t.ok(r)
+		return
+	}
+	fn, ok := t.a.h.registry.Orchestrator(m.Name)
+	if !ok {
+		t.fail(r, codeInvalid, "orchestrator %q is not registered", m.Name)
+		return
+	}
+	t.exec = t.a.h.newExecution(t.a.id, fn)
+	t.fresh = true
+	created := t.now.Time
+	t.row = &persistence.Instance{
+		ID: t.a.id, Name: m.Name, ExecutionID: m.ExecutionID, Status: history.StatusRunning,
+		CreatedAt: created, Parent: m.Parent,
+	}
+	t.batch.SetInput = nonNil(m.Input)
+	t.batch.SetOutput = []byte{}
+	t.events = append(t.events, history.Event{
+		Type: history.EventExecutionStarted, Time: created, Name: m.Name, InstanceID: t.a.id,
+		ExecutionID: m.ExecutionID, Input: m.Input, Parent: m.Parent,
+	})
+	t.ok(r)
+}
+
+func (t *turn) continueAsNew(m *continueMsg) {
+	if t.row == nil {
+		return
+	}
+	fn, ok := t.a.h.registry.Orchestrator(t.row.Name)
+	if !ok {
+		return
+	}
+	t.exec = t.a.h.newExecution(t.a.id, fn)
+	t.fresh = true
+	t.row.ExecutionID = newExecutionID()
+	t.row.Status = history.StatusRunning
+	t.batch.SetInput = nonNil(m.input)
+	t.batch.SetOutput = []byte{}
+	t.events = append(t.events, history.Event{
+		Type: history.EventExecutionStarted, Time: t.now.Time, Name: t.row.Name, InstanceID: t.a.id,
+		ExecutionID: t.row.ExecutionID, Input: m.input, Parent: t.row.Parent,
+	})
+	t.events = append(t.events, m.carry...)
+}
+
+func sameParent(a, b *history.ParentRef) bool {
+	return a != nil && b != nil && a.InstanceID == b.InstanceID && a.TaskID == b.TaskID && a.ExecutionID == b.ExecutionID
+}
+
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+func (t *turn) control(r request, m *controlMsg, busy bool) bool {
+	switch m.Op {
+	case opWake:
+		t.force = t.exec != nil && t.exec.Status() == history.StatusFailed && t.row != nil && t.row.Status != history.StatusFailed
+		t.ok(r)
+	case opTerminate:
+		if t.requireActive(r) {
+			t.events = append(t.events, history.Event{Type: history.EventExecutionTerminated, Input: m.Reason})
+			if m.Recursive {
+				t.terminateChildren = t.exec.Open()
+			}
+			t.ok(r)
+		}
+	case opSuspend:
+		if t.requireActive(r) {
+			if t.row.Status != history.StatusSuspended {
+				t.events = append(t.events, history.Event{Type: history.EventExecutionSuspended, Input: m.Reason})
+			}
+			t.ok(r)
+		}
+	case opResume:
+		if t.requireActive(r) {
+			if t.row.Status != history.StatusSuspended && !t.suspendedInTurn() {
+				t.fail(r, codeWrongState, "instance %q is %s, not Suspended", t.a.id, t.row.Status)
+				return true
+			}
+			t.events = append(t.events, history.Event{Type: history.EventExecutionResumed, Input: m.Reason})
+			t.ok(r)
+		}
+	case opRewind:
+		if busy {
+			return false
+		}
+		t.rewind(r, m)
+	case opPurge:
+		if busy {
+			return false
+		}
+		t.purge(r)
+	default:
+		t.fail(r, codeInvalid, "unknown operation %d", m.Op)
+	}
+	return true
+}
+
+func (t *turn) suspendedInTurn() bool {
+	for _, ev := range t.events {
+		if ev.Type == history.EventExecutionSuspended {
+			return true
+		}
+	}
+	return false
+}
+
+func (t *turn) purge(r request) {
+	switch {
+	case t.row == nil:
+		t.fail(r, codeNotFound, "instance %q not found", t.a.id)
+	case !t.row.Status.IsTerminal():
+		t.fail(r, codeWrongState, "instance %q is %s; only finished instances can be purged", t.a.id, t.row.Status)
+	default:
+		t.deleted = true
+		t.ok(r)
+	}
+}
+
+func (t *turn) timerFired(r request, m *timerMsg) {
+	// The stored timer goes whatever happens: it fired, and anything it was for has
+	// moved on if the timer is no longer awaited.
+	if t.row != nil {
+		t.batch.CancelTimers = append(t.batch.CancelTimers, persistence.Timer{
+			InstanceID: t.a.id, ExecutionID: m.ExecutionID, ID: m.TimerID, FireAt: m.FireAt,
+		})
+	}
+	if t.exec != nil && !t.fresh && t.exec.ExecutionID() == m.ExecutionID && t.exec.IsOpen(m.TimerID) {
+		t.events = append(t.events, history.Event{Type: history.EventTimerFired, TaskID: m.TimerID, FireAt: m.FireAt})
+	}
+	t.ok(r)
+}
+
+func (t *turn) childDone(r request, m *childDoneMsg) {
+	if t.exec != nil && !t.fresh && t.exec.ExecutionID() == m.ParentExecutionID && t.exec.IsOpen(m.TaskID) {
+		t.events = append(t.events, taskResult(history.EventSubOrchestrationCompleted,
+			history.EventSubOrchestrationFailed, m.TaskID, m.Result, m.Failure))
+	}
+	t.ok(r)
+}

@@ -1,0 +1,277 @@
+package durable
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/godurable/durable/actors"
+	"github.com/godurable/durable/persistence"
+)
+
+// Errors clients branch on with errors.Is.
+var (
+	ErrInstanceNotFound     = actors.ErrInstanceNotFound
+	ErrInstanceExists       = actors.ErrInstanceExists
+	ErrInstanceFinished     = actors.ErrInstanceFinished
+	ErrWrongState           = actors.ErrWrongState
+	ErrInvalidInput         = actors.ErrInvalidInput
+	ErrUnknownOrchestration = actors.ErrUnknownOrchestration
+	ErrPayloadTooLarge      = actors.ErrPayloadTooLarge
+)
+
+// Client starts, queries and manages instances. It is safe for concurrent use.
+type Client struct{ rt *Runtime }
+
+// StartOption configures Start.
+type StartOption func(*actors.StartOptions)
+
+// WithInstanceID starts the instance under id instead of a random one. An id whose
+// instance is still running is refused with ErrInstanceExists; a finished one is replaced.
+func WithInstanceID(id string) StartOption {
+	return func(o *actors.StartOptions) { o.InstanceID = id }
+}
+
+// Start starts the orchestrator registered as name with input (any JSON-encodable
+// value) and returns the instance id once the start is durable.
+func (c *Client) Start(ctx context.Context, name string, input any, opts ...StartOption) (string, error) {
+	h, err := c.rt.started()
+	if err != nil {
+		return "", err
+	}
+	in, err := encode("input", input)
+	if err != nil {
+		return "", err
+	}
+	var o actors.StartOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	return h.Start(ctx, name, in, o)
+}
+
+// StatusOption configures Status.
+type StatusOption func(*statusOptions)
+
+type statusOptions struct{ history bool }
+
+// WithHistory includes the instance's history in the status.
+func WithHistory() StatusOption { return func(o *statusOptions) { o.history = true } }
+
+// Status returns the instance's last committed status.
+func (c *Client) Status(ctx context.Context, id string, opts ...StatusOption) (*Status, error) {
+	h, err := c.rt.started()
+	if err != nil {
+		return nil, err
+	}
+	var o statusOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	row, hist, err := h.Get(ctx, id, o.history)
+	if err != nil {
+		return nil, err
+	}
+	return statusOf(row, hist), nil
+}
+
+// WaitForStart waits until the instance exists and has left Pending.
+func (c *Client) WaitForStart(ctx context.Context, id string) (*Status, error) {
+	return c.wait(ctx, id, func(r *persistence.Instance) bool { return r.Status != StatusPending })
+}
+
+// WaitForCompletion waits until the instance has finished (Completed, Failed,
+// Terminated or Canceled). The runtime wakes it when the instance commits a change.
+func (c *Client) WaitForCompletion(ctx context.Context, id string) (*Status, error) {
+	return c.wait(ctx, id, func(r *persistence.Instance) bool { return r.Status.IsTerminal() })
+}
+
+func (c *Client) wait(ctx context.Context, id string, done func(*persistence.Instance) bool) (*Status, error) {
+	h, err := c.rt.started()
+	if err != nil {
+		return nil, err
+	}
+	row, err := h.Wait(ctx, id, done)
+	if err != nil {
+		return nil, err
+	}
+	return statusOf(row, nil), nil
+}
+
+// RaiseEvent delivers an external event named name with data (JSON-encodable) to a
+// running instance. It returns once the event is durable.
+func (c *Client) RaiseEvent(ctx context.Context, id, name string, data any) error {
+	h, err := c.rt.started()
+	if err != nil {
+		return err
+	}
+	b, err := encode("event data", data)
+	if err != nil {
+		return err
+	}
+	return h.RaiseEvent(ctx, id, name, b)
+}
+
+// TerminateOption configures Terminate.
+type TerminateOption func(*terminateOptions)
+
+type terminateOptions struct{ recursive bool }
+
+// Recursive also terminates the instance's running sub-orchestrations.
+func Recursive() TerminateOption { return func(o *terminateOptions) { o.recursive = true } }
+
+// Terminate ends a running instance; reason becomes its output. Activities already
+// running finish, but their results are ignored.
+func (c *Client) Terminate(ctx context.Context, id string, reason any, opts ...TerminateOption) error {
+	h, err := c.rt.started()
+	if err != nil {
+		return err
+	}
+	var o terminateOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	b, err := encode("reason", reason)
+	if err != nil {
+		return err
+	}
+	return h.Terminate(ctx, id, b, o.recursive)
+}
+
+// Suspend pauses a running instance; events raised meanwhile are kept for Resume.
+func (c *Client) Suspend(ctx context.Context, id, reason string) error {
+	return c.control(ctx, id, reason, (*actors.Host).Suspend)
+}
+
+// Resume continues a suspended instance.
+func (c *Client) Resume(ctx context.Context, id, reason string) error {
+	return c.control(ctx, id, reason, (*actors.Host).Resume)
+}
+
+// Rewind re-runs the failed activities and sub-orchestrations of a failed instance,
+// keeping every result that succeeded.
+func (c *Client) Rewind(ctx context.Context, id, reason string) error {
+	return c.control(ctx, id, reason, (*actors.Host).Rewind)
+}
+
+func (c *Client) control(ctx context.Context, id, reason string, op func(*actors.Host, context.Context, string, []byte) error) error {
+	h, err := c.rt.started()
+	if err != nil {
+		return err
+	}
+	b, err := encode("reason", reason)
+	if err != nil {
+		return err
+	}
+	return op(h, ctx, id, b)
+}
+
+// Restart starts the instance's orchestrator again with its original input, under a
+// new id when newID is set (the id is returned), else under the same id.
+func (c *Client) Restart(ctx context.Context, id string, newID bool) (string, error) {
+	st, err := c.Status(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	var opts []StartOption
+	if !newID {
+		opts = append(opts, WithInstanceID(id))
+	}
+	return c.Start(ctx, st.Name, json.RawMessage(st.Input), opts...)
+}
+
+// Purge deletes a finished instance and its history.
+func (c *Client) Purge(ctx context.Context, id string) error {
+	h, err := c.rt.started()
+	if err != nil {
+		return err
+	}
+	return h.Purge(ctx, id)
+}
+
+// Query selects instances. Zero fields do not filter.
+type Query struct {
+	Statuses     []RuntimeStatus
+	Name         string
+	IDPrefix     string
+	CreatedFrom  time.Time // inclusive
+	CreatedTo    time.Time // exclusive
+	PageSize     int       // default 100
+	Continuation string    // from the previous page
+	WithInput    bool      // include inputs and outputs
+}
+
+// Page is one page of a listing.
+type Page struct {
+	Instances []*Status
+	// Continuation fetches the next page; empty when this is the last.
+	Continuation string
+}
+
+// List returns the instances matching q, in instance id order.
+func (c *Client) List(ctx context.Context, q Query) (*Page, error) {
+	h, err := c.rt.started()
+	if err != nil {
+		return nil, err
+	}
+	rows, next, err := h.List(ctx, persistence.Query{
+		Statuses: q.Statuses, Name: q.Name, IDPrefix: q.IDPrefix, CreatedFrom: q.CreatedFrom,
+		CreatedTo: q.CreatedTo, PageSize: q.PageSize, Continuation: q.Continuation, WithPayloads: q.WithInput,
+	})
+	if err != nil {
+		return nil, err
+	}
+	p := &Page{Continuation: next}
+	for _, r := range rows {
+		p.Instances = append(p.Instances, statusOf(r, nil))
+	}
+	return p, nil
+}
+
+// PurgeWhere deletes the finished instances created in [from, to) whose status is in
+// statuses (all finished statuses when empty) and returns how many it deleted.
+func (c *Client) PurgeWhere(ctx context.Context, from, to time.Time, statuses ...RuntimeStatus) (int, error) {
+	if len(statuses) == 0 {
+		statuses = []RuntimeStatus{StatusCompleted, StatusFailed, StatusTerminated, StatusCanceled}
+	}
+	for _, s := range statuses {
+		if !s.IsTerminal() {
+			return 0, fmt.Errorf("%w: only finished instances can be purged, not %s", ErrInvalidInput, s)
+		}
+	}
+	n := 0
+	q := Query{Statuses: statuses, CreatedFrom: from, CreatedTo: to, PageSize: 500}
+	for {
+		page, err := c.List(ctx, q)
+		if err != nil {
+			return n, err
+		}
+		for _, st := range page.Instances {
+			if err := c.Purge(ctx, st.InstanceID); err == nil {
+				n++
+			}
+		}
+		if page.Continuation == "" {
+			return n, nil
+		}
+		q.Continuation = page.Continuation
+	}
+}
+
+func encode(what string, v any) ([]byte, error) {
+	if v == nil {
+		return nil, nil
+	}
+	if raw, ok := v.(json.RawMessage); ok {
+		if len(raw) > 0 && !json.Valid(raw) {
+			return nil, fmt.Errorf("%w: %s is not valid JSON", ErrInvalidInput, what)
+		}
+		return raw, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("%w: encode %s: %v", ErrInvalidInput, what, err)
+	}
+	return b, nil
+}

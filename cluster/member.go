@@ -1,0 +1,80 @@
+package cluster
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	pcluster "github.com/asynkron/protoactor-go/cluster"
+	"github.com/asynkron/protoactor-go/cluster/clusterproviders/test"
+	"github.com/asynkron/protoactor-go/remote"
+)
+
+// Config describes the member to start.
+type Config struct {
+	// Name is the cluster name; members of one cluster share it.
+	Name string
+	// Host and Port are where remoting listens (default 127.0.0.1, any free port).
+	Host string
+	Port int
+	// Kinds are the virtual actor kinds this member hosts.
+	Kinds []*pcluster.Kind
+	// ActorLogger receives protoactor's own log records; nil discards them.
+	ActorLogger *slog.Logger
+	// RequestTimeout bounds one attempt of a request to a virtual actor (default 10 s).
+	RequestTimeout time.Duration
+}
+
+// Member is this process's membership in the cluster.
+type Member struct {
+	System    *actor.ActorSystem
+	Cluster   *pcluster.Cluster
+	Placement *Placement
+}
+
+// Start starts a single member with an in-process membership provider: the embedded,
+// one-machine mode. It takes about a second (protoactor waits for the topology to settle).
+func Start(cfg Config) *Member {
+	if cfg.Name == "" {
+		cfg.Name = "durable"
+	}
+	if cfg.Host == "" {
+		cfg.Host = "127.0.0.1"
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 10 * time.Second
+	}
+	logger := cfg.ActorLogger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError + 100}))
+	}
+	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return logger }))
+	placement := NewPlacement()
+	provider := test.NewTestProvider(test.NewInMemAgent())
+	ccfg := pcluster.Configure(cfg.Name, provider, placement, remote.Configure(cfg.Host, cfg.Port),
+		pcluster.WithKinds(cfg.Kinds...),
+		pcluster.WithRequestTimeout(cfg.RequestTimeout),
+		pcluster.WithClusterContextProducer(newRequester))
+	c := pcluster.New(system, ccfg)
+	c.StartMember()
+	return &Member{System: system, Cluster: c, Placement: placement}
+}
+
+// Stop stops every activation, waiting up to ctx for them to finish their current
+// message, then leaves the cluster.
+func (m *Member) Stop(ctx context.Context) {
+	m.Placement.Shutdown()
+	var futures []*actor.Future
+	for _, pid := range m.Placement.Activations() {
+		futures = append(futures, m.System.Root.PoisonFuture(pid))
+	}
+	for _, f := range futures {
+		if ctx.Err() != nil {
+			break
+		}
+		_ = f.Wait()
+	}
+	m.Cluster.Shutdown(false)
+}

@@ -1,0 +1,75 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	pcluster "github.com/asynkron/protoactor-go/cluster"
+	"github.com/asynkron/protoactor-go/remote"
+)
+
+// requester is the cluster context the member installs: protoactor's default one builds
+// a new log throttle on every request and retries without backing off.
+type requester struct{ c *pcluster.Cluster }
+
+var _ pcluster.Context = (*requester)(nil)
+
+func newRequester(c *pcluster.Cluster) pcluster.Context { return &requester{c: c} }
+
+func (r *requester) Request(identity, kind string, msg any, opts ...pcluster.GrainCallOption) (any, error) {
+	cfg := pcluster.NewGrainCallOptions(r.c)
+	for _, o := range opts {
+		o(cfg)
+	}
+	var lastErr error
+	for attempt := 0; attempt < cfg.RetryCount; attempt++ {
+		if attempt > 0 {
+			time.Sleep(time.Duration(attempt*attempt) * time.Millisecond)
+		}
+		pid := r.pid(identity, kind)
+		if pid == nil {
+			lastErr = fmt.Errorf("no activation for %s/%s", kind, identity)
+			continue
+		}
+		res, err := cfg.Context.RequestFuture(pid, msg, cfg.Timeout).Result()
+		if err == nil {
+			return res, nil
+		}
+		lastErr = err
+		if !retryable(err) {
+			return nil, err
+		}
+		r.c.PidCache.RemoveByValue(identity, kind, pid)
+	}
+	return nil, fmt.Errorf("request to %s/%s failed after %d attempts: %w", kind, identity, cfg.RetryCount, lastErr)
+}
+
+func (r *requester) RequestFuture(identity, kind string, msg any, opts ...pcluster.GrainCallOption) (*actor.Future, error) {
+	cfg := pcluster.NewGrainCallOptions(r.c)
+	for _, o := range opts {
+		o(cfg)
+	}
+	pid := r.pid(identity, kind)
+	if pid == nil {
+		return nil, fmt.Errorf("no activation for %s/%s", kind, identity)
+	}
+	return cfg.Context.RequestFuture(pid, msg, cfg.Timeout), nil
+}
+
+func (r *requester) pid(identity, kind string) *actor.PID {
+	if pid, ok := r.c.PidCache.Get(identity, kind); ok && pid != nil {
+		return pid
+	}
+	pid := r.c.Get(identity, kind)
+	if pid != nil {
+		r.c.PidCache.Set(identity, kind, pid)
+	}
+	return pid
+}
+
+func retryable(err error) bool {
+	return errors.Is(err, actor.ErrDeadLetter) || errors.Is(err, actor.ErrTimeout) ||
+		errors.Is(err, remote.ErrDeadLetter) || errors.Is(err, remote.ErrTimeout)
+}

@@ -1,0 +1,148 @@
+package durable
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/godurable/durable/actors"
+	"github.com/godurable/durable/internal/typed"
+	"github.com/godurable/durable/orchestrator"
+	"github.com/godurable/durable/persistence"
+	"github.com/godurable/durable/persistence/badgerjournal"
+)
+
+// Config configures a Runtime. Zero fields take the defaults noted.
+type Config struct {
+	// Dir is where the embedded journal keeps its data (default "./data").
+	Dir string
+	// InMemory keeps the journal in memory: nothing survives Close. For tests.
+	InMemory bool
+	// Journal replaces the embedded journal; the Runtime does not close it.
+	Journal persistence.Journal
+	// Logger receives the runtime's records (default slog.Default()).
+	Logger *slog.Logger
+	// ActorLogger receives the actor system's own records; nil keeps it silent.
+	ActorLogger *slog.Logger
+	// ActivityWorkers bounds how many activities run at once (default 64).
+	ActivityWorkers int
+	// IdleTimeout is how long an idle instance stays in memory (default 30 s).
+	IdleTimeout time.Duration
+	// MaxPayloadBytes caps every input, output, result and event payload (default 1 MiB).
+	MaxPayloadBytes int
+}
+
+// Runtime hosts orchestrations and activities in this process: an embedded journal and
+// a one-member actor cluster.
+type Runtime struct {
+	cfg      Config
+	registry *actors.Registry
+	journal  persistence.Journal
+	owned    bool
+	host     *actors.Host
+
+	startOnce sync.Once
+	startErr  error
+}
+
+// Open opens the journal and starts the actor system. Register orchestrators and
+// activities next; work left in flight by an earlier run resumes at Start, which the
+// first client call also triggers.
+func Open(cfg Config) (*Runtime, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Dir == "" && !cfg.InMemory {
+		cfg.Dir = "./data"
+	}
+	rt := &Runtime{cfg: cfg, registry: actors.NewRegistry(), journal: cfg.Journal}
+	if rt.journal == nil {
+		j, err := badgerjournal.Open(badgerjournal.Config{Dir: cfg.Dir, InMemory: cfg.InMemory, Logger: cfg.Logger})
+		if err != nil {
+			return nil, err
+		}
+		rt.journal, rt.owned = j, true
+	}
+	return rt, nil
+}
+
+// RegisterOrchestrator registers fn as the orchestrator name. fn has one of the forms
+//
+//	func(*orchestrator.Context) error
+//	func(*orchestrator.Context) (Out, error)
+//	func(*orchestrator.Context, In) error
+//	func(*orchestrator.Context, In) (Out, error)
+//
+// where In and Out are JSON-encodable types.
+func (r *Runtime) RegisterOrchestrator(name string, fn any) error {
+	if name == "" {
+		return errors.New("durable: orchestrator name is empty")
+	}
+	f, err := typed.Adapt[*orchestrator.Context]("orchestrator "+name, fn)
+	if err != nil {
+		return err
+	}
+	r.registry.AddOrchestrator(name, orchestrator.Func(f))
+	return nil
+}
+
+// RegisterActivity registers fn as the activity name. fn has one of the forms
+//
+//	func(context.Context) error
+//	func(context.Context) (Out, error)
+//	func(context.Context, In) error
+//	func(context.Context, In) (Out, error)
+//
+// Activities run at least once: make them idempotent.
+func (r *Runtime) RegisterActivity(name string, fn any) error {
+	if name == "" {
+		return errors.New("durable: activity name is empty")
+	}
+	f, err := typed.Adapt[context.Context]("activity "+name, fn)
+	if err != nil {
+		return err
+	}
+	r.registry.AddActivity(name, actors.ActivityFunc(f))
+	return nil
+}
+
+// Start starts running instances, resuming what an earlier run left in flight. It is
+// idempotent; the first client call starts the runtime if Start was not called.
+func (r *Runtime) Start() error {
+	r.startOnce.Do(func() {
+		r.host, r.startErr = actors.Start(actors.Config{
+			Journal: r.journal, Registry: r.registry, Logger: r.cfg.Logger, ActorLogger: r.cfg.ActorLogger,
+			ActivityWorkers: r.cfg.ActivityWorkers, IdleTimeout: r.cfg.IdleTimeout, MaxPayloadBytes: r.cfg.MaxPayloadBytes,
+		})
+	})
+	return r.startErr
+}
+
+// Client returns the client for managing instances of this runtime.
+func (r *Runtime) Client() *Client { return &Client{rt: r} }
+
+// Close stops the runtime: instances finish their current step, pending journal writes
+// complete, and the journal closes. Work in flight resumes at the next Open.
+func (r *Runtime) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if r.host != nil {
+		r.host.Close(ctx)
+	}
+	if r.owned {
+		if err := r.journal.Close(); err != nil {
+			return fmt.Errorf("close journal: %w", err)
+		}
+	}
+	return nil
+}
+
+func (r *Runtime) started() (*actors.Host, error) {
+	if err := r.Start(); err != nil {
+		return nil, err
+	}
+	return r.host, nil
+}

@@ -1,0 +1,193 @@
+package badgerjournal
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/godurable/durable/persistence"
+)
+
+// Journal is the Badger-backed persistence.Journal. Open one per database directory.
+type Journal struct {
+	cfg Config
+	db  *badger.DB
+	log *slog.Logger
+
+	mu     sync.Mutex
+	closed bool
+	queue  []*op
+	// queuedKeys and queuedBytes mirror the queue's size for the committer's polling,
+	// which must not take mu on every spin.
+	queuedKeys, queuedBytes atomic.Int64
+	wake                    chan struct{} // capacity 1: a pending wake-up is never lost
+
+	// commits counts transactions committed, so tests can see batching happen.
+	commits atomic.Int64
+
+	readers       sync.WaitGroup // reads in flight; Close waits for them
+	committerDone chan struct{}
+	stopGC        chan struct{}
+	gcDone        chan struct{}
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ persistence.Journal = (*Journal)(nil)
+
+// Open opens or creates the journal described by cfg.
+func Open(cfg Config) (*Journal, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	db, err := badger.Open(cfg.badgerOptions())
+	if err != nil {
+		return nil, fmt.Errorf("badgerjournal: open %q: %w", cfg.Dir, err)
+	}
+	if err := checkFormat(db); err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	j := &Journal{
+		cfg:           cfg,
+		db:            db,
+		log:           cfg.Logger,
+		wake:          make(chan struct{}, 1),
+		committerDone: make(chan struct{}),
+	}
+	go j.commitLoop()
+	if cfg.GCInterval > 0 && !cfg.InMemory {
+		j.stopGC, j.gcDone = make(chan struct{}), make(chan struct{})
+		go j.gcLoop()
+	}
+	return j, nil
+}
+
+const formatVersion = "1"
+
+// checkFormat stamps a new database with the key layout version and refuses one that
+// was written with another, rather than misreading it.
+func checkFormat(db *badger.DB) error {
+	return db.Update(func(txn *badger.Txn) error {
+		item, err := txn.Get(formatKey)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return txn.Set(formatKey, []byte(formatVersion))
+		}
+		if err != nil {
+			return err
+		}
+		v, err := item.ValueCopy(nil)
+		if err == nil && string(v) != formatVersion {
+			err = fmt.Errorf("badgerjournal: database layout %q, this build reads %q", v, formatVersion)
+		}
+		return err
+	})
+}
+
+// Append implements persistence.Journal. The batch is encoded here, on the caller's
+// goroutine; done runs on the commit goroutine, except for a batch rejected before it
+// is queued (journal closed, id unusable), whose done runs here before Append returns.
+func (j *Journal) Append(b *persistence.Batch, done func(error)) {
+	if j.isClosed() {
+		done(persistence.ErrClosed)
+		return
+	}
+	o, err := prepare(b, done)
+	if err != nil {
+		done(err)
+		return
+	}
+	j.mu.Lock()
+	if j.closed {
+		j.mu.Unlock()
+		done(persistence.ErrClosed)
+		return
+	}
+	j.queue = append(j.queue, o)
+	j.queuedKeys.Add(int64(o.keys))
+	j.queuedBytes.Add(int64(o.bytes))
+	j.mu.Unlock()
+	j.signal()
+}
+
+func (j *Journal) signal() {
+	select {
+	case j.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (j *Journal) isClosed() bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.closed
+}
+
+// enter admits a read unless the journal is closed; the caller must call
+// j.readers.Done when the read no longer touches the database.
+func (j *Journal) enter() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return persistence.ErrClosed
+	}
+	j.readers.Add(1)
+	return nil
+}
+
+// Close implements persistence.Journal: appends queued before it are committed and
+// acknowledged, reads in flight finish, then the database closes. Later calls return
+// the first call's result.
+func (j *Journal) Close() error {
+	j.closeOnce.Do(func() { j.closeErr = j.close() })
+	return j.closeErr
+}
+
+func (j *Journal) close() error {
+	j.mu.Lock()
+	j.closed = true
+	j.mu.Unlock()
+	j.signal()
+	<-j.committerDone
+	if j.stopGC != nil {
+		close(j.stopGC)
+		<-j.gcDone
+	}
+	j.readers.Wait()
+	return j.db.Close()
+}
+
+// gcLoop reclaims value-log space. Only values over Badger's value threshold (1 MiB)
+// live there, so this is rarely busy, but without it their space is never reclaimed.
+func (j *Journal) gcLoop() {
+	defer close(j.gcDone)
+	t := time.NewTicker(j.cfg.GCInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-j.stopGC:
+			return
+		case <-t.C:
+			j.collectGarbage()
+		}
+	}
+}
+
+func (j *Journal) collectGarbage() {
+	// A bounded number of rounds, so that Close never waits long behind it.
+	for range 8 {
+		err := j.db.RunValueLogGC(0.5)
+		if errors.Is(err, badger.ErrNoRewrite) || errors.Is(err, badger.ErrRejected) {
+			return
+		}
+		if err != nil {
+			j.log.Warn("journal value-log GC failed", slog.Any("error", err))
+			return
+		}
+	}
+}

@@ -1,0 +1,287 @@
+package badgerjournal_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"go.uber.org/goleak"
+
+	"github.com/godurable/durable/history"
+	"github.com/godurable/durable/persistence"
+	"github.com/godurable/durable/persistence/badgerjournal"
+	"github.com/godurable/durable/persistence/journaltest"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// testLogger sends records to t.Log, so they show only for failing tests.
+func testLogger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+type tWriter struct{ t testing.TB }
+
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(string(bytes.TrimRight(p, "\n")))
+	return len(p), nil
+}
+
+func open(t testing.TB, cfg badgerjournal.Config) *badgerjournal.Journal {
+	t.Helper()
+	if cfg.Logger == nil {
+		cfg.Logger = testLogger(t)
+	}
+	j, err := badgerjournal.Open(cfg)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := j.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return j
+}
+
+func TestConformance(t *testing.T) {
+	journaltest.Run(t, func(t *testing.T) persistence.Journal {
+		return open(t, badgerjournal.Config{Dir: t.TempDir()})
+	})
+}
+
+func TestConformanceInMemory(t *testing.T) {
+	journaltest.Run(t, func(t *testing.T) persistence.Journal {
+		return open(t, badgerjournal.Config{InMemory: true})
+	})
+}
+
+func mustAppend(t *testing.T, j persistence.Journal, b *persistence.Batch) {
+	t.Helper()
+	if err := persistence.AppendSync(t.Context(), j, b); err != nil {
+		t.Fatalf("Append(%s): %v", b.InstanceID, err)
+	}
+}
+
+func newInstance(id string, events ...history.Event) *persistence.Batch {
+	return &persistence.Batch{
+		InstanceID: id,
+		Instance:   &persistence.Instance{Name: "Orch", Status: history.StatusRunning, CreatedAt: time.Unix(1, 0)},
+		SetInput:   []byte(`"in"`),
+		Events:     events,
+	}
+}
+
+func event(id int64, input string) history.Event {
+	return history.Event{Type: history.EventTaskScheduled, Time: time.Unix(100, id), ID: id, Input: []byte(input)}
+}
+
+func TestReopenKeepsData(t *testing.T) {
+	dir := t.TempDir()
+	cfg := badgerjournal.Config{Dir: dir, Logger: testLogger(t)}
+	j, err := badgerjournal.Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newInstance("kept", event(1, `"a"`), event(2, `"b"`))
+	b.ArmTimers = []persistence.Timer{{InstanceID: "kept", ID: 1, FireAt: time.Unix(50, 0)}}
+	b.Recover = new(bool)
+	*b.Recover = true
+	mustAppend(t, j, b)
+	mustAppend(t, j, &persistence.Batch{InstanceID: "kept", ExpectedVersion: 1, Events: []history.Event{event(3, `"c"`)}})
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	j = open(t, cfg)
+	inst, events, err := j.Load(t.Context(), "kept")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inst.Version != 2 || len(events) != 3 || events[2].ID != 3 || string(inst.Input) != `"in"` {
+		t.Fatalf("after reopening: version %d, %d events, input %q", inst.Version, len(events), inst.Input)
+	}
+	timers, err := j.Timers(t.Context(), time.Unix(60, 0), 0)
+	if err != nil || len(timers) != 1 {
+		t.Fatalf("timers after reopening: %v, %v", timers, err)
+	}
+	mustAppend(t, j, &persistence.Batch{InstanceID: "kept", ExpectedVersion: 2})
+}
+
+func TestOpenValidates(t *testing.T) {
+	for _, cfg := range []badgerjournal.Config{
+		{},
+		{Dir: t.TempDir(), InMemory: true},
+		{InMemory: true, MaxBatchBytes: 100 << 20},
+	} {
+		if j, err := badgerjournal.Open(cfg); err == nil {
+			j.Close()
+			t.Errorf("Open(%+v) succeeded", cfg)
+		}
+	}
+}
+
+// corrupt flips one bit of the value stored at key, behind the journal's back.
+func corrupt(t *testing.T, j *badgerjournal.Journal, key []byte) {
+	t.Helper()
+	err := j.DB().Update(func(txn *badger.Txn) error {
+		item, err := txn.Get(key)
+		if err != nil {
+			return err
+		}
+		v, err := item.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		v[len(v)/2] ^= 0x10
+		return txn.Set(key, v)
+	})
+	if err != nil {
+		t.Fatalf("corrupting %q: %v", key, err)
+	}
+}
+
+func wantCorruption(t *testing.T, err error, id, key string) {
+	t.Helper()
+	var c *persistence.CorruptionError
+	if !errors.As(err, &c) {
+		t.Fatalf("got %v, want a *persistence.CorruptionError", err)
+	}
+	if c.InstanceID != id || c.Key != key {
+		t.Fatalf("corruption names instance %q key %q, want %q and %q", c.InstanceID, c.Key, id, key)
+	}
+}
+
+func TestCorruptionIsReportedAndContained(t *testing.T) {
+	j := open(t, badgerjournal.Config{InMemory: true})
+	for _, id := range []string{"bad-history", "bad-row", "bad-input", "good"} {
+		mustAppend(t, j, newInstance(id, event(1, `"x"`)))
+		mustAppend(t, j, &persistence.Batch{InstanceID: id, ExpectedVersion: 1, Events: []history.Event{event(2, `"y"`)}})
+	}
+	corrupt(t, j, badgerjournal.HistoryKey("bad-history", 1))
+	corrupt(t, j, badgerjournal.RowKey("bad-row"))
+	corrupt(t, j, badgerjournal.InputKey("bad-input"))
+
+	_, _, err := j.Load(t.Context(), "bad-history")
+	wantCorruption(t, err, "bad-history", "h/bad-history/1")
+	_, _, err = j.Load(t.Context(), "bad-row")
+	wantCorruption(t, err, "bad-row", "i/bad-row")
+	_, err = j.Get(t.Context(), "bad-input", true)
+	wantCorruption(t, err, "bad-input", "p/bad-input/input")
+	if _, err := j.Get(t.Context(), "bad-input", false); err != nil {
+		t.Fatalf("Get without payloads of an instance with a corrupt input: %v", err)
+	}
+	err = persistence.AppendSync(t.Context(), j, &persistence.Batch{InstanceID: "bad-row", ExpectedVersion: 2})
+	wantCorruption(t, err, "bad-row", "i/bad-row")
+
+	if _, events, err := j.Load(t.Context(), "good"); err != nil || len(events) != 2 {
+		t.Fatalf("Load of an intact instance: %d events, %v", len(events), err)
+	}
+	mustAppend(t, j, &persistence.Batch{InstanceID: "good", ExpectedVersion: 2})
+	list, _, err := j.List(t.Context(), persistence.Query{})
+	if err != nil || len(list) != 3 {
+		t.Fatalf("List skips only the corrupt row: got %d instances, %v", len(list), err)
+	}
+
+	// A corrupt instance can be purged whatever version the caller names.
+	mustAppend(t, j, &persistence.Batch{InstanceID: "bad-row", ExpectedVersion: 12345, Delete: true})
+	if _, err := j.Get(t.Context(), "bad-row", false); !errors.Is(err, persistence.ErrNotFound) {
+		t.Fatalf("Get after purging a corrupt instance: %v", err)
+	}
+}
+
+func TestCorruptScanEntriesAreSkipped(t *testing.T) {
+	j := open(t, badgerjournal.Config{InMemory: true})
+	b := newInstance("scan")
+	b.ArmTimers = []persistence.Timer{{ID: 1, FireAt: time.Unix(10, 0)}, {ID: 2, FireAt: time.Unix(20, 0)}}
+	b.Send = []persistence.Message{{ID: 1, To: "x"}, {ID: 2, To: "y"}}
+	mustAppend(t, j, b)
+	corrupt(t, j, badgerjournal.TimerKey("scan", time.Unix(10, 0), 1))
+	corrupt(t, j, badgerjournal.OutboxKey("scan", 1))
+
+	timers, err := j.Timers(t.Context(), time.Unix(30, 0), 0)
+	if err != nil || len(timers) != 1 || timers[0].ID != 2 {
+		t.Fatalf("Timers: %+v, %v", timers, err)
+	}
+	var msgs []persistence.Message
+	err = j.Outbox(t.Context(), func(m persistence.Message) error { msgs = append(msgs, m); return nil })
+	if err != nil || len(msgs) != 1 || msgs[0].ID != 2 {
+		t.Fatalf("Outbox: %+v, %v", msgs, err)
+	}
+}
+
+func bigEvents(n, size int) []history.Event {
+	events := make([]history.Event, n)
+	for i := range events {
+		events[i] = event(int64(i), `"`+string(bytes.Repeat([]byte{'x'}, size))+`"`)
+	}
+	return events
+}
+
+// TestBatchTooLarge: a batch over Badger's transaction limit fails alone, even when it
+// was gathered into one transaction with others; one that is merely over the batch caps
+// is committed on its own.
+func TestBatchTooLarge(t *testing.T) {
+	j := open(t, badgerjournal.Config{InMemory: true, MemTableSize: 16 << 20, MaxBatchBytes: 1 << 20})
+	ctx := t.Context()
+	var chans []chan error
+	submit := func(b *persistence.Batch) {
+		ch := make(chan error, 1)
+		j.Append(b, func(err error) { ch <- err })
+		chans = append(chans, ch)
+	}
+	for i := range 10 {
+		submit(newInstance(fmt.Sprintf("small-%d", i), event(1, `1`)))
+	}
+	submit(newInstance("huge", bigEvents(3000, 1000)...))  // ~3 MB, limit 2.4 MB
+	submit(newInstance("large", bigEvents(1500, 1000)...)) // ~1.5 MB, over MaxBatchBytes
+	for i := range 10 {
+		submit(newInstance(fmt.Sprintf("after-%d", i), event(1, `1`)))
+	}
+	for i, ch := range chans {
+		err := <-ch
+		if i == 10 {
+			if !errors.Is(err, persistence.ErrBatchTooLarge) {
+				t.Fatalf("huge batch: %v, want ErrBatchTooLarge", err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("append %d: %v", i, err)
+		}
+	}
+	if _, err := j.Get(ctx, "huge", false); !errors.Is(err, persistence.ErrNotFound) {
+		t.Fatalf("Get of the rejected instance: %v", err)
+	}
+	if inst, events, err := j.Load(ctx, "large"); err != nil || len(events) != 1500 || inst.HistoryLen != 1500 {
+		t.Fatalf("Load of the large instance: %d events, %v", len(events), err)
+	}
+}
+
+// TestGroupCommit checks that appends submitted together share transactions.
+func TestGroupCommit(t *testing.T) {
+	j := open(t, badgerjournal.Config{Dir: t.TempDir()})
+	const n = 500
+	before := j.Commits()
+	done := make(chan error, n)
+	for i := range n {
+		j.Append(newInstance(fmt.Sprintf("group-%03d", i), event(1, `1`)), func(err error) { done <- err })
+	}
+	for range n {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	commits := j.Commits() - before
+	t.Logf("%d appends in %d transactions", n, commits)
+	if commits > n/5 {
+		t.Fatalf("%d appends took %d transactions; group commit is not batching", n, commits)
+	}
+}

@@ -1,0 +1,251 @@
+package badgerjournal
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/godurable/durable/history"
+	"github.com/godurable/durable/persistence"
+	"github.com/godurable/durable/persistence/internal/query"
+)
+
+// Load implements persistence.Journal. Row, payloads and history come from one
+// snapshot, so they always belong to the same committed batch.
+func (j *Journal) Load(ctx context.Context, instanceID string) (*persistence.Instance, []history.Event, error) {
+	var inst *persistence.Instance
+	var events []history.Event
+	err := j.view(ctx, func(txn *badger.Txn) error {
+		row, err := mustReadRow(txn, instanceID)
+		if err != nil {
+			return err
+		}
+		inst = row.instance(instanceID)
+		if err := readPayloads(txn, inst); err != nil {
+			return err
+		}
+		events, err = readHistory(txn, instanceID, row.HistoryLen)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return inst, events, nil
+}
+
+// Get implements persistence.Journal.
+func (j *Journal) Get(ctx context.Context, instanceID string, withPayloads bool) (*persistence.Instance, error) {
+	var inst *persistence.Instance
+	err := j.view(ctx, func(txn *badger.Txn) error {
+		row, err := mustReadRow(txn, instanceID)
+		if err != nil {
+			return err
+		}
+		inst = row.instance(instanceID)
+		if withPayloads {
+			return readPayloads(txn, inst)
+		}
+		return nil
+	})
+	return inst, err
+}
+
+// view runs fn in a read transaction, unless ctx is done or the journal closed.
+func (j *Journal) view(ctx context.Context, fn func(txn *badger.Txn) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := j.enter(); err != nil {
+		return err
+	}
+	defer j.readers.Done()
+	return j.db.View(fn)
+}
+
+func (r *rowRecord) instance(id string) *persistence.Instance {
+	return &persistence.Instance{
+		ID: id, Name: r.Name, ExecutionID: r.ExecutionID, Status: r.Status,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, CustomStatus: r.CustomStatus,
+		Failure: r.Failure, Parent: r.Parent, Version: r.Version, HistoryLen: r.HistoryLen,
+	}
+}
+
+func corruption(id string, key []byte, err error) error {
+	return &persistence.CorruptionError{InstanceID: id, Key: describeKey(key), Err: err}
+}
+
+// readValue calls decode with the value stored at key, reporting whether there was
+// one. A decode failure is a corruption of instance id; other errors pass through.
+func readValue(txn *badger.Txn, id string, key []byte, decode func(v []byte) error) (bool, error) {
+	item, err := txn.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	var decodeErr error
+	err = item.Value(func(v []byte) error {
+		decodeErr = decode(v)
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	if decodeErr != nil {
+		return false, corruption(id, key, decodeErr)
+	}
+	return true, nil
+}
+
+// readRow returns nil, nil for an instance that does not exist.
+func readRow(txn *badger.Txn, id string) (*rowRecord, error) {
+	var row rowRecord
+	found, err := readValue(txn, id, rowKey(id), func(v []byte) error { return decodeValue(v, &row) })
+	if !found {
+		return nil, err
+	}
+	return &row, nil
+}
+
+func mustReadRow(txn *badger.Txn, id string) (*rowRecord, error) {
+	row, err := readRow(txn, id)
+	if err == nil && row == nil {
+		err = persistence.ErrNotFound
+	}
+	return row, err
+}
+
+func readPayloads(txn *badger.Txn, inst *persistence.Instance) error {
+	for _, p := range []struct {
+		key []byte
+		dst *[]byte
+	}{{inputKey(inst.ID), &inst.Input}, {outputKey(inst.ID), &inst.Output}} {
+		_, err := readValue(txn, inst.ID, p.key, func(v []byte) (err error) {
+			*p.dst, err = unsealRaw(v)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readHistory reads the chunks of an instance in key order and checks that they are
+// contiguous and add up to the row's count, so that a lost chunk is reported rather
+// than replayed around.
+func readHistory(txn *badger.Txn, id string, historyLen int) ([]history.Event, error) {
+	prefix := idPrefix(historyTag, id)
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 16})
+	defer it.Close()
+	events := make([]history.Event, 0, historyLen)
+	for it.Seek(prefix); it.Valid(); it.Next() {
+		item := it.Item()
+		key := item.Key()
+		if _, seq, ok := parseIDKey(key, historyTag); !ok || seq != int64(len(events)) {
+			return nil, corruption(id, key, errChunkOrder)
+		}
+		var decodeErr error
+		err := item.Value(func(v []byte) error {
+			events, decodeErr = decodeChunk(v, events)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if decodeErr != nil {
+			return nil, corruption(id, key, decodeErr)
+		}
+	}
+	if len(events) != historyLen {
+		return nil, corruption(id, rowKey(id), errHistoryCount)
+	}
+	return events, nil
+}
+
+// List implements persistence.Journal. It scans index rows in id order from the
+// continuation token, filtering as it goes. A corrupt row is logged and skipped: one bad
+// value must not hide every other instance from a listing.
+func (j *Journal) List(ctx context.Context, q persistence.Query) ([]*persistence.Instance, string, error) {
+	var page []*persistence.Instance
+	var next string
+	err := j.view(ctx, func(txn *badger.Txn) error {
+		var err error
+		page, next, err = j.listPage(ctx, txn, q)
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return page, next, nil
+}
+
+func (j *Journal) listPage(ctx context.Context, txn *badger.Txn, q persistence.Query) ([]*persistence.Instance, string, error) {
+	prefix := rowKey(q.IDPrefix)
+	start := prefix
+	if q.Continuation != "" {
+		if after := append(rowKey(q.Continuation), idEnd); bytes.Compare(after, start) > 0 {
+			start = after
+		}
+	}
+	size := query.PageSize(q)
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: min(size, 100)})
+	defer it.Close()
+	var page []*persistence.Instance
+	for it.Seek(start); it.Valid(); it.Next() {
+		if err := ctx.Err(); err != nil {
+			return nil, "", err
+		}
+		inst, err := j.listed(it.Item())
+		if err != nil {
+			return nil, "", err
+		}
+		if inst == nil || !query.Matches(q, inst) {
+			continue
+		}
+		if len(page) == size {
+			return page, page[size-1].ID, nil
+		}
+		if q.WithPayloads {
+			if err := readPayloads(txn, inst); err != nil {
+				if !j.logCorruption(err) {
+					return nil, "", err
+				}
+				continue
+			}
+		}
+		page = append(page, inst)
+	}
+	return page, "", nil
+}
+
+// listed decodes one row of a scan; a corrupt one yields nil after being logged.
+func (j *Journal) listed(item *badger.Item) (*persistence.Instance, error) {
+	id := string(item.Key()[len(rowTag):])
+	var row rowRecord
+	var decodeErr error
+	if err := item.Value(func(v []byte) error { decodeErr = decodeValue(v, &row); return nil }); err != nil {
+		return nil, err
+	}
+	if decodeErr != nil {
+		j.logCorruption(corruption(id, item.Key(), decodeErr))
+		return nil, nil
+	}
+	return row.instance(id), nil
+}
+
+// logCorruption logs err if it is a corruption, which a scan then skips, and reports
+// whether it was one.
+func (j *Journal) logCorruption(err error) bool {
+	var c *persistence.CorruptionError
+	if !errors.As(err, &c) {
+		return false
+	}
+	j.log.Error("journal skipped a corrupt entry", slog.String("instance", c.InstanceID),
+		slog.String("key", c.Key), slog.Any("error", c.Err))
+	return true
+}
