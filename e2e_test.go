@@ -18,6 +18,10 @@ import (
 var rt *durable.Runtime
 
 func TestMain(m *testing.M) {
+	if os.Getenv(crashEnv) != "" {
+		crashChild()
+		return
+	}
 	var err error
 	rt, err = durable.Open(durable.Config{InMemory: true, IdleTimeout: 200 * time.Millisecond})
 	if err != nil {

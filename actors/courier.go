@@ -5,8 +5,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cenkalti/backoff/v4"
 	pcluster "github.com/asynkron/protoactor-go/cluster"
+	"github.com/cenkalti/backoff/v4"
 	"google.golang.org/protobuf/types/known/anypb"
 )
 

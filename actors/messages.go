@@ -99,5 +99,3 @@ type appendDone struct {
 
 // passivate finishes a passivation decided on a receive timeout.
 type passivate struct{}
-
-

@@ -60,7 +60,7 @@ func (a *instance) runTurn(ctx actor.Context) {
 	a.h.journal.Append(pt.batch, func(err error) { sys.Root.Send(self, &appendDone{err: err}) })
 }
 
-func (t *turn) ok(r request)               { t.reply(r, codeOK, "") }
+func (t *turn) ok(r request) { t.reply(r, codeOK, "") }
 func (t *turn) fail(r request, c replyCode, format string, args ...any) {
 	t.reply(r, c, fmt.Sprintf(format, args...))
 }

@@ -17,8 +17,8 @@ type op struct {
 	expected uint64
 	delete   bool
 
-	row           *rowRecord // nil: keep the stored row
-	input, output []byte     // sealed values; nil: unchanged
+	rowBody       []byte // encoded rowRecord; nil: keep the stored row
+	input, output []byte // sealed values; nil: unchanged
 	resetHistory  bool
 	chunks        []chunk
 	arm, send     []kv
@@ -68,16 +68,16 @@ func (o *op) count(keyLen, valueLen int) {
 
 func (o *op) prepareRow(b *persistence.Batch) error {
 	if in := b.Instance; in != nil {
-		o.row = &rowRecord{
+		body, err := encodeBody(&rowRecord{
 			Name: in.Name, ExecutionID: in.ExecutionID, Status: in.Status,
 			CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt, CustomStatus: in.CustomStatus,
 			Failure: in.Failure, Parent: in.Parent,
-		}
-		// Encode once now so that a value msgpack rejects fails the append early; the
-		// committer encodes again with the version filled in.
-		if _, err := encodeValue(o.row); err != nil {
+		})
+		if err != nil {
 			return err
 		}
+		o.rowBody = body
+		o.count(len(o.id)+2, len(body)+rowTrailer)
 	}
 	if b.SetInput != nil {
 		o.input = sealRaw(b.SetInput)
@@ -146,16 +146,42 @@ func (o *op) prepareOutbox(b *persistence.Batch) error {
 	return nil
 }
 
-// apply adds o to txn. A rejection (a version conflict, a corrupt row) leaves txn
-// untouched and fails only o. Any other error may have left part of o in txn, so the
-// caller must discard the whole transaction.
-func apply(txn *badger.Txn, o *op) (rejected, err error) {
-	old, err := readRow(txn, o.id)
+// txnBatch is a transaction being filled with ops. It tracks the rows it writes, so
+// that a second op of the same instance sees the first one's row, and so that the row
+// cache learns them once, and only if, the transaction commits.
+type txnBatch struct {
+	txn     *badger.Txn
+	cache   *rowCache
+	written map[string]*rowState // nil for an instance deleted by this transaction
+}
+
+func (b *txnBatch) row(id string) (*rowState, error) {
+	if st, ok := b.written[id]; ok {
+		return st, nil
+	}
+	if st, ok := b.cache.get(id); ok {
+		return st, nil
+	}
+	return readRow(b.txn, id)
+}
+
+// committed hands the rows of a committed transaction to the cache.
+func (b *txnBatch) committed() {
+	for id, st := range b.written {
+		b.cache.put(id, st)
+	}
+}
+
+// apply adds o to the transaction. A rejection (a version conflict, a corrupt row)
+// leaves it untouched and fails only o. Any other error may have left part of o in the
+// transaction, so the caller must discard it whole.
+func (b *txnBatch) apply(o *op) (rejected, err error) {
+	old, err := b.row(o.id)
 	if corrupt := (*persistence.CorruptionError)(nil); errors.As(err, &corrupt) {
 		if o.delete {
 			// Nobody can load a corrupt instance, so no activation of it can be
 			// fenced: purging it must work whatever version the caller names.
-			return nil, deleteInstance(txn, o.id)
+			return nil, b.delete(o.id)
 		}
 		return err, nil
 	}
@@ -164,51 +190,58 @@ func apply(txn *badger.Txn, o *op) (rejected, err error) {
 	}
 	var version uint64
 	if old != nil {
-		version = old.Version
+		version = old.version
 	}
 	if version != o.expected {
 		return persistence.ErrVersionConflict, nil
 	}
 	if o.delete {
-		return nil, deleteInstance(txn, o.id)
+		return nil, b.delete(o.id)
 	}
-	return nil, write(txn, o, old)
+	return nil, b.write(o, old)
 }
 
-func write(txn *badger.Txn, o *op, old *rowRecord) error {
-	row := o.row
-	if row == nil {
-		row = &rowRecord{}
+func (b *txnBatch) delete(id string) error {
+	b.written[id] = nil
+	return deleteInstance(b.txn, id)
+}
+
+// emptyRowBody is the row of an instance created by a batch without an Instance.
+var emptyRowBody = func() []byte {
+	body, err := encodeBody(&rowRecord{})
+	if err != nil {
+		panic(err)
+	}
+	return body
+}()
+
+func (b *txnBatch) write(o *op, old *rowState) error {
+	st := &rowState{version: o.expected + 1, body: o.rowBody}
+	if st.body == nil {
+		st.body = emptyRowBody
 		if old != nil {
-			*row = *old
+			st.body = old.body
 		}
 	}
-	seq := 0
-	if old != nil {
-		seq = old.HistoryLen
+	if old != nil && !o.resetHistory {
+		st.historyLen = old.historyLen
 	}
 	if o.resetHistory {
-		if err := deletePrefix(txn, idPrefix(historyTag, o.id)); err != nil {
+		if err := deletePrefix(b.txn, idPrefix(historyTag, o.id)); err != nil {
 			return err
 		}
-		seq = 0
 	}
 	for _, c := range o.chunks {
-		if err := txn.Set(historyKey(o.id, seq), c.value); err != nil {
+		if err := b.txn.Set(historyKey(o.id, st.historyLen), c.value); err != nil {
 			return err
 		}
-		seq += c.n
+		st.historyLen += c.n
 	}
-	// row is the op's own (or a copy): the op runs once, so setting it here is safe.
-	row.Version, row.HistoryLen = o.expected+1, seq
-	v, err := encodeValue(row)
-	if err != nil {
+	if err := b.txn.Set(rowKey(o.id), sealRow(st)); err != nil {
 		return err
 	}
-	if err := txn.Set(rowKey(o.id), v); err != nil {
-		return err
-	}
-	return writeRest(txn, o)
+	b.written[o.id] = st
+	return writeRest(b.txn, o)
 }
 
 // writeRest writes what does not depend on the stored row. Arms precede cancels and

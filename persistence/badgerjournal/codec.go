@@ -84,6 +84,15 @@ func encodeValue(v any) ([]byte, error) {
 	return seal(buf.Bytes()), nil
 }
 
+// encodeBody encodes v without an envelope, for values assembled by hand.
+func encodeBody(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := newEncoder(&buf)
+	err := enc.Encode(v)
+	msgpack.PutEncoder(enc)
+	return buf.Bytes(), err
+}
+
 // decodeValue fills out from v. Decoded byte slices and strings are fresh copies, so
 // out never aliases v, which Badger reuses after the read.
 func decodeValue(v []byte, out any) error {
@@ -91,14 +100,19 @@ func decodeValue(v []byte, out any) error {
 	if err != nil {
 		return err
 	}
+	return decodeBody(body, out)
+}
+
+func decodeBody(body []byte, out any) error {
 	dec := msgpack.GetDecoder()
 	defer msgpack.PutDecoder(dec)
 	dec.Reset(bytes.NewReader(body))
 	return dec.Decode(out)
 }
 
-// rowRecord is the stored index row. The id lives in the key and the payloads in keys
-// of their own, so that a status query or a listing never reads them.
+// rowRecord is the msgpack body of a stored index row. The id lives in the key, the
+// payloads in keys of their own (so that status queries and listings never read them),
+// and the version and history length in the row value's trailer (see rows.go).
 type rowRecord struct {
 	Name         string                `msgpack:"n,omitempty"`
 	ExecutionID  string                `msgpack:"x,omitempty"`
@@ -108,8 +122,6 @@ type rowRecord struct {
 	CustomStatus []byte                `msgpack:"cs,omitempty"`
 	Failure      *history.Failure      `msgpack:"f,omitempty"`
 	Parent       *history.ParentRef    `msgpack:"p,omitempty"`
-	Version      uint64                `msgpack:"v"`
-	HistoryLen   int                   `msgpack:"h"`
 }
 
 // timerRecord holds what the key does not: the exact due time survives even where the

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -97,13 +96,7 @@ func (j *Journal) take() []*op {
 // commit writes ops in one transaction and reports to each. If the transaction as a
 // whole fails (too big, most likely), each op is retried in a transaction of its own,
 // so that only the culprit fails.
-var DbgApply, DbgCommit, DbgDone, DbgWait, DbgN atomic.Int64
-var dbgLast time.Time
-
 func (j *Journal) commit(ops []*op) {
-	if !dbgLast.IsZero() { DbgWait.Add(int64(time.Since(dbgLast))) }
-	defer func() { dbgLast = time.Now() }()
-	DbgN.Add(1)
 	errs := make([]error, len(ops))
 	if err := j.commitTogether(ops, errs); err != nil {
 		if len(ops) == 1 {
@@ -118,11 +111,9 @@ func (j *Journal) commit(ops []*op) {
 			}
 		}
 	}
-	t0 := time.Now()
 	for i, o := range ops {
 		o.done(errs[i])
 	}
-	DbgDone.Add(int64(time.Since(t0)))
 }
 
 // commitTogether applies ops in one transaction. Rejected ops get their error in errs
@@ -130,20 +121,18 @@ func (j *Journal) commit(ops []*op) {
 func (j *Journal) commitTogether(ops []*op, errs []error) error {
 	txn := j.db.NewTransaction(true)
 	defer txn.Discard()
-	t0 := time.Now()
+	b := &txnBatch{txn: txn, cache: j.rows, written: make(map[string]*rowState, len(ops))}
 	for i, o := range ops {
-		rejected, err := apply(txn, o)
+		rejected, err := b.apply(o)
 		if err != nil {
 			return txnError(err)
 		}
 		errs[i] = rejected
 	}
-	DbgApply.Add(int64(time.Since(t0)))
-	t0 = time.Now()
-	defer func() { DbgCommit.Add(int64(time.Since(t0))) }()
 	if err := txn.Commit(); err != nil {
 		return txnError(err)
 	}
+	b.committed()
 	j.commits.Add(1)
 	return nil
 }

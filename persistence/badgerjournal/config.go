@@ -30,6 +30,9 @@ type Config struct {
 	// its previous commit gathered more than one; a lone append never waits. Negative
 	// disables it. Default 100µs.
 	Linger time.Duration
+	// RowCacheSize is how many index rows the committer remembers, so that it fences
+	// the appends of active instances without reading their rows. Default 65,536.
+	RowCacheSize int
 
 	// MemTableSize is Badger's write buffer; see badgerOptions. Default 64 MiB.
 	MemTableSize int64
@@ -44,6 +47,7 @@ const (
 	defaultMaxBatchKeys   = 2000
 	defaultMaxBatchBytes  = 4 << 20
 	defaultLinger         = 100 * time.Microsecond
+	defaultRowCacheSize   = 1 << 16
 	defaultMemTableSize   = 64 << 20
 	defaultBlockCacheSize = 32 << 20
 	defaultGCInterval     = 10 * time.Minute
@@ -62,6 +66,7 @@ func (c *Config) validate() error {
 	c.MaxBatchKeys = orDefault(c.MaxBatchKeys, defaultMaxBatchKeys)
 	c.MaxBatchBytes = orDefault(c.MaxBatchBytes, defaultMaxBatchBytes)
 	c.Linger = orDefault(c.Linger, defaultLinger)
+	c.RowCacheSize = orDefault(c.RowCacheSize, defaultRowCacheSize)
 	c.MemTableSize = orDefault(c.MemTableSize, defaultMemTableSize)
 	c.BlockCacheSize = orDefault(c.BlockCacheSize, defaultBlockCacheSize)
 	c.GCInterval = orDefault(c.GCInterval, defaultGCInterval)

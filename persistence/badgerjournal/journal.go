@@ -27,6 +27,8 @@ type Journal struct {
 	queuedKeys, queuedBytes atomic.Int64
 	wake                    chan struct{} // capacity 1: a pending wake-up is never lost
 
+	rows *rowCache // the commit goroutine's alone
+
 	// commits counts transactions committed, so tests can see batching happen.
 	commits atomic.Int64
 
@@ -58,6 +60,7 @@ func Open(cfg Config) (*Journal, error) {
 		db:            db,
 		log:           cfg.Logger,
 		wake:          make(chan struct{}, 1),
+		rows:          newRowCache(cfg.RowCacheSize),
 		committerDone: make(chan struct{}),
 	}
 	go j.commitLoop()

@@ -159,8 +159,14 @@ func wantCorruption(t *testing.T, err error, id, key string) {
 	}
 }
 
+// TestCorruptionIsReportedAndContained damages values, then reopens the journal, so
+// that the committer's row cache cannot hide the damage.
 func TestCorruptionIsReportedAndContained(t *testing.T) {
-	j := open(t, badgerjournal.Config{InMemory: true})
+	cfg := badgerjournal.Config{Dir: t.TempDir(), Logger: testLogger(t)}
+	j, err := badgerjournal.Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, id := range []string{"bad-history", "bad-row", "bad-input", "good"} {
 		mustAppend(t, j, newInstance(id, event(1, `"x"`)))
 		mustAppend(t, j, &persistence.Batch{InstanceID: id, ExpectedVersion: 1, Events: []history.Event{event(2, `"y"`)}})
@@ -168,8 +174,12 @@ func TestCorruptionIsReportedAndContained(t *testing.T) {
 	corrupt(t, j, badgerjournal.HistoryKey("bad-history", 1))
 	corrupt(t, j, badgerjournal.RowKey("bad-row"))
 	corrupt(t, j, badgerjournal.InputKey("bad-input"))
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	j = open(t, cfg)
 
-	_, _, err := j.Load(t.Context(), "bad-history")
+	_, _, err = j.Load(t.Context(), "bad-history")
 	wantCorruption(t, err, "bad-history", "h/bad-history/1")
 	_, _, err = j.Load(t.Context(), "bad-row")
 	wantCorruption(t, err, "bad-row", "i/bad-row")

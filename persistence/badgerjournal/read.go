@@ -23,11 +23,13 @@ func (j *Journal) Load(ctx context.Context, instanceID string) (*persistence.Ins
 		if err != nil {
 			return err
 		}
-		inst = row.instance(instanceID)
+		if inst, err = row.instance(instanceID); err != nil {
+			return err
+		}
 		if err := readPayloads(txn, inst); err != nil {
 			return err
 		}
-		events, err = readHistory(txn, instanceID, row.HistoryLen)
+		events, err = readHistory(txn, instanceID, row.historyLen)
 		return err
 	})
 	if err != nil {
@@ -44,7 +46,9 @@ func (j *Journal) Get(ctx context.Context, instanceID string, withPayloads bool)
 		if err != nil {
 			return err
 		}
-		inst = row.instance(instanceID)
+		if inst, err = row.instance(instanceID); err != nil {
+			return err
+		}
 		if withPayloads {
 			return readPayloads(txn, inst)
 		}
@@ -63,14 +67,6 @@ func (j *Journal) view(ctx context.Context, fn func(txn *badger.Txn) error) erro
 	}
 	defer j.readers.Done()
 	return j.db.View(fn)
-}
-
-func (r *rowRecord) instance(id string) *persistence.Instance {
-	return &persistence.Instance{
-		ID: id, Name: r.Name, ExecutionID: r.ExecutionID, Status: r.Status,
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, CustomStatus: r.CustomStatus,
-		Failure: r.Failure, Parent: r.Parent, Version: r.Version, HistoryLen: r.HistoryLen,
-	}
 }
 
 func corruption(id string, key []byte, err error) error {
@@ -99,24 +95,6 @@ func readValue(txn *badger.Txn, id string, key []byte, decode func(v []byte) err
 		return false, corruption(id, key, decodeErr)
 	}
 	return true, nil
-}
-
-// readRow returns nil, nil for an instance that does not exist.
-func readRow(txn *badger.Txn, id string) (*rowRecord, error) {
-	var row rowRecord
-	found, err := readValue(txn, id, rowKey(id), func(v []byte) error { return decodeValue(v, &row) })
-	if !found {
-		return nil, err
-	}
-	return &row, nil
-}
-
-func mustReadRow(txn *badger.Txn, id string) (*rowRecord, error) {
-	row, err := readRow(txn, id)
-	if err == nil && row == nil {
-		err = persistence.ErrNotFound
-	}
-	return row, err
 }
 
 func readPayloads(txn *badger.Txn, inst *persistence.Instance) error {
@@ -226,16 +204,25 @@ func (j *Journal) listPage(ctx context.Context, txn *badger.Txn, q persistence.Q
 // listed decodes one row of a scan; a corrupt one yields nil after being logged.
 func (j *Journal) listed(item *badger.Item) (*persistence.Instance, error) {
 	id := string(item.Key()[len(rowTag):])
-	var row rowRecord
+	var inst *persistence.Instance
 	var decodeErr error
-	if err := item.Value(func(v []byte) error { decodeErr = decodeValue(v, &row); return nil }); err != nil {
+	err := item.Value(func(v []byte) error {
+		st, err := unsealRow(v)
+		if err != nil {
+			decodeErr = corruption(id, item.Key(), err)
+			return nil
+		}
+		inst, decodeErr = st.instance(id)
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	if decodeErr != nil {
-		j.logCorruption(corruption(id, item.Key(), decodeErr))
+		j.logCorruption(decodeErr)
 		return nil, nil
 	}
-	return row.instance(id), nil
+	return inst, nil
 }
 
 // logCorruption logs err if it is a corruption, which a scan then skips, and reports
