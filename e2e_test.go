@@ -44,7 +44,13 @@ func must(err error) {
 	}
 }
 
+// extraRegistrations lets other test files add to the shared runtime.
+var extraRegistrations []func(*durable.Runtime)
+
 func register(rt *durable.Runtime) {
+	for _, f := range extraRegistrations {
+		f(rt)
+	}
 	must(rt.RegisterActivity("Hello", func(_ context.Context, name string) (string, error) {
 		return "Hello " + name, nil
 	}))

@@ -118,24 +118,20 @@ func (h *Host) List(ctx context.Context, q persistence.Query) ([]*persistence.In
 // Wait blocks until the instance satisfies done (checked after every committed change),
 // ctx ends, or the instance turns out not to exist.
 func (h *Host) Wait(ctx context.Context, id string, done func(*persistence.Instance) bool) (*persistence.Instance, error) {
-	for {
-		changed, cancel := h.watchers.watch(id)
-		row, _, err := h.Get(ctx, id, false)
-		if err == nil && done(row) {
-			cancel()
-			return row, nil
-		}
-		if err != nil && !errors.Is(err, ErrInstanceNotFound) {
-			cancel()
-			return nil, err
-		}
+	changed, cancel := h.watchers.watch(id)
+	defer cancel()
+	row, _, err := h.Get(ctx, id, false)
+	if err != nil && !errors.Is(err, ErrInstanceNotFound) {
+		return nil, err
+	}
+	for row == nil || !done(row) {
 		select {
-		case <-changed:
+		case row = <-changed:
 		case <-ctx.Done():
-			cancel()
 			return row, ctx.Err()
 		}
 	}
+	return row, nil
 }
 
 // call asks the instance to do msg and maps its reply to an error, retrying while the

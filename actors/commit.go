@@ -41,7 +41,7 @@ func (t *turn) finish() *pendingTurn {
 // record writes what a step produced into the batch and the row.
 func (t *turn) record(tr orchestrator.Turn) {
 	b, row := &t.batch, t.row
-	b.ResetHistory = t.fresh
+	b.ResetHistory = t.fresh && t.a.row != nil // a new instance has no history to drop
 	b.Events = append(t.prefix, tr.Events...)
 	row.Status, row.UpdatedAt = tr.Status, t.now.Time
 	if tr.CustomStatusChanged {
@@ -124,7 +124,7 @@ func (a *instance) committed(ctx actor.Context, err error) {
 	for _, r := range pt.replies {
 		a.respond(ctx, r.to, r.msg)
 	}
-	a.h.watchers.notify(a.id)
+	a.h.watchers.notify(a.id, a.row)
 	a.runTurn(ctx)
 }
 

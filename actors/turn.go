@@ -155,7 +155,7 @@ func (t *turn) start(r request, m *startMsg) {
 	created := t.now.Time
 	t.row = &persistence.Instance{
 		ID: t.a.id, Name: m.Name, ExecutionID: m.ExecutionID, Status: history.StatusRunning,
-		CreatedAt: created, Parent: m.Parent,
+		CreatedAt: created, Parent: m.Parent, Input: m.Input,
 	}
 	t.batch.SetInput = nonNil(m.Input)
 	t.batch.SetOutput = []byte{}
@@ -177,7 +177,7 @@ func (t *turn) continueAsNew(m *continueMsg) {
 	t.exec = t.a.h.newExecution(t.a.id, fn)
 	t.fresh = true
 	t.row.ExecutionID = newExecutionID()
-	t.row.Status = history.StatusRunning
+	t.row.Status, t.row.Input, t.row.Output, t.row.Failure = history.StatusRunning, m.input, nil, nil
 	t.batch.SetInput = nonNil(m.input)
 	t.batch.SetOutput = []byte{}
 	t.events = append(t.events, history.Event{

@@ -1,20 +1,25 @@
 package actors
 
-import "sync"
+import (
+	"sync"
 
-// watchers wakes clients waiting for an instance to change, so waiting for completion
-// needs no polling loop.
+	"github.com/godurable/durable/persistence"
+)
+
+// watchers wakes clients waiting for an instance to change, handing them the row the
+// instance just committed, so waiting needs neither polling nor a journal read.
 type watchers struct {
 	mu sync.Mutex
-	by map[string][]chan struct{}
+	by map[string][]chan *persistence.Instance
 }
 
-func newWatchers() *watchers { return &watchers{by: map[string][]chan struct{}{}} }
+func newWatchers() *watchers { return &watchers{by: map[string][]chan *persistence.Instance{}} }
 
-// watch returns a channel closed at the instance's next committed change, and a
-// function that withdraws it.
-func (w *watchers) watch(id string) (<-chan struct{}, func()) {
-	ch := make(chan struct{})
+// watch subscribes to the instance's committed rows (nil when it was purged): the
+// channel holds the latest one not yet received, so none is missed between reads.
+// The returned function ends the subscription.
+func (w *watchers) watch(id string) (<-chan *persistence.Instance, func()) {
+	ch := make(chan *persistence.Instance, 1)
 	w.mu.Lock()
 	w.by[id] = append(w.by[id], ch)
 	w.mu.Unlock()
@@ -36,12 +41,20 @@ func (w *watchers) watch(id string) (<-chan struct{}, func()) {
 	}
 }
 
-func (w *watchers) notify(id string) {
+// notify hands row to everyone watching id, replacing a row they have not read yet.
+// Committed rows are never modified afterwards, so they are shared.
+func (w *watchers) notify(id string, row *persistence.Instance) {
 	w.mu.Lock()
-	list := w.by[id]
-	delete(w.by, id)
-	w.mu.Unlock()
-	for _, ch := range list {
-		close(ch)
+	defer w.mu.Unlock()
+	for _, ch := range w.by[id] {
+		select {
+		case ch <- row:
+		default:
+			select {
+			case <-ch:
+			default:
+			}
+			ch <- row
+		}
 	}
 }

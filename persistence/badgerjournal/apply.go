@@ -172,6 +172,13 @@ func (b *txnBatch) committed() {
 	}
 }
 
+// forget drops the rows of a transaction whose fate is unknown from the cache.
+func (b *txnBatch) forget() {
+	for id := range b.written {
+		b.cache.put(id, nil)
+	}
+}
+
 // apply adds o to the transaction. A rejection (a version conflict, a corrupt row)
 // leaves it untouched and fails only o. Any other error may have left part of o in the
 // transaction, so the caller must discard it whole.
@@ -248,7 +255,7 @@ func (b *txnBatch) write(o *op, old *rowState) error {
 // sends precede deliveries, so when one batch does both to the same timer or message,
 // its later decision (cancel, delivered) wins.
 func writeRest(txn *badger.Txn, o *op) error {
-	sets := []kv{}
+	var sets []kv
 	if o.input != nil {
 		sets = append(sets, kv{inputKey(o.id), o.input})
 	}
@@ -305,11 +312,7 @@ func deleteInstance(txn *badger.Txn, id string) error {
 			return err
 		}
 	}
-	idx, err := keysWithPrefix(txn, idPrefix(timerIndexTag, id))
-	if err != nil {
-		return err
-	}
-	for _, k := range idx {
+	for _, k := range keysWithPrefix(txn, idPrefix(timerIndexTag, id)) {
 		tk, err := timerKeyFromIndex(k)
 		if err != nil {
 			return err
@@ -325,11 +328,7 @@ func deleteInstance(txn *badger.Txn, id string) error {
 }
 
 func deletePrefix(txn *badger.Txn, prefix []byte) error {
-	keys, err := keysWithPrefix(txn, prefix)
-	if err != nil {
-		return err
-	}
-	for _, k := range keys {
+	for _, k := range keysWithPrefix(txn, prefix) {
 		if err := txn.Delete(k); err != nil {
 			return err
 		}
@@ -339,12 +338,12 @@ func deletePrefix(txn *badger.Txn, prefix []byte) error {
 
 // keysWithPrefix collects keys before deleting them: an iterator of a write
 // transaction must not run while that transaction changes.
-func keysWithPrefix(txn *badger.Txn, prefix []byte) ([][]byte, error) {
+func keysWithPrefix(txn *badger.Txn, prefix []byte) [][]byte {
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
 	defer it.Close()
 	var keys [][]byte
 	for it.Seek(prefix); it.Valid(); it.Next() {
 		keys = append(keys, it.Item().KeyCopy(nil))
 	}
-	return keys, nil
+	return keys
 }

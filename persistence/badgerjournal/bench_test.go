@@ -26,7 +26,7 @@ func turn(n int) []history.Event {
 
 func benchJournal(b *testing.B) *badgerjournal.Journal {
 	b.Logf("GOMAXPROCS=%d GOOS=%s GOARCH=%s", runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
-	return open(b, badgerjournal.Config{Dir: b.TempDir(), MemTableSize: 64 << 20, MaxBatchBytes: 1 << 20})
+	return open(b, badgerjournal.Config{Dir: b.TempDir()})
 }
 
 // BenchmarkAppendConcurrent: many instances, each appending one turn at a time and

@@ -160,7 +160,7 @@ func encodeChunks(events []history.Event) ([]chunk, error) {
 	defer msgpack.PutEncoder(enc)
 	ends := make([]int, len(events))
 	for i := range events {
-		if err := enc.Encode(&events[i]); err != nil {
+		if err := encodeEvent(enc, &events[i]); err != nil {
 			return nil, err
 		}
 		ends[i] = buf.Len()

@@ -96,6 +96,9 @@ func checkFormat(db *badger.DB) error {
 // goroutine; done runs on the commit goroutine, except for a batch rejected before it
 // is queued (journal closed, id unusable), whose done runs here before Append returns.
 func (j *Journal) Append(b *persistence.Batch, done func(error)) {
+	if done == nil {
+		done = func(error) {} // a nil done would crash the commit goroutine, far from its cause
+	}
 	if j.isClosed() {
 		done(persistence.ErrClosed)
 		return

@@ -134,18 +134,6 @@ func nanos(t time.Time) int64 {
 	return t.UnixNano()
 }
 
-// prefixEnd returns the smallest key greater than every key that starts with p.
-func prefixEnd(p []byte) []byte {
-	end := bytes.Clone(p)
-	for i := len(end) - 1; i >= 0; i-- {
-		if end[i] < 0xff {
-			end[i]++
-			return end[:i+1]
-		}
-	}
-	return nil
-}
-
 // describeKey renders a key for people: in errors and logs.
 func describeKey(k []byte) string {
 	if len(k) < 2 {

@@ -54,7 +54,10 @@ func (j *Journal) Get(ctx context.Context, instanceID string, withPayloads bool)
 		}
 		return nil
 	})
-	return inst, err
+	if err != nil {
+		return nil, err
+	}
+	return inst, nil
 }
 
 // view runs fn in a read transaction, unless ctx is done or the journal closed.
@@ -120,7 +123,7 @@ func readHistory(txn *badger.Txn, id string, historyLen int) ([]history.Event, e
 	prefix := idPrefix(historyTag, id)
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 16})
 	defer it.Close()
-	events := make([]history.Event, 0, historyLen)
+	events := make([]history.Event, 0, min(historyLen, 1<<16)) // bounded: the count is only a hint until checked
 	for it.Seek(prefix); it.Valid(); it.Next() {
 		item := it.Item()
 		key := item.Key()

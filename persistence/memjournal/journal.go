@@ -49,7 +49,10 @@ func New() *Journal {
 
 // Append applies b and calls done before returning; see the package documentation.
 func (j *Journal) Append(b *persistence.Batch, done func(error)) {
-	done(j.apply(b))
+	err := j.apply(b)
+	if done != nil {
+		done(err)
+	}
 }
 
 func (j *Journal) apply(b *persistence.Batch) error {

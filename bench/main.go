@@ -1,0 +1,123 @@
+// Command bench measures the runtime on whole scenarios: throughput, latency and memory,
+// durable (fsync'd journal) by default. Every run prints its parameters and a machine
+// line, and ends with one JSON line of results.
+//
+//	go run ./bench -scenario hello-sequence -n 20000
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"sort"
+	"time"
+
+	"github.com/godurable/durable"
+)
+
+type params struct {
+	scenario string
+	n        int
+	inflight int
+	dir      string
+	inMemory bool
+	progress bool
+	cpuprof  string
+}
+
+// result is the JSON line every run ends with.
+type result struct {
+	Scenario   string  `json:"scenario"`
+	N          int     `json:"n"`
+	Seconds    float64 `json:"seconds"`
+	Throughput float64 `json:"throughput_per_s"`
+	Unit       string  `json:"unit"`
+	P50        float64 `json:"p50_ms"`
+	P99        float64 `json:"p99_ms"`
+	PeakRSSMB  float64 `json:"peak_rss_mb"`
+}
+
+type scenario func(ctx context.Context, rt *durable.Runtime, p params) (result, error)
+
+var scenarios = map[string]scenario{
+	"hello-sequence": helloSequence,
+}
+
+func main() {
+	var p params
+	flag.StringVar(&p.scenario, "scenario", "hello-sequence", "scenario to run")
+	flag.IntVar(&p.n, "n", 10000, "number of orchestrations (or activities, signals) to run")
+	flag.IntVar(&p.inflight, "inflight", 1000, "orchestrations kept in flight at once")
+	flag.StringVar(&p.dir, "data", "", "journal directory (default: a fresh temporary directory)")
+	flag.BoolVar(&p.inMemory, "memory", false, "keep the journal in memory (not durable)")
+	flag.BoolVar(&p.progress, "progress", true, "print a progress line on long runs")
+	flag.StringVar(&p.cpuprof, "cpuprofile", "", "write a CPU profile of the measured part to this file")
+	flag.Parse()
+	run, ok := scenarios[p.scenario]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "unknown scenario %q\n", p.scenario)
+		os.Exit(2)
+	}
+	if err := mainErr(run, p); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func mainErr(run scenario, p params) error {
+	if p.dir == "" && !p.inMemory {
+		d, err := os.MkdirTemp("", "durable-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		p.dir = d
+	}
+	fmt.Printf("params: scenario=%s n=%d inflight=%d durable=%v dir=%s\n", p.scenario, p.n, p.inflight, !p.inMemory, p.dir)
+	fmt.Printf("machine: cpus=%d go=%s os=%s/%s\n", runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	cfg := durable.Config{Dir: p.dir, InMemory: p.inMemory, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	if p.inMemory {
+		cfg.Dir = ""
+	}
+	rt, err := durable.Open(cfg)
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	if p.cpuprof != "" {
+		f, err := os.Create(p.cpuprof)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	res, err := run(context.Background(), rt, p)
+	if err != nil {
+		return err
+	}
+	res.Scenario, res.PeakRSSMB = p.scenario, peakRSSMB()
+	b, _ := json.Marshal(res)
+	fmt.Println(string(b))
+	return nil
+}
+
+// percentiles returns the 50th and 99th percentile of ds in milliseconds.
+func percentiles(ds []time.Duration) (float64, float64) {
+	if len(ds) == 0 {
+		return 0, 0
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	at := func(q float64) float64 {
+		return float64(ds[int(q*float64(len(ds)-1))].Microseconds()) / 1000
+	}
+	return at(0.50), at(0.99)
+}

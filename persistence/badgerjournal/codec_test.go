@@ -1,0 +1,120 @@
+package badgerjournal
+
+import (
+	"bytes"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/godurable/durable/history"
+)
+
+// fill sets every field reachable from v to a non-zero value, so that a field added
+// to a struct later is covered without anyone remembering to add it here.
+func fill(t *testing.T, v reflect.Value, seed int) {
+	switch v.Kind() {
+	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[time.Time]() {
+			v.Set(reflect.ValueOf(time.Unix(int64(1_700_000_000+seed), int64(seed))))
+			return
+		}
+		for i := range v.NumField() {
+			fill(t, v.Field(i), seed+i+1)
+		}
+	case reflect.Pointer:
+		if v.Type() == reflect.TypeFor[*history.Failure]() && seed > 40 {
+			return // stop the Inner chain
+		}
+		v.Set(reflect.New(v.Type().Elem()))
+		fill(t, v.Elem(), seed+10)
+	case reflect.String:
+		v.SetString("s" + string(rune('a'+seed%26)))
+	case reflect.Slice:
+		v.Set(reflect.ValueOf([]byte{byte(seed), 2, 3}).Convert(v.Type()))
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		v.SetInt(int64(seed) * 1000)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		v.SetUint(uint64(seed))
+	default:
+		t.Fatalf("fill: no rule for %s", v.Type())
+	}
+}
+
+// TestEventEncoding holds encodeEvent to the reflection encoder, byte for byte.
+func TestEventEncoding(t *testing.T) {
+	var full history.Event
+	fill(t, reflect.ValueOf(&full).Elem(), 0)
+	cases := []history.Event{
+		full,
+		{},
+		{Type: history.EventOrchestratorStarted, Time: time.Unix(5, 6)},
+		{Type: history.EventTaskScheduled, ID: 300, TaskID: -5, Name: "A", Input: []byte(`1`)},
+	}
+	for i, e := range cases {
+		var fast, slow bytes.Buffer
+		enc := newEncoder(&fast)
+		if err := encodeEvent(enc, &e); err != nil {
+			t.Fatal(err)
+		}
+		enc = newEncoder(&slow)
+		if err := enc.Encode(&e); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(fast.Bytes(), slow.Bytes()) {
+			t.Errorf("case %d: encodeEvent and reflection differ:\n%x\n%x", i, fast.Bytes(), slow.Bytes())
+		}
+	}
+}
+
+func TestChunks(t *testing.T) {
+	events := make([]history.Event, 50)
+	for i := range events {
+		events[i] = history.Event{ID: int64(i), Input: bytes.Repeat([]byte{'x'}, 20<<10)}
+	}
+	events[10].Input = bytes.Repeat([]byte{'y'}, maxChunkBytes*2) // larger than a chunk alone
+	chunks, err := encodeChunks(events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []history.Event
+	total := 0
+	for _, c := range chunks {
+		if len(c.value) > maxChunkBytes+64 && c.n != 1 {
+			t.Errorf("chunk of %d events has %d bytes", c.n, len(c.value))
+		}
+		n := len(got)
+		if got, err = decodeChunk(c.value, got); err != nil {
+			t.Fatal(err)
+		}
+		if len(got)-n != c.n {
+			t.Fatalf("chunk claims %d events, holds %d", c.n, len(got)-n)
+		}
+		total += c.n
+	}
+	if total != len(events) || len(chunks) < 5 {
+		t.Fatalf("%d events in %d chunks", total, len(chunks))
+	}
+	for i := range events {
+		if got[i].ID != int64(i) || !bytes.Equal(got[i].Input, events[i].Input) {
+			t.Fatalf("event %d did not survive chunking", i)
+		}
+	}
+}
+
+func TestUnsealDetectsDamage(t *testing.T) {
+	v := sealRaw([]byte("payload"))
+	for i := range v {
+		for bit := range 8 {
+			damaged := bytes.Clone(v)
+			damaged[i] ^= 1 << bit
+			if _, err := unseal(damaged); err == nil {
+				t.Fatalf("flipping bit %d of byte %d went unnoticed", bit, i)
+			}
+		}
+	}
+	if _, err := unseal(v[:3]); err == nil {
+		t.Fatal("a truncated value went unnoticed")
+	}
+}
