@@ -71,9 +71,26 @@ func runToEnd(t *testing.T, name string, input any) *durable.Status {
 	}
 	st, err := rt.Client().WaitForCompletion(ctx, id)
 	if err != nil {
+		logInstance(t, id)
 		t.Fatalf("wait for %s %s: %v", name, id, err)
 	}
 	return st
+}
+
+// logInstance logs what the instance has recorded, to tell why it did not finish.
+func logInstance(t *testing.T, id string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	st, err := rt.Client().Status(ctx, id, durable.WithHistory())
+	if err != nil {
+		t.Logf("status of %s: %v", id, err)
+		return
+	}
+	t.Logf("%s %s: %v, custom status %s, output %s, failure %+v", st.Name, id, st.RuntimeStatus, st.CustomStatus, st.Output, st.Failure)
+	for _, e := range st.History {
+		t.Logf("  %v id=%d task=%d name=%q input=%s result=%s failure=%+v", e.Type, e.ID, e.TaskID, e.Name, e.Input, e.Result, e.Failure)
+	}
 }
 
 // completed asserts the instance completed and decodes its output.

@@ -113,7 +113,8 @@ func NewExecution(instanceID string, fn Func, opts Options) *Execution {
 func (e *Execution) Replay(events []history.Event) {
 	e.replaying = true
 	for i := range events {
-		if e.status.IsTerminal() || e.status == history.StatusContinuedAsNew {
+		if e.isFinished() {
+			e.checkNothingAfterEnd(events[i:])
 			break
 		}
 		if events[i].Type == history.EventOrchestratorStarted && e.checkConfirmed() {
@@ -127,6 +128,18 @@ func (e *Execution) Replay(events []history.Event) {
 	e.replaying = false
 	e.out = nil
 	e.cancelled = nil
+}
+
+// checkNothingAfterEnd fails a replay whose code finished while the history goes on
+// with actions the earlier code took.
+func (e *Execution) checkNothingAfterEnd(rest []history.Event) {
+	for _, ev := range rest {
+		if ev.Type.IsScheduling() {
+			e.status = history.StatusRunning // nothing was recorded yet: the refusal wins
+			e.nonDeterminism(ev.ID, e.describe(ev), "nothing (it returned)")
+			return
+		}
+	}
 }
 
 // Turn is what one Step produced.
