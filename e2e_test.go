@@ -101,6 +101,12 @@ func register(rt *durable.Runtime) {
 		}
 		return total, nil
 	}))
+	must(rt.RegisterOrchestrator("LongSleeper", func(ctx *orchestrator.Context) (string, error) {
+		if err := ctx.CreateTimer(700 * time.Millisecond).Await(); err != nil {
+			return "", err
+		}
+		return "woke", nil
+	}))
 	must(rt.RegisterOrchestrator("Sleeper", func(ctx *orchestrator.Context) (string, error) {
 		if err := ctx.CreateTimer(50 * time.Millisecond).Await(); err != nil {
 			return "", err

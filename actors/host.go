@@ -177,3 +177,6 @@ func newExecutionID() string {
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
+
+// isActive reports whether the instance is in memory on this member.
+func (h *Host) isActive(id string) bool { return h.member.Placement.Has(OrchestrationKind, id) }

@@ -94,3 +94,11 @@ func (p *Placement) Count() int {
 	defer p.mu.Unlock()
 	return len(p.active)
 }
+
+// Has reports whether identity of kind has an activation here.
+func (p *Placement) Has(kind, identity string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.active[kind+"/"+identity]
+	return ok
+}

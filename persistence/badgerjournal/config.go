@@ -60,6 +60,9 @@ func (c *Config) validate() error {
 	if c.Dir != "" && c.InMemory {
 		return errors.New("badgerjournal: Config.Dir and InMemory exclude each other")
 	}
+	if c.MaxBatchKeys < 0 || c.MaxBatchBytes < 0 || c.RowCacheSize < 0 || c.MemTableSize < 0 || c.BlockCacheSize < 0 {
+		return errors.New("badgerjournal: Config sizes must not be negative")
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

@@ -113,7 +113,7 @@ func (inst *instance) applyRow(b *persistence.Batch) {
 func (j *Journal) delete(id string) {
 	delete(j.instances, id)
 	for k := range j.timers {
-		if false && k.instanceID == id {
+		if k.instanceID == id {
 			delete(j.timers, k)
 		}
 	}

@@ -1,0 +1,116 @@
+package actors
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/godurable/durable/history"
+	"github.com/godurable/durable/orchestrator"
+	"github.com/godurable/durable/persistence"
+	"github.com/godurable/durable/persistence/memjournal"
+)
+
+// One host per test binary: protoactor races with itself when two members share a
+// process, and starting one takes a second.
+var host *Host
+
+// corruptOne reports one instance's journal as corrupt, as the Badger journal does
+// when a stored value fails its checksum.
+type corruptOne struct {
+	persistence.Journal
+	bad string
+}
+
+func (c corruptOne) Load(ctx context.Context, id string) (*persistence.Instance, []history.Event, error) {
+	if id == c.bad {
+		return nil, nil, &persistence.CorruptionError{InstanceID: id, Key: "h/" + id, Err: errors.New("checksum mismatch")}
+	}
+	return c.Journal.Load(ctx, id)
+}
+
+func TestMain(m *testing.M) {
+	reg := NewRegistry()
+	reg.AddActivity("Echo", func(_ context.Context, in []byte) ([]byte, error) { return in, nil })
+	reg.AddOrchestrator("Nap", func(ctx *orchestrator.Context, _ []byte) ([]byte, error) {
+		if err := ctx.CreateTimer(500 * time.Millisecond).Await(); err != nil {
+			return nil, err
+		}
+		return orchestrator.CallActivity[json.RawMessage](ctx, "Echo", "rested").Await()
+	})
+	reg.AddOrchestrator("Wait", func(ctx *orchestrator.Context, _ []byte) ([]byte, error) {
+		return orchestrator.WaitForExternalEvent[json.RawMessage](ctx, "Go").Await()
+	})
+	var err error
+	host, err = Start(Config{Journal: corruptOne{Journal: memjournal.New(), bad: "broken"}, Registry: reg, IdleTimeout: 100 * time.Millisecond})
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	host.Close(context.Background())
+	os.Exit(code)
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func waitRow(t *testing.T, ctx context.Context, id string) *persistence.Instance {
+	t.Helper()
+	row, err := host.Wait(ctx, id, func(r *persistence.Instance) bool { return r.Status.IsTerminal() })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return row
+}
+
+func TestCorruptInstanceDoesNotStopOthers(t *testing.T) {
+	ctx := ctxT(t)
+	err := host.RaiseEvent(ctx, "broken", "Go", []byte(`1`))
+	if err == nil || !strings.Contains(err.Error(), `instance "broken" is corrupt`) {
+		t.Fatalf("raise to corrupt instance: %v", err)
+	}
+	id, err := host.Start(ctx, "Wait", nil, StartOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := host.RaiseEvent(ctx, id, "Go", []byte(`"fine"`)); err != nil {
+		t.Fatal(err)
+	}
+	if row := waitRow(t, ctx, id); row.Status != history.StatusCompleted || string(row.Output) != `"fine"` {
+		t.Fatalf("healthy instance: %v %s", row.Status, row.Output)
+	}
+}
+
+// An instance waiting on a timer leaves memory after the idle timeout; the durable
+// timer activates it again.
+func TestTimerWakesPassivatedInstance(t *testing.T) {
+	ctx := ctxT(t)
+	id, err := host.Start(ctx, "Nap", nil, StartOptions{InstanceID: "napper"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	passivated := false
+	for !passivated {
+		row, err := host.journal.Get(ctx, id, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if row.Status.IsTerminal() {
+			t.Fatal("finished before it was seen passivated")
+		}
+		passivated = !host.isActive(id)
+		time.Sleep(5 * time.Millisecond)
+	}
+	if row := waitRow(t, ctx, id); row.Status != history.StatusCompleted || string(row.Output) != `"rested"` {
+		t.Fatalf("%v %s", row.Status, row.Output)
+	}
+}
