@@ -48,7 +48,7 @@ const (
 	defaultMaxBatchBytes  = 4 << 20
 	defaultLinger         = 100 * time.Microsecond
 	defaultRowCacheSize   = 1 << 16
-	defaultMemTableSize   = 64 << 20
+	defaultMemTableSize   = 32 << 20
 	defaultBlockCacheSize = 32 << 20
 	defaultGCInterval     = 10 * time.Minute
 )
