@@ -93,7 +93,6 @@ type activityDone struct {
 
 // appendDone reports the journal's verdict on the instance's last batch.
 type appendDone struct {
-	seq uint64
 	err error
 }
 

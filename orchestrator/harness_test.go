@@ -119,11 +119,6 @@ func (d *driver) isCancelled(id int64) bool {
 	return !open
 }
 
-func jsonOf(t *testing.T, b []byte) string {
-	t.Helper()
-	return string(b)
-}
-
 func echo(prefix string) func([]byte) ([]byte, error) {
 	return func(in []byte) ([]byte, error) {
 		var s string
