@@ -12,7 +12,8 @@
 //   - document_approval.go: human interaction with a timeout and an escalation.
 //
 // Register registers all of them on a durable.Runtime; examples/run runs each one end
-// to end.
+// to end. WaitForCustomStatus is the client side of the human-interaction examples: it
+// waits until an instance says it is waiting before an event is raised to it.
 //
 // The rules every orchestrator here follows, because the runtime replays orchestrator
 // code from its history after every await:

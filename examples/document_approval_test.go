@@ -40,7 +40,7 @@ func TestDocumentApprovalOrchestrator(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := waitForCustomStatus(ctx, c, id, "Waiting for approval by Terry Silver"); err != nil {
+			if _, err := examples.WaitForCustomStatus(ctx, c, id, "Waiting for approval by Terry Silver"); err != nil {
 				t.Fatal(err)
 			}
 			if tt.event != nil {

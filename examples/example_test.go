@@ -80,7 +80,7 @@ func ExampleOnboardingOrchestratorExternalEvent() {
 	if err != nil {
 		panic(err)
 	}
-	if err := waitForCustomStatus(ctx, c, id, examples.WaitingForApproval); err != nil {
+	if _, err := examples.WaitForCustomStatus(ctx, c, id, examples.WaitingForApproval); err != nil {
 		panic(err)
 	}
 	fmt.Println(examples.WaitingForApproval)

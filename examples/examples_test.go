@@ -2,7 +2,6 @@ package examples_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -104,45 +103,6 @@ func completed[T any](t *testing.T, st *durable.Status) T {
 		t.Fatalf("decode output %s: %v", st.Output, err)
 	}
 	return out
-}
-
-// waitFor polls the instance until done says so, backing off a little after each
-// look, until ctx ends. Acting on what the instance reports, rather than after a
-// pause, keeps tests independent of timing.
-func waitFor(ctx context.Context, c *durable.Client, id, what string, done func(*durable.Status) bool) (*durable.Status, error) {
-	backoff := 5 * time.Millisecond
-	for {
-		st, err := c.Status(ctx, id)
-		if err != nil && !errors.Is(err, durable.ErrInstanceNotFound) {
-			return nil, err
-		}
-		if err == nil && done(st) {
-			return st, nil
-		}
-		if err == nil && st.RuntimeStatus.IsTerminal() {
-			return nil, fmt.Errorf("instance %s finished as %v (custom status %s) before %s",
-				id, st.RuntimeStatus, st.CustomStatus, what)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("instance %s: no %s: %w", id, what, ctx.Err())
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 100*time.Millisecond)
-	}
-}
-
-// waitForCustomStatus waits until the instance's custom status is want. Raise events
-// once the instance says it waits for them.
-func waitForCustomStatus(ctx context.Context, c *durable.Client, id string, want any) error {
-	wantJSON, err := json.Marshal(want)
-	if err != nil {
-		return err
-	}
-	_, err = waitFor(ctx, c, id, "custom status "+string(wantJSON), func(st *durable.Status) bool {
-		return string(st.CustomStatus) == string(wantJSON)
-	})
-	return err
 }
 
 // scheduled lists the activities the instance's current execution scheduled, in order.

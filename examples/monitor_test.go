@@ -59,7 +59,7 @@ func TestMonitorRunsUntilTerminated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = waitFor(ctx, c, id, "third check", func(st *durable.Status) bool {
+	_, err = examples.WaitFor(ctx, c, id, func(st *durable.Status) bool {
 		var r examples.MonitorReport
 		return json.Unmarshal(st.CustomStatus, &r) == nil && r.Checks >= 3
 	})

@@ -114,7 +114,7 @@ func TestOnboardingOrchestratorExternalEvent(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tt.employee.Role == "sales" {
-				if err := waitForCustomStatus(ctx, c, id, examples.WaitingForApproval); err != nil {
+				if _, err := examples.WaitForCustomStatus(ctx, c, id, examples.WaitingForApproval); err != nil {
 					t.Fatal(err)
 				}
 			}

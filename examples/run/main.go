@@ -90,7 +90,7 @@ func runScenario(ctx context.Context, c *durable.Client, s scenario) bool {
 		printLine(s.name, id, "ERROR", err.Error())
 		return false
 	}
-	if s.summary != nil {
+	if s.summary != nil && st.RuntimeStatus == durable.StatusCompleted {
 		printLine(s.name, st.InstanceID, st.RuntimeStatus, s.summary(st))
 	} else {
 		printStatus(s.name, st)

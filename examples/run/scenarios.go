@@ -126,7 +126,7 @@ func approve(name string, input any, waiting, event string, data any) func(conte
 		if err != nil {
 			return "", err
 		}
-		if err := waitForCustomStatus(ctx, c, id, waiting); err != nil {
+		if _, err := examples.WaitForCustomStatus(ctx, c, id, waiting); err != nil {
 			return id, err
 		}
 		return id, c.RaiseEvent(ctx, id, event, data)
