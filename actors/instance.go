@@ -39,7 +39,16 @@ type instance struct {
 	inflight   int  // activities dispatched and not yet returned
 	recoverSet bool // the journal's recovery mark, as last committed
 	passivated bool
+
+	// idle is our own idle timer. protoactor's receive timeout is reset on every
+	// message and its timer goroutine races with the actor's stop; this one only sends
+	// a message, and the actor judges idleness from lastInput itself.
+	idleTimer *time.Timer
+	lastInput time.Time
 }
+
+// idleCheck asks an instance whether it has been idle long enough to passivate.
+type idleCheck struct{}
 
 // request is one input waiting for the next turn, with where to send its reply.
 type request struct {
@@ -86,14 +95,12 @@ func (a *instance) Receive(ctx actor.Context) {
 		a.enqueue(ctx, m, nil)
 	case *appendDone:
 		a.committed(ctx, m.err)
-	case *actor.ReceiveTimeout:
+	case *idleCheck:
 		a.maybePassivate(ctx)
 	case *passivate:
-		if a.idle() {
-			ctx.Stop(ctx.Self())
-		} else {
-			a.passivated = false
-		}
+		// Nothing new was accepted since passivating began: requests were answered
+		// with a retry, and no activity or append was outstanding.
+		ctx.Stop(ctx.Self())
 	case *actor.Stopping:
 		a.release()
 	}
@@ -101,7 +108,7 @@ func (a *instance) Receive(ctx actor.Context) {
 
 func (a *instance) activate(ctx actor.Context, ci *pcluster.ClusterIdentity) {
 	a.ci, a.id, a.self = ci, ci.Identity, ctx.Self()
-	ctx.SetReceiveTimeout(a.h.cfg.IdleTimeout)
+	a.armIdle(ctx, a.h.cfg.IdleTimeout)
 	row, hist, err := a.h.journal.Load(context.Background(), a.id)
 	switch {
 	case errors.Is(err, persistence.ErrNotFound):
@@ -157,6 +164,7 @@ func (a *instance) redispatch(ctx actor.Context) {
 }
 
 func (a *instance) enqueue(ctx actor.Context, msg any, replyTo *actor.PID) {
+	a.lastInput = a.h.clock.Now()
 	if a.passivated {
 		a.respond(ctx, replyTo, &replyMsg{Code: codeRetry, Message: "instance is passivating"})
 		return
@@ -184,8 +192,17 @@ func (a *instance) idle() bool {
 	return a.committing == nil && len(a.queue) == 0 && a.inflight == 0
 }
 
+func (a *instance) armIdle(ctx actor.Context, d time.Duration) {
+	sys, self := ctx.ActorSystem(), ctx.Self()
+	a.idleTimer = time.AfterFunc(d, func() { sys.Root.Send(self, &idleCheck{}) })
+}
+
 func (a *instance) maybePassivate(ctx actor.Context) {
-	if !a.idle() || a.passivated {
+	if a.passivated {
+		return
+	}
+	if quiet := a.h.clock.Now().Sub(a.lastInput); !a.idle() || quiet < a.h.cfg.IdleTimeout {
+		a.armIdle(ctx, max(a.h.cfg.IdleTimeout-quiet, a.h.cfg.IdleTimeout/4))
 		return
 	}
 	// Leave the placement first so new messages activate a fresh actor; anything
@@ -196,6 +213,9 @@ func (a *instance) maybePassivate(ctx actor.Context) {
 }
 
 func (a *instance) release() {
+	if a.idleTimer != nil {
+		a.idleTimer.Stop()
+	}
 	if a.ci != nil {
 		a.h.member.Placement.RemovePid(a.ci, a.self)
 	}
