@@ -17,6 +17,19 @@
 //   - Data crosses the interface by value: the journal keeps a batch only until done, and
 //     callers own what reads return.
 //
+// Where the contract is silent, the journals of this module agree, and the runtime may
+// rely on it:
+//
+//   - A timer belongs to the instance it fires at (Timer.InstanceID, or the batch's
+//     instance when empty), whichever batch armed it; deleting that instance removes it.
+//     An outbound message always belongs to the batch's instance, whatever its From says.
+//   - Within one batch, timers are armed before cancelled and messages stored before
+//     removed as delivered, so a batch that does both ends with neither.
+//   - An empty batch still advances the version, so an activation can fence out older
+//     ones without changing the instance.
+//   - Reads fail with ErrClosed after Close; Recoverable and Outbox call fn with no lock
+//     held, so fn may read from and append to the journal.
+//
 // The contract is written on the Journal type. Implementations live in subpackages:
 // badgerjournal is the durable default, memjournal serves tests, and journaltest is the
 // conformance suite every implementation must pass.

@@ -213,7 +213,7 @@ func decodeChunk(v []byte, events []history.Event) ([]history.Event, error) {
 	}
 	for range n {
 		events = append(events, history.Event{})
-		if err := dec.Decode(&events[len(events)-1]); err != nil {
+		if err := decodeEvent(dec, &events[len(events)-1]); err != nil {
 			return events, err
 		}
 	}

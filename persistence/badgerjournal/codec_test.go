@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vmihailenco/msgpack/v5"
+
 	"github.com/godurable/durable/history"
 )
 
@@ -65,6 +67,38 @@ func TestEventEncoding(t *testing.T) {
 		if !bytes.Equal(fast.Bytes(), slow.Bytes()) {
 			t.Errorf("case %d: encodeEvent and reflection differ:\n%x\n%x", i, fast.Bytes(), slow.Bytes())
 		}
+	}
+}
+
+// TestEventDecoding holds decodeEvent to the reflection decoder, and checks that it
+// skips keys it does not know.
+func TestEventDecoding(t *testing.T) {
+	var full history.Event
+	fill(t, reflect.ValueOf(&full).Elem(), 0)
+	for i, e := range []history.Event{full, {}, {Type: history.EventTimerFired, TaskID: 3}} {
+		var buf bytes.Buffer
+		if err := newEncoder(&buf).Encode(&e); err != nil {
+			t.Fatal(err)
+		}
+		var fast, slow history.Event
+		if err := decodeBody(buf.Bytes(), &slow); err != nil {
+			t.Fatal(err)
+		}
+		dec := msgpack.NewDecoder(bytes.NewReader(buf.Bytes()))
+		if err := decodeEvent(dec, &fast); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Errorf("case %d: decodeEvent and reflection differ:\n%+v\n%+v", i, fast, slow)
+		}
+	}
+
+	var buf bytes.Buffer
+	enc := newEncoder(&buf)
+	_ = enc.Encode(map[string]any{"t": 3, "future": []int{1, 2}, "id": 7})
+	var e history.Event
+	if err := decodeEvent(msgpack.NewDecoder(&buf), &e); err != nil || e.Type != 3 || e.ID != 7 {
+		t.Fatalf("with an unknown key: %+v, %v", e, err)
 	}
 }
 

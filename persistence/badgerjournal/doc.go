@@ -7,7 +7,12 @@
 // corrupt row fails only the append concerned; if the shared transaction itself fails
 // (too big, most likely), its appends are retried one per transaction so that only the
 // culprit fails, with persistence.ErrBatchTooLarge when it exceeds what Badger accepts
-// in one transaction (about 9.6 MB with the default MemTableSize).
+// in one transaction (about 4.8 MB with the default MemTableSize; Config.MemTableSize
+// raises it).
+//
+// The committer is the only writer, so it remembers the rows it committed
+// (Config.RowCacheSize of them) and fences the appends of active instances without
+// reading anything back; encoding happens on the callers' goroutines, in Append.
 //
 // Each turn costs few keys: the events of one append are stored as one value (cut into
 // several only when huge), next to the index row, timers and outbox entries it changed.

@@ -20,7 +20,7 @@ func (j *Journal) Timers(ctx context.Context, until time.Time, limit int) ([]per
 		end := nanos(until)
 		for it.Seek(prefix); it.Valid() && (limit <= 0 || len(due) < limit); it.Next() {
 			item := it.Item()
-			if readInt(item.Key()[len(timerTag):]) > end {
+			if k := item.Key(); len(k) >= len(timerTag)+8 && readInt(k[len(timerTag):]) > end {
 				break
 			}
 			t, err := j.decodeTimer(item)
@@ -33,7 +33,10 @@ func (j *Journal) Timers(ctx context.Context, until time.Time, limit int) ([]per
 		}
 		return nil
 	})
-	return due, err
+	if err != nil {
+		return nil, err
+	}
+	return due, nil
 }
 
 // decodeTimer returns nil for a corrupt timer, after logging it.

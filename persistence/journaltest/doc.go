@@ -7,8 +7,8 @@
 //
 // Each clause of the Journal contract has at least one subtest, and the subtests run
 // in parallel against fresh journals, so that they also exercise concurrent use under
-// -race. Beyond the contract the suite pins down behaviour the runtime relies on and
-// both shipped journals provide: reads fail with persistence.ErrClosed after Close,
-// Recoverable and Outbox callbacks may use the journal, an empty batch still advances
-// the version, and List pages are full until the last, whose token is "".
+// -race. The suite also pins down what the persistence package documentation lists
+// where the contract is silent (timer ownership, the order of decisions within a
+// batch, empty batches, reads after Close, callbacks that use the journal), and that
+// List pages are full until the last, whose continuation token is "".
 package journaltest

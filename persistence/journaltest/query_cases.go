@@ -180,6 +180,45 @@ func testCancelTimers(h *harness) {
 	h.equal("timers left", normAll(h.timers(at(time.Hour), 0), normTimer), normAll(armed[2:], normTimer))
 }
 
+// testTimerOwnership: a timer belongs to the instance it fires at, which defaults to
+// the batch's, and goes when that instance is deleted, whoever armed it.
+func testTimerOwnership(h *harness) {
+	h.mustAppend(&persistence.Batch{InstanceID: "target", Instance: row("target", "E", history.StatusRunning)})
+	h.mustAppend(&persistence.Batch{InstanceID: "owner", Instance: row("owner", "O", history.StatusRunning),
+		ArmTimers: []persistence.Timer{
+			{ID: 1, FireAt: at(time.Second)},
+			{InstanceID: "target", ID: 2, FireAt: at(2 * time.Second), Payload: []byte(`"signal"`)},
+		}})
+	owners := func() []string {
+		var out []string
+		for _, t := range h.timers(at(time.Hour), 0) {
+			out = append(out, fmt.Sprintf("%s/%d", t.InstanceID, t.ID))
+		}
+		return out
+	}
+	h.equal("timers", owners(), []string{"owner/1", "target/2"})
+	h.mustAppend(&persistence.Batch{InstanceID: "target", ExpectedVersion: 1, Delete: true})
+	h.equal("timers after deleting the target", owners(), []string{"owner/1"})
+	h.mustAppend(&persistence.Batch{InstanceID: "owner", ExpectedVersion: 1,
+		CancelTimers: []persistence.Timer{{ID: 1, FireAt: at(time.Second)}}})
+	h.equal("timers after cancelling without an instance id", len(owners()), 0)
+}
+
+// testLaterDecisionWins: a batch that arms and cancels one timer, or sends and
+// delivers one message, ends with neither. A message's sender is the batch's instance.
+func testLaterDecisionWins(h *harness) {
+	t := persistence.Timer{InstanceID: "both", ID: 1, FireAt: base}
+	h.mustAppend(&persistence.Batch{InstanceID: "both", Instance: row("both", "B", history.StatusRunning),
+		ArmTimers: []persistence.Timer{t}, CancelTimers: []persistence.Timer{t},
+		Send:      []persistence.Message{{From: "someone-else", ID: 1, To: "x"}, {ID: 2, To: "y"}},
+		Delivered: []int64{1}})
+	h.equal("timers", len(h.timers(at(time.Hour), 0)), 0)
+	msgs := h.outbox()
+	if len(msgs) != 1 || msgs[0].ID != 2 || msgs[0].From != "both" {
+		h.t.Fatalf("outbox: %+v, want message 2 from both", msgs)
+	}
+}
+
 func testRecoverable(h *harness) {
 	for _, id := range []string{"rc", "ra", "rb", "rd"} {
 		h.mustAppend(&persistence.Batch{InstanceID: id, Instance: row(id, "R", history.StatusRunning), Recover: ptr(true)})

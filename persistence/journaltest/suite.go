@@ -43,6 +43,8 @@ var cases = []struct {
 	{"ListPayloads", testListPayloads},
 	{"Timers", testTimers},
 	{"CancelTimers", testCancelTimers},
+	{"TimerOwnership", testTimerOwnership},
+	{"LaterDecisionWinsInBatch", testLaterDecisionWins},
 	{"Recoverable", testRecoverable},
 	{"Outbox", testOutbox},
 	{"CallbacksMayUseJournal", testCallbacksUseJournal},
