@@ -81,6 +81,7 @@ type Host struct {
 	timers   *timerService
 	courier  *courier
 	watchers *watchers
+	dispatch *pooledDispatcher
 	ctx      context.Context
 	cancel   context.CancelFunc
 }
@@ -95,10 +96,10 @@ func Start(cfg Config) (*Host, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &Host{
 		cfg: cfg, log: cfg.Logger, journal: cfg.Journal, registry: cfg.Registry, clock: cfg.Clock,
-		watchers: newWatchers(), ctx: ctx, cancel: cancel,
+		watchers: newWatchers(), ctx: ctx, cancel: cancel, dispatch: newPooledDispatcher(300),
 	}
 	h.member = cluster.Start(cluster.Config{
-		Kinds:          []*pcluster.Kind{pcluster.NewKind(OrchestrationKind, newInstanceProps(h))},
+		Kinds:          []*pcluster.Kind{pcluster.NewKind(OrchestrationKind, newInstanceProps(h, h.dispatch))},
 		ActorLogger:    cfg.ActorLogger,
 		RequestTimeout: cfg.RequestTimeout,
 	})
@@ -140,6 +141,7 @@ func (h *Host) Close(ctx context.Context) {
 	h.cancel()
 	h.member.Stop(ctx)
 	h.pool.stop()
+	h.dispatch.stop()
 }
 
 func (h *Host) newExecution(id string, fn orchestrator.Func) *orchestrator.Execution {

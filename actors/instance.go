@@ -75,8 +75,8 @@ type reply struct {
 	msg *replyMsg
 }
 
-func newInstanceProps(h *Host) *actor.Props {
-	return actor.PropsFromProducer(func() actor.Actor { return &instance{h: h} })
+func newInstanceProps(h *Host, d actor.Dispatcher) *actor.Props {
+	return actor.PropsFromProducer(func() actor.Actor { return &instance{h: h} }, actor.WithDispatcher(d))
 }
 
 func (a *instance) Receive(ctx actor.Context) {
