@@ -67,10 +67,6 @@ func timerKey(id string, fireAt time.Time, timerID int64) []byte {
 	return appendInt(k, timerID)
 }
 
-func timerIndexKey(id string, fireAt time.Time, timerID int64) []byte {
-	return appendInt(appendInt(idPrefix(timerIndexTag, id), nanos(fireAt)), timerID)
-}
-
 // timerKeyFromIndex turns u/{id}\0{fireAt}{timerID} into t/{fireAt}{id}\0{timerID}.
 func timerKeyFromIndex(idx []byte) ([]byte, error) {
 	id, rest, ok := splitID(idx[len(timerIndexTag):])

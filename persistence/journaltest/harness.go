@@ -180,11 +180,6 @@ func normTimer(t persistence.Timer) persistence.Timer {
 	return t
 }
 
-func normMessage(m persistence.Message) persistence.Message {
-	m.Payload = normBytes(m.Payload)
-	return m
-}
-
 func normAll[T any](xs []T, norm func(T) T) []T {
 	out := make([]T, len(xs))
 	for i, x := range xs {
