@@ -77,6 +77,11 @@ func FailureOf(err error) *history.Failure {
 	if errors.As(err, &pe) {
 		f.ErrorType = "panic"
 		f.Stack = pe.Stack
+	} else if _, ok := err.(fmt.Formatter); ok {
+		// Errors that carry a stack (pkg/errors style) print it with %+v.
+		if detail := fmt.Sprintf("%+v", err); detail != f.Message {
+			f.Stack = detail
+		}
 	}
 	var nr interface{ NonRetriable() bool }
 	if errors.As(err, &nr) && nr.NonRetriable() {

@@ -38,6 +38,11 @@ type Journal interface {
 	// does not exist.
 	Load(ctx context.Context, instanceID string) (*Instance, []history.Event, error)
 
+	// History returns the events of an instance's current execution from sequence
+	// number fromSeq on (0 is the first event), oldest first; nil when fromSeq is at or
+	// past the end. It returns ErrNotFound when the instance does not exist.
+	History(ctx context.Context, instanceID string, fromSeq int) ([]history.Event, error)
+
 	// Get returns an instance's index row; input and output are filled only when
 	// withPayloads is true. It returns ErrNotFound when the instance does not exist.
 	Get(ctx context.Context, instanceID string, withPayloads bool) (*Instance, error)

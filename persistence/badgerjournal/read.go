@@ -38,6 +38,23 @@ func (j *Journal) Load(ctx context.Context, instanceID string) (*persistence.Ins
 	return inst, events, nil
 }
 
+// History implements persistence.Journal.
+func (j *Journal) History(ctx context.Context, instanceID string, fromSeq int) ([]history.Event, error) {
+	var events []history.Event
+	err := j.view(ctx, func(txn *badger.Txn) error {
+		row, err := mustReadRow(txn, instanceID)
+		if err != nil {
+			return err
+		}
+		events, err = readHistoryFrom(txn, instanceID, row.historyLen, fromSeq)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return events, nil
+}
+
 // Get implements persistence.Journal.
 func (j *Journal) Get(ctx context.Context, instanceID string, withPayloads bool) (*persistence.Instance, error) {
 	var inst *persistence.Instance
@@ -120,14 +137,26 @@ func readPayloads(txn *badger.Txn, inst *persistence.Instance) error {
 // contiguous and add up to the row's count, so that a lost chunk is reported rather
 // than replayed around.
 func readHistory(txn *badger.Txn, id string, historyLen int) ([]history.Event, error) {
+	return readHistoryFrom(txn, id, historyLen, 0)
+}
+
+// readHistoryFrom reads history from sequence number from on, starting at the chunk
+// that holds it.
+func readHistoryFrom(txn *badger.Txn, id string, historyLen, from int) ([]history.Event, error) {
+	from = max(from, 0)
+	if from >= historyLen {
+		return nil, nil
+	}
+	start := chunkHolding(txn, id, from)
 	prefix := idPrefix(historyTag, id)
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 16})
 	defer it.Close()
-	events := make([]history.Event, 0, min(historyLen, 1<<16)) // bounded: the count is only a hint until checked
-	for it.Seek(prefix); it.Valid(); it.Next() {
+	// bounded: the count is only a hint until checked
+	events := make([]history.Event, 0, min(historyLen-start, 1<<16))
+	for it.Seek(historyKey(id, start)); it.Valid(); it.Next() {
 		item := it.Item()
 		key := item.Key()
-		if _, seq, ok := parseIDKey(key, historyTag); !ok || seq != int64(len(events)) {
+		if _, seq, ok := parseIDKey(key, historyTag); !ok || seq != int64(start+len(events)) {
 			return nil, corruption(id, key, errChunkOrder)
 		}
 		var decodeErr error
@@ -142,10 +171,28 @@ func readHistory(txn *badger.Txn, id string, historyLen int) ([]history.Event, e
 			return nil, corruption(id, key, decodeErr)
 		}
 	}
-	if len(events) != historyLen {
+	if start+len(events) != historyLen {
 		return nil, corruption(id, rowKey(id), errHistoryCount)
 	}
-	return events, nil
+	return events[from-start:], nil
+}
+
+// chunkHolding returns the first sequence number of the chunk holding event seq: the
+// last chunk key at or before it.
+func chunkHolding(txn *badger.Txn, id string, seq int) int {
+	if seq == 0 {
+		return 0
+	}
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: idPrefix(historyTag, id), Reverse: true})
+	defer it.Close()
+	it.Seek(historyKey(id, seq))
+	if !it.Valid() {
+		return 0
+	}
+	if _, first, ok := parseIDKey(it.Item().Key(), historyTag); ok {
+		return int(first)
+	}
+	return 0
 }
 
 // List implements persistence.Journal. It scans index rows in id order from the

@@ -32,6 +32,24 @@ func testRoundTrip(h *harness) {
 	h.eventsEqual(got, evs)
 }
 
+// testHistoryFrom reads history from every position across chunk boundaries.
+func testHistoryFrom(h *harness) {
+	const id = "history-from"
+	h.mustAppend(create(id, events(0, 3)...))
+	h.mustAppend(&persistence.Batch{InstanceID: id, ExpectedVersion: 1, Events: events(3, 1)})
+	h.mustAppend(&persistence.Batch{InstanceID: id, ExpectedVersion: 2, Events: events(4, 4)})
+	for from := -1; from <= 10; from++ {
+		got, err := h.j.History(h.ctx, id, from)
+		if err != nil {
+			h.t.Fatalf("History from %d: %v", from, err)
+		}
+		start := min(max(from, 0), 8)
+		h.equal(fmt.Sprintf("event ids from %d", from), eventIDs(got), seq(start, 8-start))
+	}
+	_, err := h.j.History(h.ctx, "no-such-instance", 0)
+	h.wantErr("history of a missing instance", err, persistence.ErrNotFound)
+}
+
 func testRowKept(h *harness) {
 	const id = "row-kept"
 	want := row(id, "Kept", history.StatusRunning)

@@ -23,6 +23,7 @@ var cases = []struct {
 	run  func(h *harness)
 }{
 	{"AppendLoadRoundTrip", testRoundTrip},
+	{"HistoryFromSequence", testHistoryFrom},
 	{"RowKeptWhenBatchHasNoInstance", testRowKept},
 	{"EmptyBatchAdvancesVersion", testEmptyBatch},
 	{"LargeBatch", testLargeBatch},

@@ -26,6 +26,24 @@ func (j *Journal) Load(ctx context.Context, instanceID string) (*persistence.Ins
 	return inst.export(true), cloneEvents(inst.events), nil
 }
 
+// History implements persistence.Journal.
+func (j *Journal) History(ctx context.Context, instanceID string, fromSeq int) ([]history.Event, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	inst, err := j.lookup(instanceID)
+	if err != nil {
+		return nil, err
+	}
+	fromSeq = max(fromSeq, 0)
+	if fromSeq >= len(inst.events) {
+		return nil, nil
+	}
+	return cloneEvents(inst.events[fromSeq:]), nil
+}
+
 // Get implements persistence.Journal.
 func (j *Journal) Get(ctx context.Context, instanceID string, withPayloads bool) (*persistence.Instance, error) {
 	if err := ctx.Err(); err != nil {
