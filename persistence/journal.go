@@ -151,11 +151,16 @@ type Message struct {
 
 // Query selects instances for List. Zero fields do not filter.
 type Query struct {
+	// Entities selects entity rows (ids beginning with '@') instead of orchestrations:
+	// a listing holds one kind or the other.
+	Entities     bool
 	Statuses     []history.RuntimeStatus
 	Name         string
 	IDPrefix     string
 	CreatedFrom  time.Time // inclusive
 	CreatedTo    time.Time // exclusive
+	UpdatedFrom  time.Time // inclusive
+	UpdatedTo    time.Time // exclusive
 	PageSize     int       // <= 0: 100
 	Continuation string
 	WithPayloads bool

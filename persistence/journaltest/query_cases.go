@@ -302,3 +302,31 @@ func testCallbacksUseJournal(h *harness) {
 	h.equal("recoverable after clearing", len(h.recoverable()), 0)
 	h.equal("outbox after delivering", len(h.outbox()), 0)
 }
+
+// testListEntities checks that entity rows (ids beginning with '@') and orchestrations
+// are listed apart, and the last-update filters.
+func testListEntities(h *harness) {
+	for i, id := range []string{"@counter@a", "@account@x", "@counter@b", "plain"} {
+		r := row(id, "Kind", history.StatusRunning)
+		r.UpdatedAt = at(time.Duration(i) * time.Hour)
+		h.mustAppend(&persistence.Batch{InstanceID: id, Instance: r})
+	}
+	tests := []struct {
+		name string
+		q    persistence.Query
+		want []string
+	}{
+		{"orchestrations only", persistence.Query{}, []string{"plain"}},
+		{"entities only", persistence.Query{Entities: true}, []string{"@account@x", "@counter@a", "@counter@b"}},
+		{"entities by name", persistence.Query{Entities: true, IDPrefix: "@counter@"}, []string{"@counter@a", "@counter@b"}},
+		{"updated from (inclusive)", persistence.Query{Entities: true, UpdatedFrom: at(time.Hour)}, []string{"@account@x", "@counter@b"}},
+		{"updated to (exclusive)", persistence.Query{Entities: true, UpdatedTo: at(time.Hour)}, []string{"@counter@a"}},
+	}
+	for _, tc := range tests {
+		page, _, err := h.j.List(h.ctx, tc.q)
+		if err != nil {
+			h.t.Fatalf("%s: %v", tc.name, err)
+		}
+		h.equal(tc.name, ids(page), tc.want)
+	}
+}

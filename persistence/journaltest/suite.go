@@ -42,6 +42,7 @@ var cases = []struct {
 	{"ListFilters", testListFilters},
 	{"ListPaging", testListPaging},
 	{"ListPayloads", testListPayloads},
+	{"ListEntities", testListEntities},
 	{"Timers", testTimers},
 	{"CancelTimers", testCancelTimers},
 	{"TimerOwnership", testTimerOwnership},

@@ -23,7 +23,7 @@ func PageSize(q persistence.Query) int {
 // Matches reports whether inst passes every filter of q. The id prefix is checked too,
 // though scans usually seek to it, so that callers need not trust their own seek.
 func Matches(q persistence.Query, inst *persistence.Instance) bool {
-	if !strings.HasPrefix(inst.ID, q.IDPrefix) {
+	if !strings.HasPrefix(inst.ID, q.IDPrefix) || strings.HasPrefix(inst.ID, "@") != q.Entities {
 		return false
 	}
 	if q.Name != "" && inst.Name != q.Name {
@@ -36,6 +36,12 @@ func Matches(q persistence.Query, inst *persistence.Instance) bool {
 		return false
 	}
 	if !q.CreatedTo.IsZero() && !inst.CreatedAt.Before(q.CreatedTo) {
+		return false
+	}
+	if !q.UpdatedFrom.IsZero() && inst.UpdatedAt.Before(q.UpdatedFrom) {
+		return false
+	}
+	if !q.UpdatedTo.IsZero() && !inst.UpdatedAt.Before(q.UpdatedTo) {
 		return false
 	}
 	return true
