@@ -134,12 +134,17 @@ func (h *Host) Wait(ctx context.Context, id string, done func(*persistence.Insta
 	return row, nil
 }
 
-// call asks the instance to do msg and maps its reply to an error, retrying while the
-// instance is moving (passivating, reloading).
+// call asks the orchestration instance id to do msg; see callActor.
 func (h *Host) call(ctx context.Context, id string, msg any) error {
 	if err := validate.InstanceID(id); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidInput, err)
 	}
+	return h.callActor(ctx, id, msg)
+}
+
+// callActor asks the actor id to do msg and maps its reply to an error, retrying while
+// the actor is moving (passivating, reloading).
+func (h *Host) callActor(ctx context.Context, id string, msg any) error {
 	for attempt := 0; ; attempt++ {
 		r, err := h.ask(id, msg)
 		if err != nil {

@@ -1,10 +1,10 @@
 package actors
 
 import (
+	"encoding/json"
 	"errors"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/godurable/durable/history"
 	"github.com/godurable/durable/orchestrator"
@@ -66,6 +66,9 @@ func (t *turn) record(tr orchestrator.Turn) {
 			}
 		case history.EventEventSent:
 			t.send(ev)
+		case history.EventEntityOperationCalled, history.EventEntityOperationSignaled,
+			history.EventEntityLockRequested, history.EventEntityUnlockSent:
+			t.sendToEntity(ev, execID)
 		}
 	}
 	for _, ev := range tr.CancelledTimers {
@@ -82,16 +85,35 @@ func (t *turn) record(tr orchestrator.Turn) {
 // send stores an event for another instance in the outbox, to be delivered after the
 // batch commits and re-sent after a restart until the receiver acknowledges it.
 func (t *turn) send(ev history.Event) {
-	var version uint64
-	if t.a.row != nil {
-		version = t.a.row.Version
-	}
-	id := int64(version+1)<<20 | int64(len(t.batch.Send))
-	payload, err := msgpack.Marshal(&raiseMsg{Name: ev.Name, Input: ev.Input, From: t.a.id, ID: id})
-	if err != nil {
-		return
-	}
-	t.batch.Send = append(t.batch.Send, persistence.Message{From: t.a.id, ID: id, To: ev.InstanceID, Payload: payload})
+	t.a.outbox(&t.batch, ev.InstanceID, func(id int64) any {
+		return &raiseMsg{Name: ev.Name, Input: ev.Input, From: t.a.id, ID: id}
+	})
+}
+
+// sendToEntity stores an entity message for delivery after the batch commits. The
+// sender is the execution, so messages of a later execution are never mistaken for
+// re-sent ones.
+func (t *turn) sendToEntity(ev history.Event, execID string) {
+	from := t.a.id + "/" + execID
+	target := ev.InstanceID
+	t.a.outbox(&t.batch, target, func(seq int64) any {
+		m := &entityMsg{Kind: entityOp, Op: ev.Name, Input: ev.Input, From: from, Seq: seq}
+		switch ev.Type {
+		case history.EventEntityOperationCalled:
+			m.Call = &callRef{InstanceID: t.a.id, ExecutionID: execID, TaskID: ev.ID}
+		case history.EventEntityOperationSignaled:
+			m.At = ev.FireAt
+		case history.EventEntityLockRequested:
+			var list []string
+			_ = json.Unmarshal(ev.Input, &list)
+			m.Kind, m.Op, m.Input = entityLock, "", nil
+			m.Lock = &lockRef{Owner: t.a.id, ExecutionID: execID, TaskID: ev.ID, Entities: list}
+		case history.EventEntityUnlockSent:
+			m.Kind, m.Op = entityUnlock, ""
+			m.Lock = &lockRef{Owner: t.a.id, ExecutionID: execID}
+		}
+		return m
+	})
 }
 
 func finished(s history.RuntimeStatus) bool {
@@ -195,7 +217,7 @@ func (a *instance) commitFailed(ctx actor.Context, pt *pendingTurn, err error) {
 		a.respond(ctx, r.replyTo, &replyMsg{Code: codeRetry, Message: "instance is reloading"})
 	}
 	a.queue = nil
-	a.passivated = true
+	a.idle.passivating = true
 	a.h.member.Placement.RemovePid(a.ci, a.self)
 	ctx.Stop(ctx.Self())
 }

@@ -2,6 +2,8 @@ package actors
 
 import (
 	"errors"
+	"hash/fnv"
+	"strings"
 	"sync"
 	"time"
 
@@ -12,13 +14,19 @@ import (
 
 // courier delivers messages between virtual actors without blocking the sender: an
 // actor must never wait on another (A→B→A deadlocks). Each message is retried with
-// backoff until its receiver answers or the host stops.
+// backoff until its receiver answers or the host stops. Messages to one receiver go
+// through one lane, one at a time, so they arrive in the order they were sent: that
+// order is what lets receivers de-duplicate by sender sequence number.
 type courier struct {
 	h     *Host
+	lanes []*lane
+	done  chan struct{}
+}
+
+type lane struct {
 	mu    sync.Mutex
 	ready *sync.Cond
 	queue []delivery // unbounded: senders are actors and must never block
-	done  chan struct{}
 }
 
 type delivery struct {
@@ -27,53 +35,60 @@ type delivery struct {
 	onReply func(*replyMsg)
 }
 
-const courierWorkers = 32
+const courierLanes = 32
 
 func newCourier(h *Host) *courier {
 	c := &courier{h: h, done: make(chan struct{})}
-	c.ready = sync.NewCond(&c.mu)
-	for i := 0; i < courierWorkers; i++ {
-		go c.loop()
+	for i := 0; i < courierLanes; i++ {
+		l := &lane{}
+		l.ready = sync.NewCond(&l.mu)
+		c.lanes = append(c.lanes, l)
+		go c.run(l)
 	}
 	return c
 }
 
-// send queues msg for the instance to; onReply, if set, runs on a courier goroutine
-// with the receiver's answer.
+// send queues msg for the actor with identity to; onReply, if set, runs on a courier
+// goroutine with the receiver's answer.
 func (c *courier) send(to string, msg any, onReply func(*replyMsg)) {
-	c.mu.Lock()
-	c.queue = append(c.queue, delivery{to: to, msg: msg, onReply: onReply})
-	c.mu.Unlock()
-	c.ready.Signal()
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(to))
+	l := c.lanes[h.Sum32()%courierLanes]
+	l.mu.Lock()
+	l.queue = append(l.queue, delivery{to: to, msg: msg, onReply: onReply})
+	l.mu.Unlock()
+	l.ready.Signal()
 }
 
 func (c *courier) stop() {
-	c.mu.Lock()
 	close(c.done)
-	c.mu.Unlock()
-	c.ready.Broadcast()
+	for _, l := range c.lanes {
+		l.mu.Lock()
+		l.ready.Broadcast()
+		l.mu.Unlock()
+	}
 }
 
-func (c *courier) next() (delivery, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for len(c.queue) == 0 {
+func (c *courier) next(l *lane) (delivery, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for len(l.queue) == 0 {
 		select {
 		case <-c.done:
 			return delivery{}, false
 		default:
 		}
-		c.ready.Wait()
+		l.ready.Wait()
 	}
-	d := c.queue[0]
-	c.queue[0] = delivery{}
-	c.queue = c.queue[1:]
+	d := l.queue[0]
+	l.queue[0] = delivery{}
+	l.queue = l.queue[1:]
 	return d, true
 }
 
-func (c *courier) loop() {
+func (c *courier) run(l *lane) {
 	for {
-		d, ok := c.next()
+		d, ok := c.next(l)
 		if !ok {
 			return
 		}
@@ -99,14 +114,23 @@ func (c *courier) deliver(d delivery) *replyMsg {
 	}
 }
 
-// ask sends msg to the instance id and waits for its reply (one attempt, with
+// kindOf tells which actor kind an identity belongs to: entity ids start with '@',
+// which orchestration instance ids may not.
+func kindOf(id string) string {
+	if strings.HasPrefix(id, "@") {
+		return EntityKind
+	}
+	return OrchestrationKind
+}
+
+// ask sends msg to the actor id and waits for its reply (one attempt, with
 // protoactor's retries on dead letters). Only code outside actors may call it.
 func (h *Host) ask(id string, msg any) (*replyMsg, error) {
 	p, err := pack(msg)
 	if err != nil {
 		return nil, err
 	}
-	res, err := h.member.Cluster.Request(id, OrchestrationKind, p, pcluster.WithTimeout(h.cfg.RequestTimeout))
+	res, err := h.member.Cluster.Request(id, kindOf(id), p, pcluster.WithTimeout(h.cfg.RequestTimeout))
 	if err != nil {
 		return nil, err
 	}

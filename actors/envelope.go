@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/vmihailenco/msgpack/v5"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 )
 
@@ -45,6 +46,25 @@ func pack(m any) (*anypb.Any, error) {
 		return nil, fmt.Errorf("encode %T: %w", m, err)
 	}
 	return &anypb.Any{TypeUrl: url, Value: b}, nil
+}
+
+// encodeMessage turns a message into bytes for the outbox, which stores it until the
+// receiver acknowledged it.
+func encodeMessage(m any) ([]byte, error) {
+	a, err := pack(m)
+	if err != nil {
+		return nil, err
+	}
+	return proto.Marshal(a)
+}
+
+// decodeMessage reverses encodeMessage.
+func decodeMessage(b []byte) (any, error) {
+	var a anypb.Any
+	if err := proto.Unmarshal(b, &a); err != nil {
+		return nil, fmt.Errorf("decode stored message: %w", err)
+	}
+	return unpack(&a)
 }
 
 // unpack decodes a message packed by pack.

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	pcluster "github.com/asynkron/protoactor-go/cluster"
-	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/godurable/durable/cluster"
 	"github.com/godurable/durable/orchestrator"
@@ -99,7 +98,10 @@ func Start(cfg Config) (*Host, error) {
 		watchers: newWatchers(), ctx: ctx, cancel: cancel, dispatch: newPooledDispatcher(300),
 	}
 	h.member = cluster.Start(cluster.Config{
-		Kinds:          []*pcluster.Kind{pcluster.NewKind(OrchestrationKind, newInstanceProps(h, h.dispatch))},
+		Kinds: []*pcluster.Kind{
+			pcluster.NewKind(OrchestrationKind, newInstanceProps(h, h.dispatch)),
+			pcluster.NewKind(EntityKind, newEntityProps(h, h.dispatch)),
+		},
 		ActorLogger:    cfg.ActorLogger,
 		RequestTimeout: cfg.RequestTimeout,
 	})
@@ -148,17 +150,17 @@ func (h *Host) newExecution(id string, fn orchestrator.Func) *orchestrator.Execu
 	return orchestrator.NewExecution(id, fn, orchestrator.Options{MaxPayloadBytes: h.cfg.MaxPayloadBytes, Logger: h.log})
 }
 
-// deliverOutbox sends an orchestration's stored event and, once the receiver took it
-// (or refused it for good), removes it from the sender's outbox.
+// deliverOutbox sends a stored message and, once the receiver took it (or refused it
+// for good), removes it from the sender's outbox.
 func (h *Host) deliverOutbox(m persistence.Message) {
-	var raise raiseMsg
-	if err := msgpack.Unmarshal(m.Payload, &raise); err != nil {
+	msg, err := decodeMessage(m.Payload)
+	if err != nil {
 		h.log.Error("undecodable outbox message dropped", "from", m.From, "id", m.ID, "error", err)
 		return
 	}
-	h.courier.send(m.To, &raise, func(r *replyMsg) {
+	h.courier.send(m.To, msg, func(r *replyMsg) {
 		if r.Code != codeOK {
-			h.log.Warn("event not delivered", "from", m.From, "to", m.To, "event", raise.Name, "reason", r.Message)
+			h.log.Warn("message not delivered", "from", m.From, "to", m.To, "reason", r.Message)
 		}
 		h.courier.send(m.From, &deliveredMsg{IDs: []int64{m.ID}}, nil)
 	})

@@ -38,17 +38,8 @@ type instance struct {
 	committing *pendingTurn
 	inflight   int  // activities dispatched and not yet returned
 	recoverSet bool // the journal's recovery mark, as last committed
-	passivated bool
-
-	// idle is our own idle timer. protoactor's receive timeout is reset on every
-	// message and its timer goroutine races with the actor's stop; this one only sends
-	// a message, and the actor judges idleness from lastInput itself.
-	idleTimer *time.Timer
-	lastInput time.Time
+	idle       idler
 }
-
-// idleCheck asks an instance whether it has been idle long enough to passivate.
-type idleCheck struct{}
 
 // request is one input waiting for the next turn, with where to send its reply.
 type request struct {
@@ -96,7 +87,12 @@ func (a *instance) Receive(ctx actor.Context) {
 	case *appendDone:
 		a.committed(ctx, m.err)
 	case *idleCheck:
-		a.maybePassivate(ctx)
+		if a.idle.due(ctx, a.h, a.idleNow()) {
+			// Leave the placement first so new messages activate a fresh actor;
+			// anything already on its way here is answered with a retry.
+			a.h.member.Placement.RemovePid(a.ci, a.self)
+			ctx.Send(a.self, &passivate{})
+		}
 	case *passivate:
 		// Nothing new was accepted since passivating began: requests were answered
 		// with a retry, and no activity or append was outstanding.
@@ -108,7 +104,7 @@ func (a *instance) Receive(ctx actor.Context) {
 
 func (a *instance) activate(ctx actor.Context, ci *pcluster.ClusterIdentity) {
 	a.ci, a.id, a.self = ci, ci.Identity, ctx.Self()
-	a.armIdle(ctx, a.h.cfg.IdleTimeout)
+	a.idle.arm(ctx, a.h.cfg.IdleTimeout)
 	row, hist, err := a.h.journal.Load(context.Background(), a.id)
 	switch {
 	case errors.Is(err, persistence.ErrNotFound):
@@ -164,8 +160,8 @@ func (a *instance) redispatch(ctx actor.Context) {
 }
 
 func (a *instance) enqueue(ctx actor.Context, msg any, replyTo *actor.PID) {
-	a.lastInput = a.h.clock.Now()
-	if a.passivated {
+	a.idle.touch(a.h)
+	if a.idle.passivating {
 		a.respond(ctx, replyTo, &replyMsg{Code: codeRetry, Message: "instance is passivating"})
 		return
 	}
@@ -177,45 +173,14 @@ func (a *instance) enqueue(ctx actor.Context, msg any, replyTo *actor.PID) {
 	a.runTurn(ctx)
 }
 
-func (a *instance) respond(ctx actor.Context, to *actor.PID, r *replyMsg) {
-	if to == nil {
-		return
-	}
-	p, err := pack(r)
-	if err != nil {
-		return
-	}
-	ctx.Send(to, p)
-}
+func (a *instance) respond(ctx actor.Context, to *actor.PID, r *replyMsg) { respond(ctx, to, r) }
 
-func (a *instance) idle() bool {
+func (a *instance) idleNow() bool {
 	return a.committing == nil && len(a.queue) == 0 && a.inflight == 0
 }
 
-func (a *instance) armIdle(ctx actor.Context, d time.Duration) {
-	sys, self := ctx.ActorSystem(), ctx.Self()
-	a.idleTimer = time.AfterFunc(d, func() { sys.Root.Send(self, &idleCheck{}) })
-}
-
-func (a *instance) maybePassivate(ctx actor.Context) {
-	if a.passivated {
-		return
-	}
-	if quiet := a.h.clock.Now().Sub(a.lastInput); !a.idle() || quiet < a.h.cfg.IdleTimeout {
-		a.armIdle(ctx, max(a.h.cfg.IdleTimeout-quiet, a.h.cfg.IdleTimeout/4))
-		return
-	}
-	// Leave the placement first so new messages activate a fresh actor; anything
-	// already on its way here is answered with a retry.
-	a.passivated = true
-	a.h.member.Placement.RemovePid(a.ci, a.self)
-	ctx.Send(a.self, &passivate{})
-}
-
 func (a *instance) release() {
-	if a.idleTimer != nil {
-		a.idleTimer.Stop()
-	}
+	a.idle.stop()
 	if a.ci != nil {
 		a.h.member.Placement.RemovePid(a.ci, a.self)
 	}

@@ -46,6 +46,7 @@ type timerMsg struct {
 	ExecutionID string    `msgpack:"x"`
 	TimerID     int64     `msgpack:"id"`
 	FireAt      time.Time `msgpack:"at"`
+	Payload     []byte    `msgpack:"p,omitempty"` // a scheduled entity signal
 }
 
 // childDoneMsg reports a sub-orchestration's end to its parent.

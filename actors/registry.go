@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/godurable/durable/entities"
 	"github.com/godurable/durable/orchestrator"
 )
 
@@ -18,11 +19,28 @@ type Registry struct {
 	mu            sync.RWMutex
 	orchestrators map[string]orchestrator.Func
 	activities    map[string]ActivityFunc
+	entities      map[string]entities.Func
 }
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
-	return &Registry{orchestrators: map[string]orchestrator.Func{}, activities: map[string]ActivityFunc{}}
+	return &Registry{orchestrators: map[string]orchestrator.Func{}, activities: map[string]ActivityFunc{},
+		entities: map[string]entities.Func{}}
+}
+
+// AddEntity registers fn as the entity name, replacing any earlier one.
+func (r *Registry) AddEntity(name string, fn entities.Func) {
+	r.mu.Lock()
+	r.entities[strings.ToLower(name)] = fn
+	r.mu.Unlock()
+}
+
+// Entity returns the entity registered under name.
+func (r *Registry) Entity(name string) (entities.Func, bool) {
+	r.mu.RLock()
+	fn, ok := r.entities[strings.ToLower(name)]
+	r.mu.RUnlock()
+	return fn, ok
 }
 
 // AddOrchestrator registers fn under name, replacing any earlier one.

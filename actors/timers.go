@@ -85,7 +85,7 @@ func (s *timerService) fireDue() time.Duration {
 		}
 		heap.Pop(&s.q)
 		s.mu.Unlock()
-		s.h.courier.send(next.InstanceID, &timerMsg{ExecutionID: next.ExecutionID, TimerID: next.ID, FireAt: next.FireAt}, nil)
+		s.h.courier.send(next.InstanceID, &timerMsg{ExecutionID: next.ExecutionID, TimerID: next.ID, FireAt: next.FireAt, Payload: next.Payload}, nil)
 	}
 }
 

@@ -96,6 +96,8 @@ func (t *turn) add(r request) bool {
 		t.timerFired(r, m)
 	case *childDoneMsg:
 		t.childDone(r, m)
+	case *entityReplyMsg:
+		t.entityReply(r, m)
 	case *activityDone:
 		if t.exec != nil && !t.fresh && t.exec.ExecutionID() == m.executionID && t.exec.IsOpen(m.taskID) {
 			t.events = append(t.events, taskResult(history.EventTaskCompleted, history.EventTaskFailed, m.taskID, m.result, m.failure))
@@ -274,6 +276,18 @@ func (t *turn) timerFired(r request, m *timerMsg) {
 	}
 	if t.exec != nil && !t.fresh && t.exec.ExecutionID() == m.ExecutionID && t.exec.IsOpen(m.TimerID) {
 		t.events = append(t.events, history.Event{Type: history.EventTimerFired, TaskID: m.TimerID, FireAt: m.FireAt})
+	}
+	t.ok(r)
+}
+
+func (t *turn) entityReply(r request, m *entityReplyMsg) {
+	if t.exec != nil && !t.fresh && t.exec.ExecutionID() == m.ExecutionID && t.exec.IsOpen(m.TaskID) {
+		if m.Granted {
+			t.events = append(t.events, history.Event{Type: history.EventEntityLockGranted, TaskID: m.TaskID})
+		} else {
+			t.events = append(t.events, taskResult(history.EventEntityOperationCompleted,
+				history.EventEntityOperationFailed, m.TaskID, m.Result, m.Failure))
+		}
 	}
 	t.ok(r)
 }

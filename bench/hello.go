@@ -15,9 +15,7 @@ import (
 // (HelloSequence5), keeping p.inflight in flight, and reports orchestrations/s and
 // start-to-completion latency.
 func helloSequence(ctx context.Context, rt *durable.Runtime, p params) (result, error) {
-	if err := rt.RegisterActivity("Hello", func(_ context.Context, name string) (string, error) {
-		return "Hello " + name, nil
-	}); err != nil {
+	if err := registerHello(rt); err != nil {
 		return result{}, err
 	}
 	if err := rt.RegisterOrchestrator("HelloSequence5", func(ctx *orchestrator.Context) ([]string, error) {

@@ -38,8 +38,7 @@ func (e *Execution) confirm(ev history.Event) {
 	}
 	a := e.unconfirmed[0]
 	got := a.event
-	if got.ID != ev.ID || got.Type != ev.Type || got.Name != ev.Name ||
-		(ev.Type == history.EventSubOrchestrationCreated && ev.InstanceID != got.InstanceID) {
+	if got.ID != ev.ID || got.Type != ev.Type || got.Name != ev.Name || got.InstanceID != ev.InstanceID {
 		e.nonDeterminism(ev.ID, e.describe(ev), e.describe(got))
 		return
 	}

@@ -62,6 +62,9 @@ func CallSubOrchestrator[T any](ctx *Context, name string, input any, opts ...Ca
 }
 
 func (e *Execution) callSubOrchestrator(name string, input any, o callOptions) *task {
+	if err := e.lock.checkSubOrchestration(); err != nil {
+		return e.failedTask(kindSubOrchestration, name, err)
+	}
 	in, err := e.encode(fmt.Sprintf("input of sub-orchestration %q", name), input)
 	if err != nil {
 		return e.failedTask(kindSubOrchestration, name, err)

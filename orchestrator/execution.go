@@ -58,6 +58,8 @@ type Execution struct {
 	parent      *history.ParentRef
 	input       []byte
 
+	lock lockState
+
 	customStatus        []byte
 	customStatusChanged bool
 	continueAsNew       *continueAsNew
@@ -272,9 +274,10 @@ func (e *Execution) apply(ev history.Event) {
 		e.now = ev.Time
 	case history.EventExecutionStarted:
 		e.start(ev)
-	case history.EventTaskCompleted, history.EventSubOrchestrationCompleted, history.EventTimerFired:
+	case history.EventTaskCompleted, history.EventSubOrchestrationCompleted, history.EventTimerFired,
+		history.EventEntityOperationCompleted, history.EventEntityLockGranted:
 		e.completeTask(ev.TaskID, ev.Result, nil)
-	case history.EventTaskFailed, history.EventSubOrchestrationFailed:
+	case history.EventTaskFailed, history.EventSubOrchestrationFailed, history.EventEntityOperationFailed:
 		e.failTask(ev)
 	case history.EventEventRaised:
 		e.deliverEvent(ev)
@@ -382,6 +385,7 @@ func (e *Execution) finish(status history.RuntimeStatus, output []byte, failure 
 	if e.isFinished() {
 		return
 	}
+	e.releaseLocks() // a critical section ends with its orchestration, however it ends
 	e.emitActions()
 	e.status, e.output, e.failure = status, output, failure
 	if !e.replaying {
@@ -418,8 +422,11 @@ func (e *Execution) failTask(ev history.Event) {
 		f = *ev.Failure
 	}
 	kind := "activity"
-	if t.kind == kindSubOrchestration {
+	switch t.kind {
+	case kindSubOrchestration:
 		kind = "sub-orchestration"
+	case kindEntity:
+		kind = "entity operation"
 	}
 	e.completeTask(ev.TaskID, nil, &TaskFailedError{Kind: kind, Name: t.name, TaskID: t.id, Failure: f})
 }
@@ -478,7 +485,7 @@ func (e *Execution) describe(ev history.Event) string {
 	if ev.Name != "" {
 		s += fmt.Sprintf(" %q", ev.Name)
 	}
-	if ev.Type == history.EventSubOrchestrationCreated && ev.InstanceID != "" {
+	if ev.InstanceID != "" && ev.Type != history.EventExecutionStarted {
 		s += fmt.Sprintf(" (instance %q)", ev.InstanceID)
 	}
 	return s

@@ -1,0 +1,174 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	pcluster "github.com/asynkron/protoactor-go/cluster"
+	"github.com/vmihailenco/msgpack/v5"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/godurable/durable/entities"
+	"github.com/godurable/durable/persistence"
+)
+
+// EntityKind is the cluster kind of entity actors; their identity is "@name@key".
+const EntityKind = "entity"
+
+// entityRecord is what an entity keeps in its journal next to its index row: the
+// state, the last message applied per sender, and its lock.
+type entityRecord struct {
+	State []byte `msgpack:"s,omitempty"`
+	// Senders holds, per sender incarnation, the highest sequence number applied:
+	// senders deliver in order, so anything at or below it is a duplicate.
+	Senders map[string]senderMark `msgpack:"d,omitempty"`
+	Lock    *lockRef              `msgpack:"l,omitempty"`
+	// Held are operations and lock requests waiting for the lock to be released.
+	Held []entityMsg `msgpack:"h,omitempty"`
+	// Incarnation tells this entity's messages apart from those of an earlier entity
+	// with the same id that was deleted.
+	Incarnation string `msgpack:"n,omitempty"`
+}
+
+type senderMark struct {
+	Seq  int64     `msgpack:"s"`
+	Seen time.Time `msgpack:"t"`
+}
+
+func (r *entityRecord) empty() bool { return r.State == nil && r.Lock == nil && len(r.Held) == 0 }
+
+// entity is the virtual actor of one durable entity. Operations that arrive while its
+// previous checkpoint is being written are applied together and checkpointed in one
+// journal append, which is what makes a hot entity fast.
+type entity struct {
+	h    *Host
+	id   string
+	eid  entities.ID
+	ci   *pcluster.ClusterIdentity
+	self *actor.PID
+	fn   entities.Func
+
+	row    *persistence.Instance // nil: no storage
+	rec    entityRecord
+	broken error
+
+	queue      []request
+	committing *entityTurn
+	unacked    map[int64]bool // outbox messages sent, not yet acknowledged
+	idle       idler
+}
+
+func newEntityProps(h *Host, d actor.Dispatcher) *actor.Props {
+	return actor.PropsFromProducer(func() actor.Actor { return &entity{h: h, unacked: map[int64]bool{}} }, actor.WithDispatcher(d))
+}
+
+func (a *entity) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *pcluster.ClusterInit:
+		a.activate(ctx, m.Identity)
+	case *anypb.Any:
+		msg, err := unpack(m)
+		if err != nil {
+			respond(ctx, ctx.Sender(), &replyMsg{Code: codeInvalid, Message: err.Error()})
+			return
+		}
+		a.enqueue(ctx, msg, ctx.Sender())
+	case *appendDone:
+		a.committed(ctx, m.err)
+	case *idleCheck:
+		if a.idle.due(ctx, a.h, a.committing == nil && len(a.queue) == 0) {
+			a.h.member.Placement.RemovePid(a.ci, a.self)
+			ctx.Send(a.self, &passivate{})
+		}
+	case *passivate:
+		ctx.Stop(ctx.Self())
+	case *actor.Stopping:
+		a.idle.stop()
+		if a.ci != nil {
+			a.h.member.Placement.RemovePid(a.ci, a.self)
+		}
+	}
+}
+
+func (a *entity) activate(ctx actor.Context, ci *pcluster.ClusterIdentity) {
+	a.ci, a.id, a.self = ci, ci.Identity, ctx.Self()
+	a.idle.arm(ctx, a.h.cfg.IdleTimeout)
+	eid, err := entities.ParseID(a.id)
+	if err != nil {
+		a.broken = err
+		return
+	}
+	a.eid = eid
+	if fn, ok := a.h.registry.Entity(eid.Name); ok {
+		a.fn = fn
+	} else {
+		a.fn = unregisteredEntity(eid.Name)
+	}
+	row, err := a.h.journal.Get(context.Background(), a.id, true)
+	switch {
+	case errors.Is(err, persistence.ErrNotFound):
+		a.rec.Incarnation = newExecutionID()
+		return
+	case err != nil:
+		a.broken = err
+		a.h.log.Error("cannot load entity; it is left as stored", "entity", a.id, "error", err)
+		return
+	}
+	if err := msgpack.Unmarshal(row.Output, &a.rec); err != nil {
+		a.broken = &persistence.CorruptionError{InstanceID: a.id, Key: "entity record", Err: err}
+		a.h.log.Error("cannot decode entity record; it is left as stored", "entity", a.id, "error", err)
+		return
+	}
+	a.row = row
+}
+
+func unregisteredEntity(name string) entities.Func {
+	return func(*entities.Context) error {
+		return &nonRetriable{fmt.Errorf("entity %q is not registered", name)}
+	}
+}
+
+type nonRetriable struct{ error }
+
+func (nonRetriable) NonRetriable() bool { return true }
+func (n nonRetriable) Unwrap() error    { return n.error }
+
+func (a *entity) enqueue(ctx actor.Context, msg any, replyTo *actor.PID) {
+	a.idle.touch(a.h)
+	switch {
+	case a.idle.passivating:
+		respond(ctx, replyTo, &replyMsg{Code: codeRetry, Message: "entity is passivating"})
+	case a.broken != nil:
+		respond(ctx, replyTo, &replyMsg{Code: codeInternal, Message: a.broken.Error()})
+	default:
+		a.queue = append(a.queue, request{msg: msg, replyTo: replyTo})
+		a.runTurn(ctx)
+	}
+}
+
+func respond(ctx actor.Context, to *actor.PID, r *replyMsg) {
+	if to == nil {
+		return
+	}
+	if p, err := pack(r); err == nil {
+		ctx.Send(to, p)
+	}
+}
+
+func (a *entity) identity() string { return a.id }
+
+func (a *entity) version() uint64 {
+	if a.row == nil {
+		return 0
+	}
+	return a.row.Version
+}
+
+// sender is how this entity identifies itself in the messages it sends.
+func (a *entity) sender() string { return a.id + "/" + a.rec.Incarnation }
+
+func (a *entity) logger() *slog.Logger { return a.h.log.With("entity", a.id) }

@@ -1,0 +1,291 @@
+package actors
+
+import (
+	"maps"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/godurable/durable/entities"
+	"github.com/godurable/durable/history"
+	"github.com/godurable/durable/persistence"
+)
+
+// entityTurn is one batch of an entity's input on its way to the journal.
+type entityTurn struct {
+	a       *entity
+	now     time.Time
+	rec     entityRecord
+	ops     []entities.Operation
+	calls   []*callRef // per op: where its result goes (nil for signals)
+	batch   persistence.Batch
+	replies []reply
+	deleted bool
+}
+
+func (a *entity) runTurn(ctx actor.Context) {
+	if a.committing != nil || len(a.queue) == 0 {
+		return
+	}
+	reqs := a.queue
+	a.queue = nil
+	t := &entityTurn{a: a, now: a.h.clock.Now().UTC(), rec: a.rec}
+	t.rec.Senders = maps.Clone(a.rec.Senders)
+	t.rec.Held = append([]entityMsg(nil), a.rec.Held...)
+	for _, r := range reqs {
+		t.add(r)
+	}
+	if !t.finish() {
+		for _, r := range t.replies {
+			respond(ctx, r.to, r.msg)
+		}
+		a.maybeDelete(ctx)
+		return
+	}
+	a.committing = t
+	sys, self := ctx.ActorSystem(), ctx.Self()
+	a.h.journal.Append(&t.batch, func(err error) { sys.Root.Send(self, &appendDone{err: err}) })
+}
+
+func (t *entityTurn) ok(r request) {
+	if r.replyTo != nil {
+		t.replies = append(t.replies, reply{to: r.replyTo, msg: &replyMsg{Code: codeOK}})
+	}
+}
+
+func (t *entityTurn) add(r request) {
+	switch m := r.msg.(type) {
+	case *entityMsg:
+		if !t.fresh(m) {
+			t.ok(r) // applied before: the sender re-sent it after a restart
+			return
+		}
+		if !m.At.IsZero() && m.At.After(t.now) {
+			t.schedule(m)
+		} else {
+			t.admit(*m)
+		}
+		t.ok(r)
+	case *timerMsg:
+		// A scheduled signal is due; the stored timer goes with this checkpoint.
+		t.batch.CancelTimers = append(t.batch.CancelTimers, persistence.Timer{InstanceID: t.a.id, ID: m.TimerID, FireAt: m.FireAt})
+		var due entityMsg
+		if err := msgpack.Unmarshal(m.Payload, &due); err == nil {
+			due.At = time.Time{}
+			t.admit(due)
+		}
+		t.ok(r)
+	case *deliveredMsg:
+		t.batch.Delivered = append(t.batch.Delivered, m.IDs...)
+		for _, id := range m.IDs {
+			delete(t.a.unacked, id)
+		}
+		t.ok(r)
+	default:
+		if r.replyTo != nil {
+			t.replies = append(t.replies, reply{to: r.replyTo, msg: &replyMsg{Code: codeInvalid, Message: "entities do not take this message"}})
+		}
+	}
+}
+
+// fresh records m's sender mark and reports whether m was not applied before.
+func (t *entityTurn) fresh(m *entityMsg) bool {
+	if m.From == "" {
+		return true
+	}
+	if mark, ok := t.rec.Senders[m.From]; ok && m.Seq <= mark.Seq {
+		return false
+	}
+	if t.rec.Senders == nil {
+		t.rec.Senders = map[string]senderMark{}
+	}
+	t.rec.Senders[m.From] = senderMark{Seq: m.Seq, Seen: t.now}
+	return true
+}
+
+// schedule keeps a signal for later as a durable timer carrying the message.
+func (t *entityTurn) schedule(m *entityMsg) {
+	payload, err := msgpack.Marshal(m)
+	if err != nil {
+		return
+	}
+	id := int64(t.a.version()+1)<<20 | int64(len(t.batch.ArmTimers))
+	t.batch.ArmTimers = append(t.batch.ArmTimers, persistence.Timer{InstanceID: t.a.id, ID: id, FireAt: m.At, Payload: payload})
+}
+
+// admit applies the lock rules to m in arrival order: lock requests and releases
+// change the lock, operations from anyone but the holder wait for its release.
+func (t *entityTurn) admit(m entityMsg) {
+	work := []entityMsg{m}
+	for len(work) > 0 {
+		m, work = work[0], work[1:]
+		held := t.rec.Lock
+		switch {
+		case m.Kind == entityUnlock:
+			if held != nil && m.Lock != nil && held.Owner == m.Lock.Owner && held.ExecutionID == m.Lock.ExecutionID {
+				t.rec.Lock = nil
+				work = append(t.rec.Held, work...)
+				t.rec.Held = nil
+			}
+		case held != nil && !ownedBy(held, &m):
+			t.rec.Held = append(t.rec.Held, m)
+		case m.Kind == entityLock:
+			t.grant(m.Lock)
+		default:
+			t.ops = append(t.ops, entities.Operation{Name: m.Op, Input: m.Input})
+			t.calls = append(t.calls, m.Call)
+		}
+	}
+}
+
+func ownedBy(l *lockRef, m *entityMsg) bool {
+	return m.Call != nil && m.Call.InstanceID == l.Owner && m.Call.ExecutionID == l.ExecutionID
+}
+
+// grant takes the lock for l's owner and passes the request down its chain; the last
+// entity of the chain tells the orchestration.
+func (t *entityTurn) grant(l *lockRef) {
+	if l == nil {
+		return
+	}
+	t.rec.Lock = &lockRef{Owner: l.Owner, ExecutionID: l.ExecutionID, TaskID: l.TaskID}
+	if next := l.Position + 1; next < len(l.Entities) {
+		fwd := *l
+		fwd.Position = next
+		outbox(t.a, &t.batch, l.Entities[next], func(id int64) any {
+			return &entityMsg{Kind: entityLock, From: t.a.sender(), Seq: id, Lock: &fwd}
+		})
+		return
+	}
+	outbox(t.a, &t.batch, l.Owner, func(int64) any {
+		return &entityReplyMsg{ExecutionID: l.ExecutionID, TaskID: l.TaskID, Granted: true}
+	})
+}
+
+// finish applies the admitted operations and assembles the checkpoint. It reports
+// whether there is anything to write.
+func (t *entityTurn) finish() bool {
+	a := t.a
+	if len(t.ops) > 0 {
+		state, results := entities.Apply(a.eid, a.fn, t.rec.State, t.ops, t.now)
+		t.rec.State = state
+		for i, res := range results {
+			t.effects(t.calls[i], res)
+		}
+	}
+	pruneSenders(&t.rec, t.now)
+	changed := len(t.ops) > 0 || len(t.batch.Send) > 0 || len(t.batch.ArmTimers) > 0 || len(t.batch.CancelTimers) > 0 ||
+		len(t.batch.Delivered) > 0 || t.rec.Lock != a.rec.Lock || len(t.rec.Held) != len(a.rec.Held) || len(t.rec.Senders) != len(a.rec.Senders)
+	if !changed {
+		return false
+	}
+	t.batch.InstanceID, t.batch.ExpectedVersion = a.id, a.version()
+	created := t.now
+	if a.row != nil {
+		created = a.row.CreatedAt
+	}
+	t.batch.Instance = &persistence.Instance{ID: a.id, Name: a.eid.Name, Status: history.StatusRunning, CreatedAt: created, UpdatedAt: t.now}
+	rec, err := msgpack.Marshal(&t.rec)
+	if err != nil {
+		a.logger().Error("cannot encode entity record", "error", err)
+		return false
+	}
+	t.batch.SetOutput = rec
+	return true
+}
+
+// effects routes one operation's result: to the waiting orchestration, and the
+// signals and starts it asked for to their receivers, all through the outbox.
+func (t *entityTurn) effects(call *callRef, res entities.Result) {
+	a := t.a
+	if call != nil {
+		reply := &entityReplyMsg{ExecutionID: call.ExecutionID, TaskID: call.TaskID, Result: res.Output, Failure: res.Failure}
+		outbox(a, &t.batch, call.InstanceID, func(int64) any { return reply })
+	}
+	for _, s := range res.Signals {
+		s := s
+		outbox(a, &t.batch, s.Target.String(), func(id int64) any {
+			return &entityMsg{Kind: entityOp, Op: s.Operation, Input: s.Input, From: a.sender(), Seq: id, At: s.At}
+		})
+	}
+	for _, st := range res.Starts {
+		st := st
+		outbox(a, &t.batch, st.InstanceID, func(int64) any {
+			return &startMsg{Name: st.Name, Input: st.Input, ExecutionID: newExecutionID()}
+		})
+	}
+}
+
+// senderMarksKept bounds the de-duplication marks an entity keeps; marks unused for a
+// day go first (senders re-send only shortly after a restart).
+const (
+	senderMarksKept = 10_000
+	senderMarkTTL   = 24 * time.Hour
+)
+
+func pruneSenders(r *entityRecord, now time.Time) {
+	if len(r.Senders) < senderMarksKept {
+		return
+	}
+	for k, m := range r.Senders {
+		if now.Sub(m.Seen) > senderMarkTTL {
+			delete(r.Senders, k)
+		}
+	}
+}
+
+func (a *entity) committed(ctx actor.Context, err error) {
+	t := a.committing
+	a.committing = nil
+	if t == nil {
+		return
+	}
+	if err != nil {
+		a.logger().Error("entity checkpoint failed; the entity reloads", "error", err)
+		for _, r := range t.replies {
+			respond(ctx, r.to, &replyMsg{Code: codeRetry, Message: "not recorded: " + err.Error()})
+		}
+		for _, r := range a.queue {
+			respond(ctx, r.replyTo, &replyMsg{Code: codeRetry, Message: "entity is reloading"})
+		}
+		a.queue = nil
+		a.idle.passivating = true
+		a.h.member.Placement.RemovePid(a.ci, a.self)
+		ctx.Stop(ctx.Self())
+		return
+	}
+	if t.deleted {
+		a.row, a.rec = nil, entityRecord{Incarnation: newExecutionID()}
+	} else {
+		a.rec = t.rec
+		a.row = t.batch.Instance
+		a.row.Version = t.batch.ExpectedVersion + 1
+		a.row.Output = t.batch.SetOutput
+	}
+	for _, m := range t.batch.Send {
+		a.unacked[m.ID] = true
+		a.h.deliverOutbox(m)
+	}
+	for _, tm := range t.batch.ArmTimers {
+		a.h.timers.arm(tm)
+	}
+	for _, r := range t.replies {
+		respond(ctx, r.to, r.msg)
+	}
+	a.maybeDelete(ctx)
+	a.runTurn(ctx)
+}
+
+// maybeDelete removes the storage of an entity left without state, lock or pending
+// messages: an entity exists while it has state.
+func (a *entity) maybeDelete(ctx actor.Context) {
+	if a.committing != nil || a.row == nil || !a.rec.empty() || len(a.unacked) > 0 || len(a.queue) > 0 {
+		return
+	}
+	t := &entityTurn{a: a, deleted: true}
+	t.batch = persistence.Batch{InstanceID: a.id, ExpectedVersion: a.version(), Delete: true}
+	a.committing = t
+	sys, self := ctx.ActorSystem(), ctx.Self()
+	a.h.journal.Append(&t.batch, func(err error) { sys.Root.Send(self, &appendDone{err: err}) })
+}

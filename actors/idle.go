@@ -1,0 +1,47 @@
+package actors
+
+import (
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// idleCheck asks an actor whether it has been idle long enough to passivate.
+type idleCheck struct{}
+
+// idler is an actor's own idle timer. protoactor's receive timeout is reset on every
+// message and its timer goroutine races with the actor's stop; this one only sends a
+// message, and the actor judges idleness from the time of its last input.
+type idler struct {
+	timer       *time.Timer
+	last        time.Time
+	passivating bool
+}
+
+func (i *idler) arm(ctx actor.Context, d time.Duration) {
+	sys, self := ctx.ActorSystem(), ctx.Self()
+	i.timer = time.AfterFunc(d, func() { sys.Root.Send(self, &idleCheck{}) })
+}
+
+func (i *idler) touch(h *Host) { i.last = h.clock.Now() }
+
+// due reports whether the actor should passivate now; if not, it re-arms the timer.
+// Once it returns true, the actor is passivating.
+func (i *idler) due(ctx actor.Context, h *Host, idle bool) bool {
+	if i.passivating {
+		return false
+	}
+	limit := h.cfg.IdleTimeout
+	if quiet := h.clock.Now().Sub(i.last); !idle || quiet < limit {
+		i.arm(ctx, max(limit-quiet, limit/4))
+		return false
+	}
+	i.passivating = true
+	return true
+}
+
+func (i *idler) stop() {
+	if i.timer != nil {
+		i.timer.Stop()
+	}
+}
