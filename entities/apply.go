@@ -70,7 +70,8 @@ type Result struct {
 // entity does not handle it itself (fn returns *UnknownOperationError for it). A nil fn
 // knows no operation.
 //
-// Apply never panics. Everything it returns is newly allocated and owned by the caller,
+// Apply never panics: a panicking operation fails, with the stack in its Failure (only
+// fatal runtime errors, such as a stack overflow, still end the process). Everything it returns is newly allocated and owned by the caller,
 // except newState when the batch left the state unchanged: then it may be the state
 // slice that was passed in. Apply keeps no reference to its arguments.
 func Apply(id ID, fn Func, state []byte, ops []Operation, now time.Time) (newState []byte, results []Result) {

@@ -392,3 +392,22 @@ func TestApplyConcurrently(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// stackError formats a stack with %+v, as pkg/errors does.
+type stackError struct{}
+
+func (stackError) Error() string { return "with stack" }
+func (e stackError) Format(s fmt.State, verb rune) {
+	if verb == 'v' && s.Flag('+') {
+		fmt.Fprint(s, "with stack\n\tmain.go:1")
+		return
+	}
+	fmt.Fprint(s, e.Error())
+}
+
+func TestApplyFailureKeepsTheStackOfErrorsThatHaveOne(t *testing.T) {
+	_, results := Apply(counterA, func(*Context) error { return stackError{} }, nil, []Operation{op("x", nil)}, batchNow)
+	if f := results[0].Failure; f.Stack != "with stack\n\tmain.go:1" || f.ErrorType != "entities.stackError" {
+		t.Errorf("failure = %+v", f)
+	}
+}
