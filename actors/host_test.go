@@ -35,6 +35,10 @@ func (c corruptOne) Load(ctx context.Context, id string) (*persistence.Instance,
 }
 
 func TestMain(m *testing.M) {
+	if dir := os.Getenv(entityCrashEnv); dir != "" {
+		entityCrashChild(dir)
+		return
+	}
 	reg := NewRegistry()
 	reg.AddActivity("Echo", func(_ context.Context, in []byte) ([]byte, error) { return in, nil })
 	reg.AddOrchestrator("Nap", func(ctx *orchestrator.Context, _ []byte) ([]byte, error) {
