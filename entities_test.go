@@ -83,6 +83,31 @@ func init() {
 			}
 			return true, nil
 		}))
+		must(rt.RegisterOrchestrator("BumpAll", func(ctx *orchestrator.Context, keys []string) error {
+			ids := make([]entities.ID, len(keys))
+			for i, k := range keys {
+				ids[i] = entities.ID{Name: "Account", Key: k}
+			}
+			cs, err := orchestrator.LockEntities(ctx, ids...)
+			if err != nil {
+				return err
+			}
+			defer cs.Release()
+			// Read, then write: without the lock, concurrent bumps would lose updates.
+			for _, id := range ids {
+				n, err := orchestrator.CallEntity[int](ctx, id, "Get", nil).Await()
+				if err != nil {
+					return err
+				}
+				if _, err := orchestrator.CallEntity[struct{}](ctx, id, "Withdraw", n).Await(); err != nil {
+					return err
+				}
+				if _, err := orchestrator.CallEntity[struct{}](ctx, id, "Deposit", n+1).Await(); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
 		must(rt.RegisterOrchestrator("CallCounter", func(ctx *orchestrator.Context, key string) (string, error) {
 			id := entities.ID{Name: "Counter", Key: key}
 			if _, err := orchestrator.CallEntity[struct{}](ctx, id, "add", 5).Await(); err != nil {
@@ -308,6 +333,48 @@ func TestConcurrentTransfersKeepTotal(t *testing.T) {
 	}
 	if total != accounts*each || moved == 0 {
 		t.Fatalf("total %d, want %d (%d transfers moved money)", total, accounts*each, moved)
+	}
+}
+
+// TestLockContention runs many orchestrations that lock overlapping sets of entities,
+// listed in different orders, and read-modify-write each: the lock order makes
+// deadlock impossible and the locks make every update count.
+func TestLockContention(t *testing.T) {
+	ctx, c := ctxT(t), rt.Client()
+	const n, accounts = 40, 6
+	prefix := uniq("contended")
+	want := make([]int, accounts)
+	var ids []string
+	for i := 0; i < n; i++ {
+		set := []int{(i * 5) % accounts, (i*5 + 2) % accounts, (i*5 + 3) % accounts}
+		if i%2 == 1 {
+			set[0], set[2] = set[2], set[0]
+		}
+		keys := make([]string, len(set))
+		for j, a := range set {
+			keys[j] = fmt.Sprint(prefix, "-", a)
+			want[a]++
+		}
+		id, err := c.Start(ctx, "BumpAll", keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	for _, id := range ids {
+		if st, err := c.WaitForCompletion(ctx, id); err != nil || st.RuntimeStatus != durable.StatusCompleted {
+			t.Fatalf("%s: %v %+v", id, err, st)
+		}
+	}
+	for a := 0; a < accounts; a++ {
+		var acct Account
+		waitFor(t, ctx, func() bool {
+			st, err := c.Entity(ctx, entities.ID{Name: "Account", Key: fmt.Sprint(prefix, "-", a)})
+			return err == nil && st.LockedBy == "" && st.DecodeState(&acct) == nil
+		})
+		if acct.Balance != want[a] {
+			t.Errorf("account %d: %d bumps recorded, want %d", a, acct.Balance, want[a])
+		}
 	}
 }
 
