@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	pcluster "github.com/asynkron/protoactor-go/cluster"
 	"github.com/cenkalti/backoff/v4"
 	"google.golang.org/protobuf/types/known/anypb"
 )
@@ -126,25 +125,21 @@ func kindOf(id string) string {
 // ask sends msg to the actor id and waits for its reply (one attempt, with
 // protoactor's retries on dead letters). Only code outside actors may call it.
 func (h *Host) ask(id string, msg any) (*replyMsg, error) {
-	p, err := pack(msg)
+	res, err := h.member.Request(id, kindOf(id), msg, h.cfg.RequestTimeout, wire)
 	if err != nil {
 		return nil, err
 	}
-	res, err := h.member.Cluster.Request(id, kindOf(id), p, pcluster.WithTimeout(h.cfg.RequestTimeout))
-	if err != nil {
-		return nil, err
+	if a, ok := res.(*anypb.Any); ok {
+		if res, err = unpack(a); err != nil {
+			return nil, err
+		}
 	}
-	a, ok := res.(*anypb.Any)
-	if !ok {
-		return nil, errors.New("unexpected reply")
-	}
-	m, err := unpack(a)
-	if err != nil {
-		return nil, err
-	}
-	r, ok := m.(*replyMsg)
+	r, ok := res.(*replyMsg)
 	if !ok {
 		return nil, errors.New("unexpected reply type")
 	}
 	return r, nil
 }
+
+// wire packs a message that crosses processes.
+func wire(m any) (any, error) { return pack(m) }

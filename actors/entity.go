@@ -77,6 +77,8 @@ func (a *entity) Receive(ctx actor.Context) {
 			return
 		}
 		a.enqueue(ctx, msg, ctx.Sender())
+	case *entityMsg, *timerMsg, *deliveredMsg:
+		a.enqueue(ctx, m, ctx.Sender())
 	case *appendDone:
 		a.committed(ctx, m.err)
 	case *idleCheck:
@@ -150,8 +152,13 @@ func (a *entity) enqueue(ctx actor.Context, msg any, replyTo *actor.PID) {
 	}
 }
 
+// respond answers a request: as it is within this process, as an envelope across.
 func respond(ctx actor.Context, to *actor.PID, r *replyMsg) {
 	if to == nil {
+		return
+	}
+	if to.Address == ctx.Self().Address {
+		ctx.Send(to, r)
 		return
 	}
 	if p, err := pack(r); err == nil {

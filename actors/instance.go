@@ -81,6 +81,8 @@ func (a *instance) Receive(ctx actor.Context) {
 			return
 		}
 		a.enqueue(ctx, msg, ctx.Sender())
+	case *startMsg, *raiseMsg, *controlMsg, *timerMsg, *childDoneMsg, *entityReplyMsg, *deliveredMsg:
+		a.enqueue(ctx, m, ctx.Sender())
 	case *activityDone:
 		a.inflight--
 		a.enqueue(ctx, m, nil)

@@ -32,6 +32,7 @@ type Member struct {
 	System    *actor.ActorSystem
 	Cluster   *pcluster.Cluster
 	Placement *Placement
+	requests  *requester
 }
 
 // Start starts a single member with an in-process membership provider: the embedded,
@@ -59,7 +60,7 @@ func Start(cfg Config) *Member {
 		pcluster.WithClusterContextProducer(newRequester))
 	c := pcluster.New(system, ccfg)
 	c.StartMember()
-	return &Member{System: system, Cluster: c, Placement: placement}
+	return &Member{System: system, Cluster: c, Placement: placement, requests: &requester{c: c}}
 }
 
 // Stop stops every activation, waiting up to ctx for them to finish their current
@@ -77,4 +78,18 @@ func (m *Member) Stop(ctx context.Context) {
 		_ = f.Wait()
 	}
 	m.Cluster.Shutdown(false)
+}
+
+// Request sends msg to the virtual actor identity of kind and waits up to timeout for
+// its answer, retrying while activations move. A message to an actor of this process
+// is handed over as it is; one that crosses processes is first turned into a protobuf
+// message by wire, since protoactor carries nothing else between processes.
+func (m *Member) Request(identity, kind string, msg any, timeout time.Duration, wire func(any) (any, error)) (any, error) {
+	local := m.System.Address()
+	return m.requests.request(identity, kind, timeout, func(pid *actor.PID) (any, error) {
+		if pid.Address == local {
+			return msg, nil
+		}
+		return wire(msg)
+	})
 }

@@ -23,8 +23,15 @@ func (r *requester) Request(identity, kind string, msg any, opts ...pcluster.Gra
 	for _, o := range opts {
 		o(cfg)
 	}
+	return r.request(identity, kind, cfg.Timeout, func(*actor.PID) (any, error) { return msg, nil })
+}
+
+// request is Request with the message chosen per destination.
+func (r *requester) request(identity, kind string, timeout time.Duration, msgFor func(*actor.PID) (any, error)) (any, error) {
+	const attempts = 3
+	root := r.c.ActorSystem.Root
 	var lastErr error
-	for attempt := 0; attempt < cfg.RetryCount; attempt++ {
+	for attempt := 0; attempt < attempts; attempt++ {
 		if attempt > 0 {
 			time.Sleep(time.Duration(attempt*attempt) * time.Millisecond)
 		}
@@ -33,7 +40,11 @@ func (r *requester) Request(identity, kind string, msg any, opts ...pcluster.Gra
 			lastErr = fmt.Errorf("no activation for %s/%s", kind, identity)
 			continue
 		}
-		res, err := cfg.Context.RequestFuture(pid, msg, cfg.Timeout).Result()
+		msg, err := msgFor(pid)
+		if err != nil {
+			return nil, err
+		}
+		res, err := root.RequestFuture(pid, msg, timeout).Result()
 		if err == nil {
 			return res, nil
 		}
@@ -43,7 +54,7 @@ func (r *requester) Request(identity, kind string, msg any, opts ...pcluster.Gra
 		}
 		r.c.PidCache.RemoveByValue(identity, kind, pid)
 	}
-	return nil, fmt.Errorf("request to %s/%s failed after %d attempts: %w", kind, identity, cfg.RetryCount, lastErr)
+	return nil, fmt.Errorf("request to %s/%s failed after %d attempts: %w", kind, identity, attempts, lastErr)
 }
 
 func (r *requester) RequestFuture(identity, kind string, msg any, opts ...pcluster.GrainCallOption) (*actor.Future, error) {

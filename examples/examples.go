@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/godurable/durable"
+	"github.com/godurable/durable/entities"
 )
 
 // Employee is a new hire, as the onboarding seeds post it:
@@ -76,8 +77,9 @@ func WithServiceCheck(check func(context.Context, ServiceCheck) (bool, error)) O
 	return func(o *options) { o.checkService = check }
 }
 
-// Register registers every orchestrator and activity of the examples under the names
-// the seeds use, so instances can be started by those names.
+// Register registers every orchestrator, activity and entity of the examples under the
+// names the seeds use, so instances can be started, and entities signaled, by those
+// names.
 func Register(rt *durable.Runtime, opts ...Option) error {
 	o := options{checkService: CheckExternalServiceStatus}
 	for _, f := range opts {
@@ -95,6 +97,8 @@ func Register(rt *durable.Runtime, opts ...Option) error {
 		{"OnboardingOrchestratorExternalEvent", OnboardingOrchestratorExternalEvent},
 		{"MonitorExternalServiceOrchestrator", MonitorExternalServiceOrchestrator},
 		{"DocumentApprovalOrchestrator", DocumentApprovalOrchestrator},
+		{"RecordSensorReadings", RecordSensorReadings},
+		{"TransferFunds", TransferFunds},
 	}
 	activities := []struct {
 		name string
@@ -117,6 +121,14 @@ func Register(rt *durable.Runtime, opts ...Option) error {
 		{"FinalizeDocument", FinalizeDocument},
 		{"Escalate", Escalate},
 	}
+	entityFuncs := []struct {
+		name string
+		fn   entities.Func
+	}{
+		{"Counter", entities.Typed[Counter]()},
+		{"SensorAggregator", entities.Typed[SensorAggregator]()},
+		{"Account", entities.Typed[Account]()},
+	}
 	var errs []error
 	for _, r := range orchestrators {
 		if err := rt.RegisterOrchestrator(r.name, r.fn); err != nil {
@@ -126,6 +138,11 @@ func Register(rt *durable.Runtime, opts ...Option) error {
 	for _, r := range activities {
 		if err := rt.RegisterActivity(r.name, r.fn); err != nil {
 			errs = append(errs, fmt.Errorf("register activity %s: %w", r.name, err))
+		}
+	}
+	for _, r := range entityFuncs {
+		if err := rt.RegisterEntity(r.name, r.fn); err != nil {
+			errs = append(errs, fmt.Errorf("register entity %s: %w", r.name, err))
 		}
 	}
 	return errors.Join(errs...)
