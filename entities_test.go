@@ -108,6 +108,15 @@ func init() {
 			}
 			return nil
 		}))
+		must(rt.RegisterOrchestrator("HoldLock", func(ctx *orchestrator.Context, key string) error {
+			cs, err := orchestrator.LockEntities(ctx, entities.ID{Name: "Account", Key: key})
+			if err != nil {
+				return err
+			}
+			defer cs.Release()
+			_, err = orchestrator.WaitForExternalEvent[string](ctx, "Done").Await()
+			return err
+		}))
 		must(rt.RegisterOrchestrator("CallCounter", func(ctx *orchestrator.Context, key string) (string, error) {
 			id := entities.ID{Name: "Counter", Key: key}
 			if _, err := orchestrator.CallEntity[struct{}](ctx, id, "add", 5).Await(); err != nil {
@@ -376,6 +385,45 @@ func TestLockContention(t *testing.T) {
 			t.Errorf("account %d: %d bumps recorded, want %d", a, acct.Balance, want[a])
 		}
 	}
+}
+
+// A lock request still queued when its orchestration is terminated is granted later
+// to nobody; the orchestration gives it back, so the entity does not stay locked.
+func TestTerminatedWaiterDoesNotKeepLock(t *testing.T) {
+	ctx, c := ctxT(t), rt.Client()
+	key := uniq("held")
+	id := entities.ID{Name: "Account", Key: key}
+	if err := c.SignalEntity(ctx, id, "Deposit", 1); err != nil { // an entity exists while it has state
+		t.Fatal(err)
+	}
+	holder, err := c.Start(ctx, "HoldLock", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, func() bool {
+		st, err := c.Entity(ctx, id)
+		return err == nil && st.LockedBy == holder
+	})
+	waiter, err := c.Start(ctx, "HoldLock", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Terminate(ctx, waiter, "gave up"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.WaitForCompletion(ctx, waiter); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RaiseEvent(ctx, holder, "Done", "ok"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.WaitForCompletion(ctx, holder); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, func() bool {
+		st, err := c.Entity(ctx, id)
+		return err == nil && st.LockedBy == ""
+	})
 }
 
 func TestCriticalSectionRules(t *testing.T) {

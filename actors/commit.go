@@ -30,7 +30,7 @@ func (t *turn) finish() *pendingTurn {
 		t.record(tr)
 		pt.turn = tr
 	}
-	if !stepped && len(b.CancelTimers) == 0 && len(b.Delivered) == 0 {
+	if !stepped && len(b.CancelTimers) == 0 && len(b.Delivered) == 0 && len(b.Send) == 0 {
 		return nil
 	}
 	b.Instance = t.row

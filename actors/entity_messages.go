@@ -52,6 +52,9 @@ type entityReplyMsg struct {
 	Result      []byte           `msgpack:"out,omitempty"`
 	Failure     *history.Failure `msgpack:"f,omitempty"`
 	Granted     bool             `msgpack:"g,omitempty"`
+	// Entities are those a grant locked, so an orchestration that no longer wants the
+	// lock can release them.
+	Entities []string `msgpack:"e,omitempty"`
 }
 
 func init() {

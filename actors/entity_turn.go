@@ -159,7 +159,7 @@ func (t *entityTurn) grant(l *lockRef) {
 		return
 	}
 	outbox(t.a, &t.batch, l.Owner, func(int64) any {
-		return &entityReplyMsg{ExecutionID: l.ExecutionID, TaskID: l.TaskID, Granted: true}
+		return &entityReplyMsg{ExecutionID: l.ExecutionID, TaskID: l.TaskID, Granted: true, Entities: l.Entities}
 	})
 }
 

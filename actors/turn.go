@@ -281,7 +281,12 @@ func (t *turn) timerFired(r request, m *timerMsg) {
 }
 
 func (t *turn) entityReply(r request, m *entityReplyMsg) {
-	if t.exec != nil && !t.fresh && t.exec.ExecutionID() == m.ExecutionID && t.exec.IsOpen(m.TaskID) {
+	awaited := t.exec != nil && !t.fresh && !finished(t.exec.Status()) &&
+		t.exec.ExecutionID() == m.ExecutionID && t.exec.IsOpen(m.TaskID)
+	if m.Granted && !awaited {
+		t.releaseStale(m)
+	}
+	if awaited {
 		if m.Granted {
 			t.events = append(t.events, history.Event{Type: history.EventEntityLockGranted, TaskID: m.TaskID})
 		} else {
@@ -290,6 +295,21 @@ func (t *turn) entityReply(r request, m *entityReplyMsg) {
 		}
 	}
 	t.ok(r)
+}
+
+// releaseStale gives back a lock granted to an execution that stopped waiting for it
+// (terminated, failed or continued as new while its request was queued): otherwise
+// the entities would stay locked by nobody.
+func (t *turn) releaseStale(m *entityReplyMsg) {
+	if t.row == nil {
+		return
+	}
+	for _, target := range m.Entities {
+		t.a.outbox(&t.batch, target, func(seq int64) any {
+			return &entityMsg{Kind: entityUnlock, From: t.a.id + "/" + m.ExecutionID + "/release", Seq: seq,
+				Lock: &lockRef{Owner: t.a.id, ExecutionID: m.ExecutionID}}
+		})
+	}
 }
 
 func (t *turn) childDone(r request, m *childDoneMsg) {
