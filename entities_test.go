@@ -68,6 +68,17 @@ func init() {
 		must(rt.RegisterEntity("Counter", counterFn))
 		must(rt.RegisterEntity("Account", entities.Typed[Account]()))
 		must(rt.RegisterEntity("Log", entities.Typed[Log]()))
+		must(rt.RegisterEntity("Relay", func(ctx *entities.Context) error {
+			var target string
+			if err := ctx.Input(&target); err != nil {
+				return err
+			}
+			if err := ctx.SignalEntity(entities.ID{Name: "Counter", Key: target}, "add", 2); err != nil {
+				return err
+			}
+			_, err := ctx.StartOrchestration("Hello3", target, entities.WithInstanceID("relayed-"+target))
+			return err
+		}))
 		must(rt.RegisterOrchestrator("Transfer", func(ctx *orchestrator.Context, t transfer) (bool, error) {
 			from, to := entities.ID{Name: "Account", Key: t.From}, entities.ID{Name: "Account", Key: t.To}
 			cs, err := orchestrator.LockEntities(ctx, from, to)
@@ -194,6 +205,27 @@ func TestCounterSignalsAndState(t *testing.T) {
 		_, err := c.Entity(ctx, id)
 		return errors.Is(err, durable.ErrEntityNotFound)
 	})
+}
+
+func TestEntitySignalsEntityAndStartsOrchestration(t *testing.T) {
+	ctx, c := ctxT(t), rt.Client()
+	key := uniq("relay")
+	if err := c.SignalEntity(ctx, entities.ID{Name: "Relay", Key: "r"}, "forward", key); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	waitFor(t, ctx, func() bool {
+		st, err := c.Entity(ctx, entities.ID{Name: "Counter", Key: key})
+		return err == nil && st.DecodeState(&n) == nil && n == 2
+	})
+	waitFor(t, ctx, func() bool {
+		_, err := c.Status(ctx, "relayed-"+key)
+		return err == nil
+	})
+	st, err := c.WaitForCompletion(ctx, "relayed-"+key)
+	if err != nil || !strings.Contains(string(st.Output), "Hello "+key) {
+		t.Fatalf("%v %s", err, st.Output)
+	}
 }
 
 func TestEntityBadInput(t *testing.T) {
