@@ -10,10 +10,22 @@
 //   - onboarding_approval.go: human interaction, an external event raced against a timer.
 //   - monitor.go: the monitor pattern as an eternal orchestration using continue-as-new.
 //   - document_approval.go: human interaction with a timeout and an escalation.
+//   - counter.go: the Counter entity, signaled by clients and called by
+//     CounterOrchestration.
+//   - aggregator.go: the aggregator pattern, a SensorAggregator entity fed by
+//     RecordSensorReadings and anyone else who signals it.
+//   - bank.go: a critical section, TransferFunds locking two Account entities.
 //
 // Register registers all of them on a durable.Runtime; examples/run runs each one end
 // to end. WaitForCustomStatus is the client side of the human-interaction examples: it
 // waits until an instance says it is waiting before an event is raised to it.
+// WaitForEntity does the same for entities, whose signals are one-way: it waits for
+// the state the signals lead to.
+//
+// The entities follow the rules of the entities package: an operation works on its own
+// entity's state only and fails as a whole, so a failed operation leaves the state as
+// it was. Work on several entities together belongs to an orchestration, inside a
+// critical section.
 //
 // The rules every orchestrator here follows, because the runtime replays orchestrator
 // code from its history after every await:

@@ -97,6 +97,7 @@ func Register(rt *durable.Runtime, opts ...Option) error {
 		{"OnboardingOrchestratorExternalEvent", OnboardingOrchestratorExternalEvent},
 		{"MonitorExternalServiceOrchestrator", MonitorExternalServiceOrchestrator},
 		{"DocumentApprovalOrchestrator", DocumentApprovalOrchestrator},
+		{"CounterOrchestration", CounterOrchestration},
 		{"RecordSensorReadings", RecordSensorReadings},
 		{"TransferFunds", TransferFunds},
 	}

@@ -1,6 +1,7 @@
 // Command run is the program behind `make run`: it opens the runtime on the embedded
 // journal, registers the examples and runs every scenario end to end, raising the
-// approval events itself and using short timeouts, then prints one line per instance.
+// approval events itself and using short timeouts, then prints one line per instance,
+// and drives the entity examples (Counter, SensorAggregator, the bank's Account).
 // It exits non-zero if any scenario ends other than expected.
 //
 //	go run ./examples/run [-data ./data] [-v]
@@ -53,17 +54,24 @@ func run(dir string) (err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
 
-	all := scenarios()
+	all, withEntities := scenarios(), entityScenarios(runTag())
 	failed := 0
 	for _, s := range all {
 		if !runScenario(ctx, rt.Client(), s) {
 			failed++
 		}
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d scenarios did not end as expected", failed, len(all))
+	for _, s := range withEntities {
+		if err := s(ctx, rt.Client()); err != nil {
+			fmt.Printf("  FAILED: %v\n", err)
+			failed++
+		}
 	}
-	fmt.Printf("all %d scenarios ended as expected\n", len(all))
+	count := len(all) + len(withEntities)
+	if failed > 0 {
+		return fmt.Errorf("%d of %d scenarios did not end as expected", failed, count)
+	}
+	fmt.Printf("all %d scenarios ended as expected\n", count)
 	return nil
 }
 
