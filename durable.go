@@ -31,6 +31,9 @@ type Config struct {
 	ActivityWorkers int
 	// IdleTimeout is how long an idle instance stays in memory (default 30 s).
 	IdleTimeout time.Duration
+	// MaxIdleInstances bounds the idle instances and entities kept in memory; past it
+	// the least recently used are unloaded at once (default 10,000).
+	MaxIdleInstances int
 	// MaxPayloadBytes caps every input, output, result and event payload (default 1 MiB).
 	MaxPayloadBytes int
 }
@@ -116,6 +119,7 @@ func (r *Runtime) Start() error {
 		r.host, r.startErr = actors.Start(actors.Config{
 			Journal: r.journal, Registry: r.registry, Logger: r.cfg.Logger, ActorLogger: r.cfg.ActorLogger,
 			ActivityWorkers: r.cfg.ActivityWorkers, IdleTimeout: r.cfg.IdleTimeout, MaxPayloadBytes: r.cfg.MaxPayloadBytes,
+			MaxIdleInstances: r.cfg.MaxIdleInstances,
 		})
 	})
 	return r.startErr

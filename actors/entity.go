@@ -67,6 +67,13 @@ func newEntityProps(h *Host, d actor.Dispatcher) *actor.Props {
 }
 
 func (a *entity) Receive(ctx actor.Context) {
+	a.receive(ctx)
+	if a.ci != nil {
+		a.idle.settle(a.h, a.id, a.self, a.committing == nil && len(a.queue) == 0)
+	}
+}
+
+func (a *entity) receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *pcluster.ClusterInit:
 		a.activate(ctx, m.Identity)
@@ -82,14 +89,14 @@ func (a *entity) Receive(ctx actor.Context) {
 	case *appendDone:
 		a.committed(ctx, m.err)
 	case *idleCheck:
-		if a.idle.due(ctx, a.h, a.committing == nil && len(a.queue) == 0) {
+		if a.idle.due(ctx, a.h, a.committing == nil && len(a.queue) == 0, m) {
 			a.h.member.Placement.RemovePid(a.ci, a.self)
 			ctx.Send(a.self, &passivate{})
 		}
 	case *passivate:
 		ctx.Stop(ctx.Self())
 	case *actor.Stopping:
-		a.idle.stop()
+		a.idle.stop(a.h, a.id)
 		if a.ci != nil {
 			a.h.member.Placement.RemovePid(a.ci, a.self)
 		}

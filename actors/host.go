@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
 	pcluster "github.com/asynkron/protoactor-go/cluster"
 
 	"github.com/godurable/durable/cluster"
@@ -36,6 +37,9 @@ type Config struct {
 	ActivityWorkers int
 	// IdleTimeout is how long an instance stays in memory without input (default 30 s).
 	IdleTimeout time.Duration
+	// MaxIdleInstances bounds the idle instances and entities kept in memory; past it
+	// the least recently used leave memory at once (default 10,000).
+	MaxIdleInstances int
 	// MaxPayloadBytes caps inputs, outputs and event data (default 1 MiB).
 	MaxPayloadBytes int
 	// RequestTimeout bounds one attempt of a request to an instance (default 10 s).
@@ -57,6 +61,9 @@ func (c *Config) validate() error {
 	}
 	if c.IdleTimeout <= 0 {
 		c.IdleTimeout = 30 * time.Second
+	}
+	if c.MaxIdleInstances <= 0 {
+		c.MaxIdleInstances = 10_000
 	}
 	if c.MaxPayloadBytes <= 0 {
 		c.MaxPayloadBytes = 1 << 20
@@ -81,6 +88,7 @@ type Host struct {
 	courier  *courier
 	watchers *watchers
 	dispatch *pooledDispatcher
+	parking  *parking
 	ctx      context.Context
 	cancel   context.CancelFunc
 }
@@ -105,6 +113,7 @@ func Start(cfg Config) (*Host, error) {
 		ActorLogger:    cfg.ActorLogger,
 		RequestTimeout: cfg.RequestTimeout,
 	})
+	h.parking = newParking(cfg.MaxIdleInstances, func(pid *actor.PID, m any) { h.member.System.Root.Send(pid, m) })
 	h.courier = newCourier(h)
 	h.pool = newActivityPool(h, cfg.ActivityWorkers)
 	h.timers = newTimerService(h)

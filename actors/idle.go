@@ -6,8 +6,9 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 )
 
-// idleCheck asks an actor whether it has been idle long enough to passivate.
-type idleCheck struct{}
+// idleCheck asks an actor whether it has been idle long enough to passivate; evict
+// asks it to passivate now if it is idle at all, to keep memory bounded.
+type idleCheck struct{ evict bool }
 
 // idler is an actor's own idle timer. protoactor's receive timeout is reset on every
 // message and its timer goroutine races with the actor's stop; this one only sends a
@@ -16,6 +17,19 @@ type idler struct {
 	timer       *time.Timer
 	last        time.Time
 	passivating bool
+	parked      bool
+}
+
+// settle parks or unparks the actor when its idleness changed.
+func (i *idler) settle(h *Host, id string, pid *actor.PID, idle bool) {
+	switch {
+	case idle && !i.parked && !i.passivating:
+		i.parked = true
+		h.parking.park(id, pid)
+	case (!idle || i.passivating) && i.parked:
+		i.parked = false
+		h.parking.unpark(id)
+	}
 }
 
 func (i *idler) arm(ctx actor.Context, d time.Duration) {
@@ -25,11 +39,19 @@ func (i *idler) arm(ctx actor.Context, d time.Duration) {
 
 func (i *idler) touch(h *Host) { i.last = h.clock.Now() }
 
-// due reports whether the actor should passivate now; if not, it re-arms the timer.
-// Once it returns true, the actor is passivating.
-func (i *idler) due(ctx actor.Context, h *Host, idle bool) bool {
+// due reports whether the actor should passivate now; if not, it re-arms the timer
+// (unless the check was an eviction, which leaves the timer as it was). Once it
+// returns true, the actor is passivating.
+func (i *idler) due(ctx actor.Context, h *Host, idle bool, check *idleCheck) bool {
 	if i.passivating {
 		return false
+	}
+	if check.evict {
+		if !idle {
+			return false
+		}
+		i.passivating = true
+		return true
 	}
 	limit := h.cfg.IdleTimeout
 	if quiet := h.clock.Now().Sub(i.last); !idle || quiet < limit {
@@ -40,8 +62,12 @@ func (i *idler) due(ctx actor.Context, h *Host, idle bool) bool {
 	return true
 }
 
-func (i *idler) stop() {
+func (i *idler) stop(h *Host, id string) {
 	if i.timer != nil {
 		i.timer.Stop()
+	}
+	if i.parked {
+		i.parked = false
+		h.parking.unpark(id)
 	}
 }

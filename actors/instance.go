@@ -71,6 +71,13 @@ func newInstanceProps(h *Host, d actor.Dispatcher) *actor.Props {
 }
 
 func (a *instance) Receive(ctx actor.Context) {
+	a.receive(ctx)
+	if a.ci != nil {
+		a.idle.settle(a.h, a.id, a.self, a.idleNow())
+	}
+}
+
+func (a *instance) receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *pcluster.ClusterInit:
 		a.activate(ctx, m.Identity)
@@ -89,7 +96,7 @@ func (a *instance) Receive(ctx actor.Context) {
 	case *appendDone:
 		a.committed(ctx, m.err)
 	case *idleCheck:
-		if a.idle.due(ctx, a.h, a.idleNow()) {
+		if a.idle.due(ctx, a.h, a.idleNow(), m) {
 			// Leave the placement first so new messages activate a fresh actor;
 			// anything already on its way here is answered with a retry.
 			a.h.member.Placement.RemovePid(a.ci, a.self)
@@ -182,7 +189,7 @@ func (a *instance) idleNow() bool {
 }
 
 func (a *instance) release() {
-	a.idle.stop()
+	a.idle.stop(a.h, a.id)
 	if a.ci != nil {
 		a.h.member.Placement.RemovePid(a.ci, a.self)
 	}

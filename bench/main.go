@@ -29,6 +29,7 @@ type params struct {
 	progress bool
 	cpuprof  string
 	entities int
+	idle     time.Duration
 }
 
 // result is the JSON line every run ends with.
@@ -58,7 +59,8 @@ func main() {
 	flag.BoolVar(&p.inMemory, "memory", false, "keep the journal in memory (not durable)")
 	flag.BoolVar(&p.progress, "progress", true, "print a progress line on long runs")
 	flag.StringVar(&p.cpuprof, "cpuprofile", "", "write a CPU profile of the measured part to this file")
-	flag.IntVar(&p.entities, "entities", 1000, "entities the entity-many scenario spreads signals over")
+	flag.IntVar(&p.entities, "entities", 1000, "entities the entity-many and bank scenarios use")
+	flag.DurationVar(&p.idle, "idle", 2*time.Second, "how long an idle instance stays in memory")
 	flag.Parse()
 	run, ok := scenarios[p.scenario]
 	if !ok {
@@ -80,9 +82,11 @@ func mainErr(run scenario, p params) error {
 		defer os.RemoveAll(d)
 		p.dir = d
 	}
-	fmt.Printf("params: scenario=%s n=%d inflight=%d entities=%d durable=%v dir=%s\n", p.scenario, p.n, p.inflight, p.entities, !p.inMemory, p.dir)
+	fmt.Printf("params: scenario=%s n=%d inflight=%d entities=%d idle=%v durable=%v dir=%s\n",
+		p.scenario, p.n, p.inflight, p.entities, p.idle, !p.inMemory, p.dir)
 	fmt.Printf("machine: cpus=%d go=%s os=%s/%s\n", runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	cfg := durable.Config{Dir: p.dir, InMemory: p.inMemory, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	cfg := durable.Config{Dir: p.dir, InMemory: p.inMemory, IdleTimeout: p.idle,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	if p.inMemory {
 		cfg.Dir = ""
 	}

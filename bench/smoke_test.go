@@ -26,6 +26,9 @@ func TestScenariosSmoke(t *testing.T) {
 		"latency":        {"-n", "20"},
 		"entity-one":     {"-n", "2000", "-inflight", "100"},
 		"entity-many":    {"-n", "2000", "-inflight", "100", "-entities", "50"},
+		"tree":           {"-n", "3"},
+		"idle-scale":     {"-n", "200", "-inflight", "50"},
+		"bank":           {"-n", "100", "-inflight", "20", "-entities", "10"},
 	}
 	for name := range scenarios {
 		args, ok := small[name]

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/godurable/durable"
+	"github.com/godurable/durable/orchestrator"
+)
+
+func init() { scenarios["idle-scale"] = idleScale }
+
+// idleScale starts N instances that wait for an external event, lets them leave
+// memory, reports peak memory and disk per instance, then raises every event and
+// reports completions/s.
+func idleScale(ctx context.Context, rt *durable.Runtime, p params) (result, error) {
+	if err := rt.RegisterOrchestrator("AwaitSignal", func(ctx *orchestrator.Context) (string, error) {
+		return orchestrator.WaitForExternalEvent[string](ctx, "Go").Await()
+	}); err != nil {
+		return result{}, err
+	}
+	if err := rt.Start(); err != nil {
+		return result{}, err
+	}
+	c := rt.Client()
+	id := func(i int) string { return "idle-" + strconv.Itoa(i) }
+	t0 := time.Now()
+	if _, _, err := runClosedLoop(ctx, p, func(ctx context.Context, i int) error {
+		_, err := c.Start(ctx, "AwaitSignal", nil, durable.WithInstanceID(id(i)))
+		return err
+	}); err != nil {
+		return result{}, err
+	}
+	fmt.Printf("idle-scale: %d instances waiting after %.1f s; RSS %.0f MB, peak %.0f MB\n",
+		p.n, time.Since(t0).Seconds(), rssMB(), peakRSSMB())
+	// Idle instances leave memory after the idle timeout; give them that long.
+	time.Sleep(p.idle + time.Second)
+	runtime.GC()
+	debug.FreeOSMemory()
+	fmt.Printf("idle-scale: after the idle timeout, RSS %.0f MB\n", rssMB())
+	if p.dir != "" {
+		size := dirSize(p.dir)
+		fmt.Printf("idle-scale: journal %.1f MB, %.0f bytes per instance\n", float64(size)/1e6, float64(size)/float64(p.n))
+	}
+	var done atomic.Int64
+	stop := progress(p, &done)
+	start := time.Now()
+	_, _, err := runClosedLoop(ctx, params{n: p.n, inflight: p.inflight}, func(ctx context.Context, i int) error {
+		if err := c.RaiseEvent(ctx, id(i), "Go", "now"); err != nil {
+			return err
+		}
+		st, err := c.WaitForCompletion(ctx, id(i))
+		if err == nil && st.RuntimeStatus != durable.StatusCompleted {
+			err = fmt.Errorf("%s ended %s", id(i), st.RuntimeStatus)
+		}
+		done.Add(1)
+		return err
+	})
+	stop()
+	if err != nil {
+		return result{}, err
+	}
+	elapsed := time.Since(start)
+	return result{N: p.n, Seconds: elapsed.Seconds(), Throughput: float64(p.n) / elapsed.Seconds(), Unit: "orchestrations"}, nil
+}
+
+// dirSize returns the disk space the files under dir occupy (allocated blocks, not
+// apparent size: Badger preallocates its value log).
+func dirSize(dir string) int64 {
+	var n int64
+	_ = filepath.Walk(dir, func(_ string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return nil
+		}
+		if st, ok := info.Sys().(*syscall.Stat_t); ok {
+			n += st.Blocks * 512
+		} else {
+			n += info.Size()
+		}
+		return nil
+	})
+	return n
+}
