@@ -74,6 +74,10 @@ func main() {
 }
 
 func mainErr(run scenario, p params) error {
+	if dir := os.Getenv(recoveryChildEnv); dir != "" {
+		p.dir = dir
+		return recoveryChild(p)
+	}
 	if p.dir == "" && !p.inMemory {
 		d, err := os.MkdirTemp("", "durable-bench-")
 		if err != nil {

@@ -28,6 +28,7 @@ func TestScenariosSmoke(t *testing.T) {
 		"entity-many":    {"-n", "2000", "-inflight", "100", "-entities", "50"},
 		"tree":           {"-n", "3"},
 		"idle-scale":     {"-n", "200", "-inflight", "50"},
+		"recovery":       {"-n", "200", "-inflight", "100"},
 		"bank":           {"-n", "100", "-inflight", "20", "-entities", "10"},
 	}
 	for name := range scenarios {

@@ -33,10 +33,13 @@ type Member struct {
 	Cluster   *pcluster.Cluster
 	Placement *Placement
 	requests  *requester
+	started   chan struct{} // closed when protoactor's StartMember returned
 }
 
 // Start starts a single member with an in-process membership provider: the embedded,
-// one-machine mode. It takes about a second (protoactor waits for the topology to settle).
+// one-machine mode. protoactor's StartMember ends with a one-second wait for the
+// cluster topology to settle; placement here does not depend on the topology, so Start
+// returns as soon as actors can be placed and StartMember finishes in the background.
 func Start(cfg Config) *Member {
 	if cfg.Name == "" {
 		cfg.Name = "durable"
@@ -59,8 +62,13 @@ func Start(cfg Config) *Member {
 		pcluster.WithRequestTimeout(cfg.RequestTimeout),
 		pcluster.WithClusterContextProducer(newRequester))
 	c := pcluster.New(system, ccfg)
-	c.StartMember()
-	return &Member{System: system, Cluster: c, Placement: placement, requests: &requester{c: c}}
+	m := &Member{System: system, Cluster: c, Placement: placement, requests: &requester{c: c}, started: make(chan struct{})}
+	go func() {
+		defer close(m.started)
+		c.StartMember()
+	}()
+	<-placement.ready
+	return m
 }
 
 // Stop stops every activation, waiting up to ctx for them to finish their current
@@ -77,6 +85,7 @@ func (m *Member) Stop(ctx context.Context) {
 		}
 		_ = f.Wait()
 	}
+	<-m.started
 	m.Cluster.Shutdown(false)
 }
 

@@ -14,18 +14,22 @@ type Placement struct {
 	c      *pcluster.Cluster
 	active map[string]*actor.PID
 	closed bool
+	ready  chan struct{} // closed by Setup: from then on actors can be placed
 }
 
 var _ pcluster.IdentityLookup = (*Placement)(nil)
 
 // NewPlacement returns an empty placement.
-func NewPlacement() *Placement { return &Placement{active: map[string]*actor.PID{}} }
+func NewPlacement() *Placement {
+	return &Placement{active: map[string]*actor.PID{}, ready: make(chan struct{})}
+}
 
 // Setup is called by protoactor when the member starts.
 func (p *Placement) Setup(c *pcluster.Cluster, _ []string, _ bool) {
 	p.mu.Lock()
 	p.c = c
 	p.mu.Unlock()
+	close(p.ready)
 }
 
 // Get returns the PID of the activation for ci, spawning it when there is none. It
