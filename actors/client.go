@@ -118,11 +118,23 @@ func (h *Host) List(ctx context.Context, q persistence.Query) ([]*persistence.In
 // Wait blocks until the instance satisfies done (checked after every committed change),
 // ctx ends, or the instance turns out not to exist.
 func (h *Host) Wait(ctx context.Context, id string, done func(*persistence.Instance) bool) (*persistence.Instance, error) {
+	if err := validate.InstanceID(id); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidInput, err)
+	}
 	changed, cancel := h.watchers.watch(id)
 	defer cancel()
-	row, _, err := h.Get(ctx, id, false)
-	if err != nil && !errors.Is(err, ErrInstanceNotFound) {
+	// Payloads are read only when the instance is already done: otherwise the row
+	// that wakes the waiter carries them.
+	row, err := h.journal.Get(ctx, id, false)
+	switch {
+	case errors.Is(err, persistence.ErrNotFound):
+		row = nil
+	case err != nil:
 		return nil, err
+	case done(row):
+		if row, err = h.journal.Get(ctx, id, true); err != nil {
+			return nil, err
+		}
 	}
 	for row == nil || !done(row) {
 		select {
