@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/godurable/durable"
+	"github.com/godurable/durable/dashboard"
+	"github.com/godurable/durable/examples"
+	"github.com/godurable/durable/httpapi"
+)
+
+// serve hosts every bundled example on the embedded runtime and serves the HTTP API
+// and the dashboard until SIGTERM or SIGINT, then shuts down in order: stop accepting
+// requests, let those in progress finish, then close the runtime, which completes
+// pending journal writes and closes the database.
+func serve(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("http", "127.0.0.1:7071", "address to listen on (loopback by default)")
+	data := fs.String("data", "./data", "journal directory")
+	key := fs.String("api-key", os.Getenv("DURABLE_API_KEY"), "require this key (?code= or x-functions-key header) on API calls")
+	verbose := fs.Bool("v", false, "log runtime activity at Info level")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelInfo
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if err := serveUntilSignal(*addr, *data, *key, logger, stdout); err != nil {
+		fmt.Fprintln(stderr, "durable serve:", err)
+		return 1
+	}
+	return 0
+}
+
+func serveUntilSignal(addr, data, key string, logger *slog.Logger, stdout io.Writer) error {
+	rt, err := durable.Open(durable.Config{Dir: data, Logger: logger})
+	if err != nil {
+		return err
+	}
+	if err := examples.Register(rt); err != nil {
+		_ = rt.Close()
+		return err
+	}
+	if err := rt.Start(); err != nil {
+		_ = rt.Close()
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		_ = rt.Close()
+		return err
+	}
+	if host, _, _ := net.SplitHostPort(addr); key == "" && !isLoopback(host) {
+		logger.Warn("serving on a non-loopback address without an API key: anyone who can reach it can manage instances", "addr", addr)
+	}
+	srv := &http.Server{Handler: routes(rt.Client(), key, logger), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "durable: serving http://%s (dashboard at /dashboard/, data in %s)\n", ln.Addr(), data)
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		err = srv.Shutdown(shutdown)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return errors.Join(err, rt.Close())
+}
+
+// routes mounts the management API, the seeds' starter route and the dashboard.
+func routes(c *durable.Client, key string, logger *slog.Logger) http.Handler {
+	api := httpapi.New(c, httpapi.Options{APIKey: key, Logger: logger})
+	mux := http.NewServeMux()
+	mux.Handle("/runtime/webhooks/durabletask/", api)
+	mux.Handle("/api/", api)
+	mux.Handle("/dashboard/", http.StripPrefix("/dashboard", dashboard.Handler()))
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/dashboard/", http.StatusFound)
+	})
+	return mux
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
