@@ -2,7 +2,7 @@
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DATA ?= ./data
 
-.PHONY: run test test-short lint bench bench-micro serve
+.PHONY: run test test-short lint bench bench-micro serve fuzz
 
 # Runs every example scenario end to end on the embedded runtime (Badger in $(DATA)).
 run:
@@ -14,6 +14,15 @@ test:
 
 test-short:
 	go test -race -count=1 -short ./...
+
+# Hosts every example with the HTTP API on 127.0.0.1:7071 and the dashboard at /dashboard/.
+serve:
+	go run ./cmd/durable serve --data $(DATA)
+
+# A bounded run of the HTTP API's fuzzers (CI runs it after the tests).
+fuzz:
+	go test -run '^$$' -fuzz FuzzRouter -fuzztime 15s ./httpapi/
+	go test -run '^$$' -fuzz FuzzDecodeRequest -fuzztime 10s ./httpapi/
 
 lint:
 	go vet ./...

@@ -39,6 +39,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		level = slog.LevelInfo
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	slog.SetDefault(logger) // the hosted examples log through the default logger
 	if err := serveUntilSignal(*addr, *data, *key, logger, stdout); err != nil {
 		fmt.Fprintln(stderr, "durable serve:", err)
 		return 1
