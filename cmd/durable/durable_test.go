@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -234,6 +235,52 @@ func TestServeAndClientVerbs(t *testing.T) {
 	if out, code := s.durable("start", "OnboardingOrchestrator", "--input", "{broken"); code != 1 || !strings.Contains(out, "not valid JSON") {
 		t.Fatalf("bad input: exit %d: %s", code, out)
 	}
+	s.stop()
+}
+
+// TestEndpointsWithoutVerbs drives the endpoints no client verb uses, over HTTP
+// against the real server.
+func TestEndpointsWithoutVerbs(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	id := s.startJSON("OnboardingOrchestrator", johnny)
+	s.ok("wait", id)
+	call := func(method, path string, want int) string {
+		t.Helper()
+		req, err := http.NewRequest(method, s.url+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b strings.Builder
+		_, _ = io.Copy(&b, resp.Body)
+		if resp.StatusCode != want {
+			t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, want, b.String())
+		}
+		return b.String()
+	}
+	from := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	if body := call("DELETE", "/runtime/webhooks/durabletask/instances?createdTimeFrom="+from+"&runtimeStatus=Completed", 200); !strings.Contains(body, `"instancesDeleted":1`) {
+		t.Fatalf("purge by filter: %s", body)
+	}
+	call("DELETE", "/runtime/webhooks/durabletask/instances?createdTimeFrom="+from, 404)
+	call("DELETE", "/runtime/webhooks/durabletask/instances", 400)
+	s.ok("signal", "Counter", "gone", "add", "1")
+	call("DELETE", "/runtime/webhooks/durabletask/entities/Counter/gone", 202)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, code := s.durable("entity", "Counter", "gone"); code == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("entity still there after DELETE")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	call("GET", "/no/such/route", 404)
 	s.stop()
 }
 
