@@ -1,7 +1,9 @@
 package badgerjournal
 
 import (
+	"bytes"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/dgraph-io/badger/v4"
@@ -18,13 +20,19 @@ type op struct {
 	delete   bool
 
 	rowBody       []byte // encoded rowRecord; nil: keep the stored row
-	input, output []byte // sealed values; nil: unchanged
+	finished      bool   // the row says the instance ended: it is not worth caching
+	input, output payload
 	resetHistory  bool
-	chunks        []chunk
-	arm, send     []kv
-	cancel        [][]byte // t/ keys; their u/ keys are derived
-	delivered     [][]byte
-	recover       *bool
+	// chunks are the events, ready to store as h/ chunks. events is their encoding
+	// inside the only chunk, when they are small enough to go into the row.
+	chunks    []chunk
+	events    []byte
+	numEvents int
+	arm       []timerOp
+	cancel    []timerOp // t/ keys only
+	send      []kv
+	delivered [][]byte
+	recover   *bool
 
 	// keys and bytes estimate the op's share of a transaction, for batch caps.
 	keys, bytes int
@@ -32,11 +40,26 @@ type op struct {
 
 type kv struct{ key, value []byte }
 
+// payload is a SetInput or SetOutput: bytes for the row, or a sealed value for its p/
+// key when too large to inline.
+type payload struct {
+	set    bool
+	inline []byte
+	sealed []byte
+}
+
+// timerOp is a timer to arm or cancel. own: it fires at the batch's instance, so the
+// row written by the same append can list it.
+type timerOp struct {
+	key, value []byte
+	own        bool
+}
+
 var errInvalidID = errors.New("badgerjournal: instance id must not contain a NUL byte")
 
 // prepare encodes b. Everything it keeps is copied or encoded, so the op no longer
 // depends on b.
-func prepare(b *persistence.Batch, done func(error)) (*op, error) {
+func (cfg *Config) prepare(b *persistence.Batch, done func(error)) (*op, error) {
 	if strings.IndexByte(b.InstanceID, idEnd) >= 0 {
 		return nil, errInvalidID
 	}
@@ -44,7 +67,7 @@ func prepare(b *persistence.Batch, done func(error)) (*op, error) {
 	if b.Delete {
 		return o, nil
 	}
-	if err := o.prepareRow(b); err != nil {
+	if err := o.prepareRow(b, cfg); err != nil {
 		return nil, err
 	}
 	if err := o.prepareTimers(b); err != nil {
@@ -66,9 +89,10 @@ func (o *op) count(keyLen, valueLen int) {
 	o.bytes += keyLen + valueLen + 16
 }
 
-func (o *op) prepareRow(b *persistence.Batch) error {
+func (o *op) prepareRow(b *persistence.Batch, cfg *Config) error {
+	o.bytes += len(o.id) + 64 // the row, whatever it holds
 	if in := b.Instance; in != nil {
-		body, err := encodeBody(&rowRecord{
+		body, err := encodeRow(&rowRecord{
 			Name: in.Name, ExecutionID: in.ExecutionID, Status: in.Status,
 			CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt, CustomStatus: in.CustomStatus,
 			Failure: in.Failure, Parent: in.Parent,
@@ -77,26 +101,44 @@ func (o *op) prepareRow(b *persistence.Batch) error {
 			return err
 		}
 		o.rowBody = body
-		o.count(len(o.id)+2, len(body)+rowTrailer)
+		o.finished = in.Status.IsTerminal()
+		o.bytes += len(body)
 	}
-	if b.SetInput != nil {
-		o.input = sealRaw(b.SetInput)
-		o.count(len(o.id)+4, len(o.input))
-	}
-	if b.SetOutput != nil {
-		o.output = sealRaw(b.SetOutput)
-		o.count(len(o.id)+4, len(o.output))
-	}
+	o.input = o.preparePayload(b.SetInput, cfg.MaxInlinePayload)
+	o.output = o.preparePayload(b.SetOutput, cfg.MaxInlinePayload)
 	o.resetHistory = b.ResetHistory
-	chunks, err := encodeChunks(b.Events)
-	if err != nil {
+	events, ends, err := encodeEvents(b.Events)
+	if err != nil || len(ends) == 0 {
 		return err
 	}
-	o.chunks = chunks
-	for _, c := range chunks {
+	o.numEvents = len(ends)
+	// Chunks are sealed here even when the events will likely go into the row, so
+	// that the committer has nothing to encode whichever way it decides.
+	o.chunks = cutChunks(events, ends)
+	for _, c := range o.chunks {
 		o.count(len(o.id)+11, len(c.value))
 	}
+	if len(events) <= cfg.MaxInlineHistory { // then one chunk: the limit is far below a chunk's
+		v := o.chunks[0].value
+		o.events = v[len(v)-4-len(events) : len(v)-4 : len(v)-4]
+	}
 	return nil
+}
+
+// preparePayload copies raw into the row's share when it fits, empty ones included (an
+// empty payload reads as none, so it costs no key), and seals it for its own key when
+// it does not.
+func (o *op) preparePayload(raw []byte, limit int) payload {
+	switch {
+	case raw == nil:
+		return payload{}
+	case len(raw) <= limit: // limit >= 0
+		o.bytes += len(raw)
+		return payload{set: true, inline: bytes.Clone(raw)}
+	}
+	p := payload{set: true, sealed: sealRaw(raw)}
+	o.count(len(o.id)+4, len(p.sealed))
+	return p
 }
 
 // prepareTimers files each timer under the instance it fires at, which defaults to the
@@ -107,14 +149,16 @@ func (o *op) prepareTimers(b *persistence.Batch) error {
 		if err != nil {
 			return err
 		}
-		k := timerKey(o.timerOwner(t), t.FireAt, t.ID)
-		o.arm = append(o.arm, kv{k, v})
+		owner := o.timerOwner(t)
+		k := timerKey(owner, t.FireAt, t.ID)
+		o.arm = append(o.arm, timerOp{key: k, value: v, own: owner == o.id})
 		o.count(len(k), len(v))
 		o.count(len(k), 0)
 	}
 	for _, t := range b.CancelTimers {
-		k := timerKey(o.timerOwner(t), t.FireAt, t.ID)
-		o.cancel = append(o.cancel, k)
+		owner := o.timerOwner(t)
+		k := timerKey(owner, t.FireAt, t.ID)
+		o.cancel = append(o.cancel, timerOp{key: k, own: owner == o.id})
 		o.count(len(k), 0)
 		o.count(len(k), 0)
 	}
@@ -153,6 +197,20 @@ type txnBatch struct {
 	txn     *badger.Txn
 	cache   *rowCache
 	written map[string]*rowState // nil for an instance deleted by this transaction
+	// inlineHistory is Config.MaxInlineHistory.
+	inlineHistory int
+	// keys counts the sets and deletes issued, for tests and benchmarks.
+	keys int
+}
+
+func (b *txnBatch) set(k, v []byte) error {
+	b.keys++
+	return b.txn.Set(k, v)
+}
+
+func (b *txnBatch) del(k []byte) error {
+	b.keys++
+	return b.txn.Delete(k)
 }
 
 func (b *txnBatch) row(id string) (*rowState, error) {
@@ -165,9 +223,14 @@ func (b *txnBatch) row(id string) (*rowState, error) {
 	return readRow(b.txn, id)
 }
 
-// committed hands the rows of a committed transaction to the cache.
+// committed hands the rows of a committed transaction to the cache, except those of
+// instances that ended: they are rarely appended to again, and their rows, which may
+// hold the whole history, would crowd out those of instances still running.
 func (b *txnBatch) committed() {
 	for id, st := range b.written {
+		if st != nil && st.finished {
+			st = nil
+		}
 		b.cache.put(id, st)
 	}
 }
@@ -188,7 +251,8 @@ func (b *txnBatch) apply(o *op) (rejected, err error) {
 		if o.delete {
 			// Nobody can load a corrupt instance, so no activation of it can be
 			// fenced: purging it must work whatever version the caller names.
-			return nil, b.delete(o.id)
+			b.written[o.id] = nil
+			return nil, b.purge(o.id)
 		}
 		return err, nil
 	}
@@ -203,86 +267,178 @@ func (b *txnBatch) apply(o *op) (rejected, err error) {
 		return persistence.ErrVersionConflict, nil
 	}
 	if o.delete {
-		return nil, b.delete(o.id)
+		b.written[o.id] = nil
+		return nil, b.delete(o.id, old)
 	}
 	return nil, b.write(o, old)
 }
 
-func (b *txnBatch) delete(id string) error {
-	b.written[id] = nil
-	return deleteInstance(b.txn, id)
-}
-
 // emptyRowBody is the row of an instance created by a batch without an Instance.
 var emptyRowBody = func() []byte {
-	body, err := encodeBody(&rowRecord{})
+	body, err := encodeRow(&rowRecord{})
 	if err != nil {
 		panic(err)
 	}
 	return body
 }()
 
+// write applies o on top of old (nil for a new instance). The row goes last: the
+// other parts record in it what they left outside.
 func (b *txnBatch) write(o *op, old *rowState) error {
-	st := &rowState{version: o.expected + 1, body: o.rowBody}
-	if st.body == nil {
-		st.body = emptyRowBody
-		if old != nil {
-			st.body = old.body
-		}
+	// A draft on the stack: only the sealed row is kept.
+	draft := rowState{body: emptyRowBody}
+	if old != nil {
+		draft = *old
 	}
-	if old != nil && !o.resetHistory {
-		st.historyLen = old.historyLen
+	st := &draft
+	st.version, st.value = o.expected+1, nil
+	if o.rowBody != nil {
+		st.body = o.rowBody
 	}
-	if o.resetHistory {
-		if err := deletePrefix(b.txn, idPrefix(historyTag, o.id)); err != nil {
-			return err
-		}
-	}
-	for _, c := range o.chunks {
-		if err := b.txn.Set(historyKey(o.id, st.historyLen), c.value); err != nil {
-			return err
-		}
-		st.historyLen += c.n
-	}
-	if err := b.txn.Set(rowKey(o.id), sealRow(st)); err != nil {
+	if err := b.writePayload(&o.input, &st.input, &st.flags, flagInputExternal, inputKey, o.id); err != nil {
 		return err
 	}
-	b.written[o.id] = st
-	return writeRest(b.txn, o)
+	if err := b.writePayload(&o.output, &st.output, &st.flags, flagOutputExternal, outputKey, o.id); err != nil {
+		return err
+	}
+	if err := b.writeHistory(o, st); err != nil {
+		return err
+	}
+	if err := b.writeTimers(o, st); err != nil {
+		return err
+	}
+	if err := b.writeRecover(o, st); err != nil {
+		return err
+	}
+	if err := b.writeOutbox(o); err != nil {
+		return err
+	}
+	row := st.sealed()
+	row.finished = o.finished || (o.rowBody == nil && old != nil && old.finished)
+	if err := b.set(rowKey(o.id), row.value); err != nil {
+		return err
+	}
+	b.written[o.id] = row
+	return nil
 }
 
-// writeRest writes what does not depend on the stored row. Arms precede cancels and
-// sends precede deliveries, so when one batch does both to the same timer or message,
-// its later decision (cancel, delivered) wins.
-func writeRest(txn *badger.Txn, o *op) error {
-	var sets []kv
-	if o.input != nil {
-		sets = append(sets, kv{inputKey(o.id), o.input})
+// writePayload replaces a payload: in the row when it fits, under its key when not. A
+// stale copy under the key is deleted, and only when the row says there is one.
+func (b *txnBatch) writePayload(p *payload, inline *[]byte, flags *byte, external byte,
+	key func(string) []byte, id string) error {
+	switch {
+	case !p.set:
+		return nil
+	case p.sealed != nil:
+		*inline = nil
+		*flags |= external
+		return b.set(key(id), p.sealed)
 	}
-	if o.output != nil {
-		sets = append(sets, kv{outputKey(o.id), o.output})
+	*inline = p.inline
+	if *flags&external == 0 {
+		return nil
 	}
+	*flags &^= external
+	return b.del(key(id))
+}
+
+// writeHistory appends the op's events. While the whole history fits
+// Config.MaxInlineHistory it stays in the row; the append that outgrows it moves it to
+// h/ chunks, where it stays until the history is reset.
+func (b *txnBatch) writeHistory(o *op, st *rowState) error {
+	spilled := st.flags&flagHistorySpilled != 0
+	if o.resetHistory {
+		if spilled {
+			if err := b.deletePrefix(idPrefix(historyTag, o.id)); err != nil {
+				return err
+			}
+		}
+		st.historyLen, st.history, spilled = 0, nil, false
+		st.flags &^= flagHistorySpilled
+	}
+	if o.numEvents == 0 {
+		return nil
+	}
+	small := o.events != nil
+	if !spilled && small && len(st.history)+len(o.events) <= b.inlineHistory {
+		st.moreHistory = o.events // sealed appends it, saving a copy
+		st.historyLen += o.numEvents
+		return nil
+	}
+	seq, chunks := st.historyLen, o.chunks
+	switch {
+	case !spilled && st.historyLen > 0 && small:
+		// The row's events and the op's are small (at most maxInline bytes each, far
+		// below a chunk's limit): one chunk holds both.
+		n := st.historyLen + o.numEvents
+		chunks, seq = []chunk{{value: sealChunk(n, st.history, o.events), n: n}}, 0
+	case !spilled && st.historyLen > 0:
+		chunks = append([]chunk{{value: sealChunk(st.historyLen, st.history), n: st.historyLen}}, chunks...)
+		seq = 0
+	}
+	for _, c := range chunks {
+		if err := b.set(historyKey(o.id, seq), c.value); err != nil {
+			return err
+		}
+		seq += c.n
+	}
+	st.historyLen, st.history = seq, nil
+	st.flags |= flagHistorySpilled
+	return nil
+}
+
+// writeTimers arms, then cancels, so that when one batch does both to the same timer
+// its later decision wins. A timer that fires at this instance is listed in its row
+// while the list has room; any other gets a u/ index key, by which deleting the
+// instance it fires at finds it.
+func (b *txnBatch) writeTimers(o *op, st *rowState) error {
 	for _, t := range o.arm {
-		sets = append(sets, t, kv{indexKeyOf(t.key), nil})
-	}
-	sets = append(sets, o.send...)
-	if o.recover != nil && *o.recover {
-		sets = append(sets, kv{recoverKey(o.id), nil})
-	}
-	for _, s := range sets {
-		if err := txn.Set(s.key, s.value); err != nil {
+		if err := b.set(t.key, t.value); err != nil {
+			return err
+		}
+		if t.own && st.addTimer(rowTimerEntry(t.key)) {
+			continue
+		}
+		if err := b.set(indexKeyOf(t.key), nil); err != nil {
 			return err
 		}
 	}
-	dels := o.delivered
-	for _, k := range o.cancel {
-		dels = append(dels, k, indexKeyOf(k))
+	for _, t := range o.cancel {
+		if err := b.del(t.key); err != nil {
+			return err
+		}
+		if t.own && st.removeTimer(rowTimerEntry(t.key)) {
+			continue
+		}
+		if err := b.del(indexKeyOf(t.key)); err != nil {
+			return err
+		}
 	}
-	if o.recover != nil && !*o.recover {
-		dels = append(dels, recoverKey(o.id))
+	return nil
+}
+
+// writeRecover sets or clears the recovery mark, when that changes it.
+func (b *txnBatch) writeRecover(o *op, st *rowState) error {
+	if o.recover == nil || *o.recover == (st.flags&flagRecover != 0) {
+		return nil
 	}
-	for _, k := range dels {
-		if err := txn.Delete(k); err != nil {
+	if *o.recover {
+		st.flags |= flagRecover
+		return b.set(recoverKey(o.id), nil)
+	}
+	st.flags &^= flagRecover
+	return b.del(recoverKey(o.id))
+}
+
+// writeOutbox stores, then removes, for the same reason as writeTimers.
+func (b *txnBatch) writeOutbox(o *op) error {
+	for _, m := range o.send {
+		if err := b.set(m.key, m.value); err != nil {
+			return err
+		}
+	}
+	for _, k := range o.delivered {
+		if err := b.del(k); err != nil {
 			return err
 		}
 	}
@@ -299,37 +455,104 @@ func indexKeyOf(k []byte) []byte {
 	return append(idx, body[len(body)-8:]...)
 }
 
-// deleteInstance removes every key of the instance. Timers are found through their
-// per-instance index, since the timer keys themselves are ordered by due time.
-func deleteInstance(txn *badger.Txn, id string) error {
+// rowTimerEntry is the part of a t/ key that a row lists: {fireAt}{timerID}.
+func rowTimerEntry(k []byte) []byte {
+	body := k[len(timerTag):]
+	return slices.Concat(body[:8], body[len(body)-8:])
+}
+
+// timerKeyFromEntry turns an entry of id's row back into its t/ key.
+func timerKeyFromEntry(id string, e []byte) []byte {
+	k := make([]byte, 0, len(timerTag)+len(id)+1+rowTimerSize)
+	k = append(k, timerTag...)
+	k = append(k, e[:8]...)
+	k = append(k, id...)
+	k = append(k, idEnd)
+	return append(k, e[8:]...)
+}
+
+// delete removes every key of the instance whose row is st (nil: there is none). The
+// row says which of them exist; timers are found through the row's list and the
+// instance's u/ index keys, since timer keys themselves are ordered by due time.
+func (b *txnBatch) delete(id string, st *rowState) error {
+	if st != nil {
+		dels := [][]byte{rowKey(id)}
+		if st.flags&flagInputExternal != 0 {
+			dels = append(dels, inputKey(id))
+		}
+		if st.flags&flagOutputExternal != 0 {
+			dels = append(dels, outputKey(id))
+		}
+		if st.flags&flagRecover != 0 {
+			dels = append(dels, recoverKey(id))
+		}
+		for i := 0; i < len(st.timers); i += rowTimerSize {
+			dels = append(dels, timerKeyFromEntry(id, st.timers[i:i+rowTimerSize]))
+		}
+		for _, k := range dels {
+			if err := b.del(k); err != nil {
+				return err
+			}
+		}
+		if st.flags&flagHistorySpilled != 0 {
+			if err := b.deletePrefix(idPrefix(historyTag, id)); err != nil {
+				return err
+			}
+		}
+		// Only the instance's own batches send, so there is an outbox only with a row.
+		if err := b.deletePrefix(idPrefix(outboxTag, id)); err != nil {
+			return err
+		}
+	}
+	return b.deleteIndexedTimers(id)
+}
+
+// purge removes every key an instance whose row is unreadable may have: all of them,
+// blindly, and its timers by a scan of every timer, since the row that listed some is
+// lost. Only the purge of a corrupt instance pays for that scan.
+func (b *txnBatch) purge(id string) error {
 	for _, k := range [][]byte{rowKey(id), inputKey(id), outputKey(id), recoverKey(id)} {
-		if err := txn.Delete(k); err != nil {
+		if err := b.del(k); err != nil {
 			return err
 		}
 	}
 	for _, tag := range []string{historyTag, outboxTag} {
-		if err := deletePrefix(txn, idPrefix(tag, id)); err != nil {
+		if err := b.deletePrefix(idPrefix(tag, id)); err != nil {
 			return err
 		}
 	}
-	for _, k := range keysWithPrefix(txn, idPrefix(timerIndexTag, id)) {
+	owned := keysWhere(b.txn, []byte(timerTag), func(k []byte) bool {
+		owner, _, ok := parseTimerKey(k)
+		return ok && owner == id
+	})
+	for _, k := range owned {
+		if err := b.del(k); err != nil {
+			return err
+		}
+	}
+	return b.deleteIndexedTimers(id)
+}
+
+// deleteIndexedTimers removes the timers of id that have u/ index keys.
+func (b *txnBatch) deleteIndexedTimers(id string) error {
+	for _, k := range keysWithPrefix(b.txn, idPrefix(timerIndexTag, id)) {
 		tk, err := timerKeyFromIndex(k)
 		if err != nil {
 			return err
 		}
-		if err := txn.Delete(k); err != nil {
+		if err := b.del(k); err != nil {
 			return err
 		}
-		if err := txn.Delete(tk); err != nil {
+		if err := b.del(tk); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func deletePrefix(txn *badger.Txn, prefix []byte) error {
-	for _, k := range keysWithPrefix(txn, prefix) {
-		if err := txn.Delete(k); err != nil {
+func (b *txnBatch) deletePrefix(prefix []byte) error {
+	for _, k := range keysWithPrefix(b.txn, prefix) {
+		if err := b.del(k); err != nil {
 			return err
 		}
 	}
@@ -339,11 +562,18 @@ func deletePrefix(txn *badger.Txn, prefix []byte) error {
 // keysWithPrefix collects keys before deleting them: an iterator of a write
 // transaction must not run while that transaction changes.
 func keysWithPrefix(txn *badger.Txn, prefix []byte) [][]byte {
+	return keysWhere(txn, prefix, func([]byte) bool { return true })
+}
+
+// keysWhere collects the keys under prefix that keep selects.
+func keysWhere(txn *badger.Txn, prefix []byte, keep func(k []byte) bool) [][]byte {
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
 	defer it.Close()
 	var keys [][]byte
 	for it.Seek(prefix); it.Valid(); it.Next() {
-		keys = append(keys, it.Item().KeyCopy(nil))
+		if k := it.Item().Key(); keep(k) {
+			keys = append(keys, bytes.Clone(k))
+		}
 	}
 	return keys
 }

@@ -108,3 +108,92 @@ func BenchmarkLoad(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEntityCheckpoint: 1024 entities, each checkpointing its row and its state
+// (the output, a small record) one turn at a time, as the runtime's entities do.
+func BenchmarkEntityCheckpoint(b *testing.B) {
+	j := benchJournal(b)
+	ctx := b.Context()
+	state := []byte(`{"value":12345,"lock":"","held":null,"senders":{"@orch/1":{"seq":7}}}`)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	before := j.Keys()
+	b.ResetTimer()
+	start := time.Now()
+	for w := range 1024 {
+		wg.Go(func() {
+			id := fmt.Sprintf("@counter@%05d", w)
+			for v := uint64(0); next.Add(1) <= int64(b.N); v++ {
+				batch := &persistence.Batch{InstanceID: id, ExpectedVersion: v, SetOutput: state,
+					Instance: &persistence.Instance{Name: "counter", Status: history.StatusRunning, UpdatedAt: time.Now()}}
+				if err := persistence.AppendSync(ctx, j, batch); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "appends/s")
+	b.ReportMetric(float64(j.Keys()-before)/float64(b.N), "keys/append")
+}
+
+// BenchmarkShortOrchestration: 1024 workers, each running orchestrations of five
+// activities one after the other, as the journal sees them: a start that sets the
+// recovery mark, four turns, and a completion that clears it. One op is one
+// orchestration.
+func BenchmarkShortOrchestration(b *testing.B) {
+	j := benchJournal(b)
+	ctx := b.Context()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	before := j.Keys()
+	b.ResetTimer()
+	start := time.Now()
+	for range 1024 {
+		wg.Go(func() {
+			for n := next.Add(1); n <= int64(b.N); n = next.Add(1) {
+				for _, batch := range orchestration(fmt.Sprintf("orch-%08d", n)) {
+					if err := persistence.AppendSync(ctx, j, batch); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "orchestrations/s")
+	b.ReportMetric(float64(j.Keys()-before)/float64(b.N), "keys/orchestration")
+}
+
+// orchestration returns the six appends of an orchestration of five activities.
+func orchestration(id string) []*persistence.Batch {
+	now := time.Now()
+	row := func(s history.RuntimeStatus) *persistence.Instance {
+		return &persistence.Instance{Name: "HelloSequence5", ExecutionID: "4f9c2e7a1b3d4c5e", Status: s, CreatedAt: now, UpdatedAt: time.Now()}
+	}
+	mark := func(b bool) *bool { return &b }
+	batches := []*persistence.Batch{{InstanceID: id, Instance: row(history.StatusRunning), SetInput: []byte{}, SetOutput: []byte{},
+		Recover: mark(true), Events: []history.Event{
+			{Type: history.EventExecutionStarted, Time: now, Name: "HelloSequence5", InstanceID: id, ExecutionID: "4f9c2e7a1b3d4c5e"},
+			{Type: history.EventOrchestratorStarted, Time: now},
+			{Type: history.EventTaskScheduled, Time: now, ID: 0, Name: "Hello", Input: []byte(`"Tokyo"`)},
+		}}}
+	for i := 1; i <= 5; i++ {
+		events := []history.Event{
+			{Type: history.EventTaskCompleted, Time: now, TaskID: int64(i - 1), Result: []byte(`"Hello, city!"`)},
+			{Type: history.EventOrchestratorStarted, Time: now},
+		}
+		b := &persistence.Batch{InstanceID: id, ExpectedVersion: uint64(i), Instance: row(history.StatusRunning)}
+		if i < 5 {
+			events = append(events, history.Event{Type: history.EventTaskScheduled, Time: now, ID: int64(i), Name: "Hello", Input: []byte(`"Seattle"`)})
+		} else {
+			events = append(events, history.Event{Type: history.EventExecutionCompleted, Time: now, Result: []byte(`["Hello, Tokyo!"]`)})
+			b.Instance, b.SetOutput, b.Recover = row(history.StatusCompleted), []byte(`["Hello, Tokyo!","Hello, Seattle!"]`), mark(false)
+		}
+		b.Events = events
+		batches = append(batches, b)
+	}
+	return batches
+}

@@ -36,7 +36,10 @@ func seal(b []byte) []byte {
 }
 
 // unseal checks v and returns its body, which aliases v.
-func unseal(v []byte) ([]byte, error) {
+func unseal(v []byte) ([]byte, error) { return unsealAs(v, formatV1) }
+
+// unsealAs is unseal for a value whose format byte must be format.
+func unsealAs(v []byte, format byte) ([]byte, error) {
 	if len(v) < sealSize {
 		return nil, errShortValue
 	}
@@ -44,7 +47,7 @@ func unseal(v []byte) ([]byte, error) {
 	if crc32.Checksum(v[:n], castagnoli) != binary.LittleEndian.Uint32(v[n:]) {
 		return nil, errChecksum
 	}
-	if v[0] != formatV1 {
+	if v[0] != format {
 		return nil, fmt.Errorf("%w %d", errFormat, v[0])
 	}
 	return v[1:n], nil
@@ -84,15 +87,6 @@ func encodeValue(v any) ([]byte, error) {
 	return seal(buf.Bytes()), nil
 }
 
-// encodeBody encodes v without an envelope, for values assembled by hand.
-func encodeBody(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := newEncoder(&buf)
-	err := enc.Encode(v)
-	msgpack.PutEncoder(enc)
-	return buf.Bytes(), err
-}
-
 // decodeValue fills out from v. Decoded byte slices and strings are fresh copies, so
 // out never aliases v, which Badger reuses after the read.
 func decodeValue(v []byte, out any) error {
@@ -110,9 +104,9 @@ func decodeBody(body []byte, out any) error {
 	return dec.Decode(out)
 }
 
-// rowRecord is the msgpack body of a stored index row. The id lives in the key, the
-// payloads in keys of their own (so that status queries and listings never read them),
-// and the version and history length in the row value's trailer (see rows.go).
+// rowRecord is the msgpack body of a stored index row. The id lives in the key; the
+// version, history length, inline payloads and inline history sit next to the body in
+// the row value (see rows.go).
 type rowRecord struct {
 	Name         string                `msgpack:"n,omitempty"`
 	ExecutionID  string                `msgpack:"x,omitempty"`
@@ -149,11 +143,12 @@ type chunk struct {
 	n     int
 }
 
-// encodeChunks encodes events once, then cuts the encoding into chunks at event
-// boundaries. An event larger than maxChunkBytes gets a chunk of its own.
-func encodeChunks(events []history.Event) ([]chunk, error) {
+// encodeEvents encodes events one after the other, with no array header, and returns
+// where each one ends. This is the form history takes inside a row, and the body of a
+// chunk.
+func encodeEvents(events []history.Event) ([]byte, []int, error) {
 	if len(events) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	var buf bytes.Buffer
 	enc := newEncoder(&buf)
@@ -161,11 +156,16 @@ func encodeChunks(events []history.Event) ([]chunk, error) {
 	ends := make([]int, len(events))
 	for i := range events {
 		if err := encodeEvent(enc, &events[i]); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		ends[i] = buf.Len()
 	}
-	all := buf.Bytes()
+	return buf.Bytes(), ends, nil
+}
+
+// cutChunks cuts encoded events into chunks at event boundaries. An event larger than
+// maxChunkBytes gets a chunk of its own.
+func cutChunks(all []byte, ends []int) []chunk {
 	var chunks []chunk
 	start, first := 0, 0
 	for i, end := range ends {
@@ -173,17 +173,25 @@ func encodeChunks(events []history.Event) ([]chunk, error) {
 		if !last && ends[i+1]-start <= maxChunkBytes {
 			continue
 		}
-		chunks = append(chunks, chunk{value: sealChunk(all[start:end], i+1-first), n: i + 1 - first})
+		chunks = append(chunks, chunk{value: sealChunk(i+1-first, all[start:end]), n: i + 1 - first})
 		start, first = end, i+1
 	}
-	return chunks, nil
+	return chunks
 }
 
-func sealChunk(events []byte, n int) []byte {
-	b := make([]byte, 0, 1+5+len(events)+4)
+// sealChunk seals n encoded events, given in one or more pieces, as one chunk.
+func sealChunk(n int, events ...[]byte) []byte {
+	size := 1 + 5 + 4
+	for _, e := range events {
+		size += len(e)
+	}
+	b := make([]byte, 0, size)
 	b = append(b, formatV1)
 	b = appendArrayLen(b, n)
-	return seal(append(b, events...))
+	for _, e := range events {
+		b = append(b, e...)
+	}
+	return seal(b)
 }
 
 // appendArrayLen writes a msgpack array header, so that a chunk decodes as a plain
@@ -211,6 +219,28 @@ func decodeChunk(v []byte, events []history.Event) ([]history.Event, error) {
 	if err != nil {
 		return events, err
 	}
+	return decodeEventsFrom(dec, n, events)
+}
+
+// decodeEvents decodes the n events of a row's inline history, which must be exactly
+// those n: a count that disagrees with the bytes is a corruption.
+func decodeEvents(b []byte, n int) ([]history.Event, error) {
+	r := bytes.NewReader(b)
+	dec := msgpack.GetDecoder()
+	defer msgpack.PutDecoder(dec)
+	dec.Reset(r)
+	// bounded: the count is only a hint until checked
+	events, err := decodeEventsFrom(dec, n, make([]history.Event, 0, min(n, len(b))))
+	if err != nil {
+		return nil, err
+	}
+	if r.Len() != 0 {
+		return nil, errHistoryCount
+	}
+	return events, nil
+}
+
+func decodeEventsFrom(dec *msgpack.Decoder, n int, events []history.Event) ([]history.Event, error) {
 	for range n {
 		events = append(events, history.Event{})
 		if err := decodeEvent(dec, &events[len(events)-1]); err != nil {

@@ -70,6 +70,34 @@ func TestEventEncoding(t *testing.T) {
 	}
 }
 
+// encodeBody encodes v by reflection, as encodeEvent and encodeRow must.
+func encodeBody(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := newEncoder(&buf)
+	err := enc.Encode(v)
+	msgpack.PutEncoder(enc)
+	return buf.Bytes(), err
+}
+
+// TestRowEncoding holds encodeRow to the reflection encoder, byte for byte.
+func TestRowEncoding(t *testing.T) {
+	var full rowRecord
+	fill(t, reflect.ValueOf(&full).Elem(), 0)
+	for i, r := range []rowRecord{full, {}, {Name: "E", Status: 3, CreatedAt: time.Unix(5, 6)}} {
+		fast, err := encodeRow(&r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slow, err := encodeBody(&r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(fast, slow) {
+			t.Errorf("case %d: encodeRow and reflection differ:\n%x\n%x", i, fast, slow)
+		}
+	}
+}
+
 // TestEventDecoding holds decodeEvent to the reflection decoder, and checks that it
 // skips keys it does not know.
 func TestEventDecoding(t *testing.T) {
@@ -108,10 +136,11 @@ func TestChunks(t *testing.T) {
 		events[i] = history.Event{ID: int64(i), Input: bytes.Repeat([]byte{'x'}, 20<<10)}
 	}
 	events[10].Input = bytes.Repeat([]byte{'y'}, maxChunkBytes*2) // larger than a chunk alone
-	chunks, err := encodeChunks(events)
+	all, ends, err := encodeEvents(events)
 	if err != nil {
 		t.Fatal(err)
 	}
+	chunks := cutChunks(all, ends)
 	var got []history.Event
 	total := 0
 	for _, c := range chunks {

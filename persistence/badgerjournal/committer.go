@@ -123,7 +123,7 @@ func (j *Journal) commit(ops []*op) {
 func (j *Journal) commitTogether(ops []*op, errs []error) error {
 	txn := j.db.NewTransaction(true)
 	defer txn.Discard()
-	b := &txnBatch{txn: txn, cache: j.rows, written: make(map[string]*rowState, len(ops))}
+	b := &txnBatch{txn: txn, cache: j.rows, written: make(map[string]*rowState, len(ops)), inlineHistory: j.cfg.MaxInlineHistory}
 	for i, o := range ops {
 		rejected, err := b.apply(o)
 		if err != nil {
@@ -142,6 +142,7 @@ func (j *Journal) commitTogether(ops []*op, errs []error) error {
 	}
 	b.committed()
 	j.commits.Add(1)
+	j.keys.Add(int64(b.keys))
 	return nil
 }
 

@@ -31,11 +31,11 @@ func mbOfEvents(mb int) []history.Event {
 	return events
 }
 
-// prepared turns batches into ops whose outcomes land in errs.
-func prepared(t *testing.T, errs []error, batches ...*persistence.Batch) []*op {
+// prepared turns batches into ops of j whose outcomes land in errs.
+func prepared(t *testing.T, j *Journal, errs []error, batches ...*persistence.Batch) []*op {
 	var ops []*op
 	for i, b := range batches {
-		o, err := prepare(b, func(err error) { errs[i] = err })
+		o, err := j.cfg.prepare(b, func(err error) { errs[i] = err })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,7 +50,7 @@ func prepared(t *testing.T, errs []error, batches ...*persistence.Batch) []*op {
 func TestCommitFallsBackOneByOne(t *testing.T) {
 	j := quietJournal(t)
 	errs := make([]error, 6)
-	ops := prepared(t, errs,
+	ops := prepared(t, j, errs,
 		&persistence.Batch{InstanceID: "a", Events: mbOfEvents(1)},
 		&persistence.Batch{InstanceID: "b", Events: mbOfEvents(1)},
 		&persistence.Batch{InstanceID: "huge", Events: mbOfEvents(3)},
@@ -90,5 +90,18 @@ func TestRowCacheEvicts(t *testing.T) {
 	c.put("99", nil)
 	if _, ok := c.get("99"); ok {
 		t.Fatal("a forgotten row is still cached")
+	}
+
+	c = newRowCache(1000)
+	c.byteLimit = 10 * (300 + rowOverhead)
+	for i := range 100 {
+		id := fmt.Sprint(i)
+		c.put(id, &rowState{value: make([]byte, 300-len(id))})
+		if c.bytes > c.byteLimit {
+			t.Fatalf("cache holds %d bytes, limit %d", c.bytes, c.byteLimit)
+		}
+	}
+	if _, ok := c.get("99"); !ok || len(c.rows) < 5 {
+		t.Fatalf("the byte limit evicted too much: %d rows", len(c.rows))
 	}
 }

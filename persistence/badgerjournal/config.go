@@ -31,8 +31,21 @@ type Config struct {
 	// disables it. Default 100µs.
 	Linger time.Duration
 	// RowCacheSize is how many index rows the committer remembers, so that it fences
-	// the appends of active instances without reading their rows. Default 65,536.
+	// the appends of active instances without reading their rows; they hold at most
+	// 64 MiB, and rows of instances that ended are not kept. Default 65,536.
 	RowCacheSize int
+
+	// MaxInlinePayload is the largest input or output stored inside the instance's row
+	// rather than under a key of its own. The row is written by every append, so
+	// inlining saves a key per payload change and costs rewriting the payload with
+	// every append. Negative stores every non-empty payload under its own key. Default
+	// 4 KiB; at most 64 KiB.
+	MaxInlinePayload int
+	// MaxInlineHistory is how large, encoded, a history may grow inside the instance's
+	// row; the append that outgrows it moves it to keys of its own, one per append
+	// from then on. Short orchestrations thus write one key per turn instead of two.
+	// Negative stores every history outside the row. Default 2 KiB; at most 64 KiB.
+	MaxInlineHistory int
 
 	// MemTableSize is Badger's write buffer, and bounds one transaction to 15% of it;
 	// see badgerOptions. Default 32 MiB (transactions up to ~4.8 MB).
@@ -49,6 +62,9 @@ const (
 	defaultMaxBatchBytes  = 4 << 20
 	defaultLinger         = 100 * time.Microsecond
 	defaultRowCacheSize   = 1 << 16
+	defaultInlinePayload  = 4 << 10
+	defaultInlineHistory  = 2 << 10
+	maxInline             = 64 << 10
 	defaultMemTableSize   = 32 << 20
 	defaultBlockCacheSize = 32 << 20
 	defaultGCInterval     = 10 * time.Minute
@@ -71,6 +87,14 @@ func (c *Config) validate() error {
 	c.MaxBatchBytes = orDefault(c.MaxBatchBytes, defaultMaxBatchBytes)
 	c.Linger = orDefault(c.Linger, defaultLinger)
 	c.RowCacheSize = orDefault(c.RowCacheSize, defaultRowCacheSize)
+	// From here on, 0 means nothing non-empty is inlined.
+	c.MaxInlinePayload = max(orDefault(c.MaxInlinePayload, defaultInlinePayload), 0)
+	c.MaxInlineHistory = max(orDefault(c.MaxInlineHistory, defaultInlineHistory), 0)
+	if c.MaxInlinePayload > maxInline || c.MaxInlineHistory > maxInline {
+		// Rows are rewritten by every append, and must stay far below Badger's value
+		// threshold; a history moved out of the row must fit one chunk.
+		return fmt.Errorf("badgerjournal: MaxInlinePayload and MaxInlineHistory must not exceed %d", maxInline)
+	}
 	c.MemTableSize = orDefault(c.MemTableSize, defaultMemTableSize)
 	c.BlockCacheSize = orDefault(c.BlockCacheSize, defaultBlockCacheSize)
 	c.GCInterval = orDefault(c.GCInterval, defaultGCInterval)

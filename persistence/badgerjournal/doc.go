@@ -14,13 +14,30 @@
 // (Config.RowCacheSize of them) and fences the appends of active instances without
 // reading anything back; encoding happens on the callers' goroutines, in Append.
 //
-// Each turn costs few keys: the events of one append are stored as one value (cut into
-// several only when huge), next to the index row, timers and outbox entries it changed.
-// Keys are documented in keys.go; every value carries a CRC-32C, and a value that fails
-// it, or does not decode, is reported as a *persistence.CorruptionError. Point reads
-// (Load, Get) return that error; scans (List, Timers, Outbox) log the entry and skip it,
-// so that one bad value cannot stall listing, timers or delivery for everyone. An
-// instance whose row is corrupt can still be deleted, whatever version is named.
+// Keys are the main cost of a commit: Badger inserts each one into its memtable's
+// skiplist on its single write goroutine, which every commit waits for. So each
+// instance's row holds everything of it that is small, and a typical append writes its
+// row and nothing else:
+// an input or output up to Config.MaxInlinePayload, the whole history while it fits
+// Config.MaxInlineHistory, and the list of the instance's own timers (up to 16). An
+// entity checkpoint is one key; an orchestration of five activities is eight over its
+// life (a row per turn, plus setting and clearing the recovery mark). What outgrows the
+// row gets keys of its own: a large payload its p/ key, a long history one h/ chunk per
+// append (cut into several only when huge). The row also records which of those keys
+// exist, and whether the recovery mark is set, so that an append deletes only what is
+// there and skips marks that would not change. Keys are documented in keys.go, the row
+// in rows.go.
+//
+// Every value carries a CRC-32C, and a value that fails it, or does not decode, is
+// reported as a *persistence.CorruptionError; damage to a payload or history held in a
+// row is damage to the row. Point reads (Load, Get) return that error; scans (List,
+// Timers, Outbox) log the entry and skip it, so that one bad value cannot stall
+// listing, timers or delivery for everyone. An instance whose row is corrupt can still
+// be deleted, whatever version is named.
+//
+// The database records its layout version (m/format); Open refuses a database written
+// with another layout, such as the version 1 layout that kept every payload and history
+// chunk under keys of their own, and does not migrate it.
 //
 // Callbacks: done runs on the commit goroutine and delays every later commit while it
 // runs, so it must hand off and return. Recoverable and Outbox read a page at a time and

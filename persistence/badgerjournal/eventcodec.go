@@ -1,6 +1,7 @@
 package badgerjournal
 
 import (
+	"bytes"
 	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -40,6 +41,34 @@ func encodeEvent(enc *msgpack.Encoder, e *history.Event) error {
 		w.do(enc.Encode(e.Parent))
 	}
 	return w.err
+}
+
+// encodeRow writes r as msgpack's reflection encoder writes it, for the same reason as
+// encodeEvent: every append encodes its row, and reflection (its omitempty checks on
+// times above all) made that a tenth of what an entity checkpoint costs.
+func encodeRow(r *rowRecord) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := newEncoder(&buf)
+	defer msgpack.PutEncoder(enc)
+	w := eventWriter{enc: enc}
+	n := 2 + count(r.Name != "") + count(r.ExecutionID != "") + count(r.Status != 0) +
+		count(len(r.CustomStatus) > 0) + count(r.Failure != nil) + count(r.Parent != nil)
+	w.do(enc.EncodeMapLen(n))
+	w.str("n", r.Name)
+	w.str("x", r.ExecutionID)
+	w.uint("s", uint64(r.Status), false)
+	w.time("c", r.CreatedAt, true)
+	w.time("u", r.UpdatedAt, true)
+	w.bytes("cs", r.CustomStatus)
+	if r.Failure != nil {
+		w.key("f")
+		w.do(enc.Encode(r.Failure))
+	}
+	if r.Parent != nil {
+		w.key("p")
+		w.do(enc.Encode(r.Parent))
+	}
+	return buf.Bytes(), w.err
 }
 
 func count(b bool) int {

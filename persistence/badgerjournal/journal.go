@@ -29,8 +29,9 @@ type Journal struct {
 
 	rows *rowCache // the commit goroutine's alone
 
-	// commits counts transactions committed, so tests can see batching happen.
-	commits atomic.Int64
+	// commits counts transactions committed, so tests can see batching happen, and
+	// keys the sets and deletes they held, so tests can see what an append costs.
+	commits, keys atomic.Int64
 
 	readers       sync.WaitGroup // reads in flight; Close waits for them
 	committerDone chan struct{}
@@ -52,7 +53,7 @@ func Open(cfg Config) (*Journal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("badgerjournal: open %q: %w", cfg.Dir, err)
 	}
-	if err := checkFormat(db); err != nil {
+	if err := checkFormat(db, cfg.Dir); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
 	j := &Journal{
@@ -71,11 +72,13 @@ func Open(cfg Config) (*Journal, error) {
 	return j, nil
 }
 
-const formatVersion = "1"
+// formatVersion names the layout of keys and values. Version 2 moved small payloads,
+// short histories and an instance's own timers into its row.
+const formatVersion = "2"
 
-// checkFormat stamps a new database with the key layout version and refuses one that
-// was written with another, rather than misreading it.
-func checkFormat(db *badger.DB) error {
+// checkFormat stamps a new database with the layout version and refuses one that was
+// written with another, rather than misreading it. There is no migration.
+func checkFormat(db *badger.DB, dir string) error {
 	return db.Update(func(txn *badger.Txn) error {
 		item, err := txn.Get(formatKey)
 		if errors.Is(err, badger.ErrKeyNotFound) {
@@ -86,7 +89,9 @@ func checkFormat(db *badger.DB) error {
 		}
 		v, err := item.ValueCopy(nil)
 		if err == nil && string(v) != formatVersion {
-			err = fmt.Errorf("badgerjournal: database layout %q, this build reads %q", v, formatVersion)
+			err = fmt.Errorf("badgerjournal: %q holds journal layout %q, but this build reads only layout %q "+
+				"and cannot migrate it: open it with the build that wrote it, or start from an empty directory",
+				dir, v, formatVersion)
 		}
 		return err
 	})
@@ -103,7 +108,7 @@ func (j *Journal) Append(b *persistence.Batch, done func(error)) {
 		done(persistence.ErrClosed)
 		return
 	}
-	o, err := prepare(b, done)
+	o, err := j.cfg.prepare(b, done)
 	if err != nil {
 		done(err)
 		return

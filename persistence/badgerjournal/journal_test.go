@@ -160,18 +160,29 @@ func wantCorruption(t *testing.T, err error, id, key string) {
 }
 
 // TestCorruptionIsReportedAndContained damages values, then reopens the journal, so
-// that the committer's row cache cannot hide the damage.
+// that the committer's row cache cannot hide the damage. Damage to anything the row
+// holds (inline payloads and history included) is damage to the row.
 func TestCorruptionIsReportedAndContained(t *testing.T) {
 	cfg := badgerjournal.Config{Dir: t.TempDir(), Logger: testLogger(t)}
 	j, err := badgerjournal.Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	big := func(c byte) []byte { return append(append([]byte{'"'}, bytes.Repeat([]byte{c}, 5000)...), '"') }
 	for _, id := range []string{"bad-history", "bad-row", "bad-input", "good"} {
-		mustAppend(t, j, newInstance(id, event(1, `"x"`)))
+		b := newInstance(id, event(1, `"x"`))
+		switch id {
+		case "bad-history": // too long to stay in the row
+			b.Events = bigEvents(2, 3000)
+		case "bad-input": // too large to inline
+			b.SetInput = big('i')
+		case "bad-row": // listed in the row, which is lost
+			b.ArmTimers = []persistence.Timer{{ID: 1, FireAt: time.Unix(5, 0)}}
+		}
+		mustAppend(t, j, b)
 		mustAppend(t, j, &persistence.Batch{InstanceID: id, ExpectedVersion: 1, Events: []history.Event{event(2, `"y"`)}})
 	}
-	corrupt(t, j, badgerjournal.HistoryKey("bad-history", 1))
+	corrupt(t, j, badgerjournal.HistoryKey("bad-history", 2))
 	corrupt(t, j, badgerjournal.RowKey("bad-row"))
 	corrupt(t, j, badgerjournal.InputKey("bad-input"))
 	if err := j.Close(); err != nil {
@@ -180,7 +191,7 @@ func TestCorruptionIsReportedAndContained(t *testing.T) {
 	j = open(t, cfg)
 
 	_, _, err = j.Load(t.Context(), "bad-history")
-	wantCorruption(t, err, "bad-history", "h/bad-history/1")
+	wantCorruption(t, err, "bad-history", "h/bad-history/2")
 	_, _, err = j.Load(t.Context(), "bad-row")
 	wantCorruption(t, err, "bad-row", "i/bad-row")
 	_, err = j.Get(t.Context(), "bad-input", true)
@@ -200,11 +211,27 @@ func TestCorruptionIsReportedAndContained(t *testing.T) {
 		t.Fatalf("List skips only the corrupt row: got %d instances, %v", len(list), err)
 	}
 
-	// A corrupt instance can be purged whatever version the caller names.
+	// A corrupt instance can be purged whatever version the caller names, timers
+	// its lost row listed included.
 	mustAppend(t, j, &persistence.Batch{InstanceID: "bad-row", ExpectedVersion: 12345, Delete: true})
 	if _, err := j.Get(t.Context(), "bad-row", false); !errors.Is(err, persistence.ErrNotFound) {
 		t.Fatalf("Get after purging a corrupt instance: %v", err)
 	}
+	if timers, err := j.Timers(t.Context(), time.Unix(60, 0), 0); err != nil || len(timers) != 0 {
+		t.Fatalf("timers after purging a corrupt instance: %+v, %v", timers, err)
+	}
+}
+
+// TestMissingPayloadIsCorruption: a payload the row says is stored under its own key
+// and is not there is reported, not read as empty.
+func TestMissingPayloadIsCorruption(t *testing.T) {
+	j := open(t, badgerjournal.Config{InMemory: true, MaxInlinePayload: -1})
+	mustAppend(t, j, &persistence.Batch{InstanceID: "lost", SetOutput: []byte(`"out"`)})
+	if err := j.DB().Update(func(txn *badger.Txn) error { return txn.Delete(badgerjournal.OutputKey("lost")) }); err != nil {
+		t.Fatal(err)
+	}
+	_, err := j.Get(t.Context(), "lost", true)
+	wantCorruption(t, err, "lost", "p/lost/output")
 }
 
 func TestCorruptScanEntriesAreSkipped(t *testing.T) {

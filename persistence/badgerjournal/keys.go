@@ -16,11 +16,12 @@ import (
 // strays into "ab"'s. Numbers are 8 bytes, big-endian, sign bit flipped, so that byte
 // order is numeric order.
 //
-//	i/{id}                       index row
-//	p/{id}\0i, p/{id}\0o         input and output payloads
-//	h/{id}\0{firstSeq}           one chunk of history events (the events of one append)
+//	i/{id}                       index row, with what is small of the instance (rows.go)
+//	p/{id}\0i, p/{id}\0o         input and output payloads too large for the row
+//	h/{id}\0{firstSeq}           one chunk of history events, once the history outgrew the row
 //	t/{fireAt}{id}\0{timerID}    armed timer, in due order for the timer scan
 //	u/{id}\0{fireAt}{timerID}    the same timer, found by instance when it is deleted
+//	                             (only for timers the instance's row does not list)
 //	r/{id}                       recovery mark
 //	o/{id}\0{msgID}              undelivered outbound message
 //	m/format                     layout version of the whole database
@@ -38,8 +39,14 @@ var formatKey = []byte("m/format")
 
 const idEnd = 0x00
 
-func rowKey(id string) []byte     { return append([]byte(rowTag), id...) }
-func recoverKey(id string) []byte { return append([]byte(recoverTag), id...) }
+func rowKey(id string) []byte     { return tagKey(rowTag, id) }
+func recoverKey(id string) []byte { return tagKey(recoverTag, id) }
+
+// tagKey is {tag}{id}, in one allocation: every append makes a row key.
+func tagKey(tag, id string) []byte {
+	k := make([]byte, 0, len(tag)+len(id))
+	return append(append(k, tag...), id...)
+}
 
 // idPrefix is the common prefix of every key of tag that belongs to id.
 func idPrefix(tag, id string) []byte {

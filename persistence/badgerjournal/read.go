@@ -26,10 +26,10 @@ func (j *Journal) Load(ctx context.Context, instanceID string) (*persistence.Ins
 		if inst, err = row.instance(instanceID); err != nil {
 			return err
 		}
-		if err := readPayloads(txn, inst); err != nil {
+		if err := readPayloads(txn, inst, row); err != nil {
 			return err
 		}
-		events, err = readHistory(txn, instanceID, row.historyLen)
+		events, err = readHistory(txn, instanceID, row, 0)
 		return err
 	})
 	if err != nil {
@@ -46,7 +46,7 @@ func (j *Journal) History(ctx context.Context, instanceID string, fromSeq int) (
 		if err != nil {
 			return err
 		}
-		events, err = readHistoryFrom(txn, instanceID, row.historyLen, fromSeq)
+		events, err = readHistory(txn, instanceID, row, fromSeq)
 		return err
 	})
 	if err != nil {
@@ -67,7 +67,7 @@ func (j *Journal) Get(ctx context.Context, instanceID string, withPayloads bool)
 			return err
 		}
 		if withPayloads {
-			return readPayloads(txn, inst)
+			return readPayloads(txn, inst, row)
 		}
 		return nil
 	})
@@ -117,36 +117,61 @@ func readValue(txn *badger.Txn, id string, key []byte, decode func(v []byte) err
 	return true, nil
 }
 
-func readPayloads(txn *badger.Txn, inst *persistence.Instance) error {
+// errMissingValue: the row says a value exists under a key that holds none.
+var errMissingValue = errors.New("value missing")
+
+// readPayloads fills the payloads of inst, whose row is st: from the row, or from their
+// own keys when the row says they are there.
+func readPayloads(txn *badger.Txn, inst *persistence.Instance, st *rowState) error {
+	st.inlinePayloads(inst)
+	return readExternalPayloads(txn, inst, st.flags)
+}
+
+func readExternalPayloads(txn *badger.Txn, inst *persistence.Instance, flags byte) error {
 	for _, p := range []struct {
-		key []byte
-		dst *[]byte
-	}{{inputKey(inst.ID), &inst.Input}, {outputKey(inst.ID), &inst.Output}} {
-		_, err := readValue(txn, inst.ID, p.key, func(v []byte) (err error) {
+		flag byte
+		key  func(string) []byte
+		dst  *[]byte
+	}{{flagInputExternal, inputKey, &inst.Input}, {flagOutputExternal, outputKey, &inst.Output}} {
+		if flags&p.flag == 0 {
+			continue
+		}
+		key := p.key(inst.ID)
+		found, err := readValue(txn, inst.ID, key, func(v []byte) (err error) {
 			*p.dst, err = unsealRaw(v)
 			return err
 		})
 		if err != nil {
 			return err
 		}
+		if !found {
+			return corruption(inst.ID, key, errMissingValue)
+		}
 	}
 	return nil
 }
 
-// readHistory reads the chunks of an instance in key order and checks that they are
-// contiguous and add up to the row's count, so that a lost chunk is reported rather
-// than replayed around.
-func readHistory(txn *badger.Txn, id string, historyLen int) ([]history.Event, error) {
-	return readHistoryFrom(txn, id, historyLen, 0)
-}
-
-// readHistoryFrom reads history from sequence number from on, starting at the chunk
-// that holds it.
-func readHistoryFrom(txn *badger.Txn, id string, historyLen, from int) ([]history.Event, error) {
+// readHistory returns the history of the instance whose row is st from sequence
+// number from on: from the row, or from its chunks.
+func readHistory(txn *badger.Txn, id string, st *rowState, from int) ([]history.Event, error) {
 	from = max(from, 0)
-	if from >= historyLen {
+	if from >= st.historyLen {
 		return nil, nil
 	}
+	if st.flags&flagHistorySpilled != 0 {
+		return readHistoryFrom(txn, id, st.historyLen, from)
+	}
+	events, err := decodeEvents(st.history, st.historyLen)
+	if err != nil {
+		return nil, corruption(id, rowKey(id), err)
+	}
+	return events[from:], nil
+}
+
+// readHistoryFrom reads the chunks of an instance in key order and checks that they are
+// contiguous and add up to the row's count, so that a lost chunk is reported rather
+// than replayed around. It starts at the chunk that holds event from.
+func readHistoryFrom(txn *badger.Txn, id string, historyLen, from int) ([]history.Event, error) {
 	start := chunkHolding(txn, id, from)
 	prefix := idPrefix(historyTag, id)
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 16})
@@ -228,18 +253,18 @@ func (j *Journal) listPage(ctx context.Context, txn *badger.Txn, q persistence.Q
 		if err := ctx.Err(); err != nil {
 			return nil, "", err
 		}
-		inst, err := j.listed(it.Item())
+		inst, flags, err := j.listed(it.Item(), &q)
 		if err != nil {
 			return nil, "", err
 		}
-		if inst == nil || !query.Matches(q, inst) {
+		if inst == nil {
 			continue
 		}
 		if len(page) == size {
 			return page, page[size-1].ID, nil
 		}
 		if q.WithPayloads {
-			if err := readPayloads(txn, inst); err != nil {
+			if err := readExternalPayloads(txn, inst, flags); err != nil {
 				if !j.logCorruption(err) {
 					return nil, "", err
 				}
@@ -251,28 +276,41 @@ func (j *Journal) listPage(ctx context.Context, txn *badger.Txn, q persistence.Q
 	return page, "", nil
 }
 
-// listed decodes one row of a scan; a corrupt one yields nil after being logged.
-func (j *Journal) listed(item *badger.Item) (*persistence.Instance, error) {
+// listed decodes one row of a scan and returns it, with its inline payloads if q asks
+// for payloads, and the row's flags; it returns nil for a row that q does not select,
+// and for a corrupt one after logging it.
+func (j *Journal) listed(item *badger.Item, q *persistence.Query) (*persistence.Instance, byte, error) {
 	id := string(item.Key()[len(rowTag):])
 	var inst *persistence.Instance
+	var flags byte
 	var decodeErr error
 	err := item.Value(func(v []byte) error {
-		st, err := unsealRow(v)
+		st, err := parseRow(v)
 		if err != nil {
 			decodeErr = corruption(id, item.Key(), err)
 			return nil
 		}
-		inst, decodeErr = st.instance(id)
+		if inst, decodeErr = st.instance(id); decodeErr != nil {
+			return nil
+		}
+		if !query.Matches(*q, inst) {
+			inst = nil
+			return nil
+		}
+		if q.WithPayloads {
+			st.inlinePayloads(inst) // copies: v is Badger's
+		}
+		flags = st.flags
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if decodeErr != nil {
 		j.logCorruption(decodeErr)
-		return nil, nil
+		return nil, 0, nil
 	}
-	return inst, nil
+	return inst, flags, nil
 }
 
 // logCorruption logs err if it is a corruption, which a scan then skips, and reports

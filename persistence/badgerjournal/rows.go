@@ -3,55 +3,193 @@ package badgerjournal
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
+	"math"
+	"slices"
 
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/godurable/durable/persistence"
 )
 
-// rowState is an instance's index row as the committer handles it: the msgpack body
-// as the caller last set it, and the two numbers every append changes. A row value is
-// sealed like every other, but those numbers sit in a fixed-width trailer after the
-// body, [format][body][version][history length][crc], so that the committer writes a
-// row without encoding or decoding anything.
+// The row value holds everything about an instance that is small and changes with
+// most appends, so that a typical append writes its row and nothing else: an entity
+// checkpoint stores its state as the output, and a short orchestration keeps its
+// input, output and whole history in the row. Rows are rewritten by every append, so
+// each part moves out to keys of its own once it is large (Config.MaxInlinePayload,
+// Config.MaxInlineHistory) and rewriting it would cost more than the extra key.
+//
+//	[format 2][flags][version][history length][body][input][output][history][timers][crc]
+//
+// version and history length are uvarints; body (the msgpack rowRecord), input, output
+// and history (the encoded events, one after the other) are uvarint-length-prefixed;
+// timers is a uvarint count followed by rowTimerSize bytes per timer. The layout is
+// binary around the msgpack body so that the committer reads and writes rows without
+// msgpack. The CRC covers the whole value: damage anywhere in it, inline payloads and
+// history included, makes the row corrupt.
+const rowFormat = 2
+
+// Row flags record which keys outside the row exist, so that an append writes and
+// deletes only what is there rather than issuing blind deletes.
+const (
+	// flagInputExternal and flagOutputExternal: the payload lives under its p/ key
+	// rather than in the row.
+	flagInputExternal = 1 << iota
+	flagOutputExternal
+	// flagRecover: the r/ recovery mark is set.
+	flagRecover
+	// flagHistorySpilled: the history lives in h/ chunks; otherwise all of it is in
+	// the row.
+	flagHistorySpilled
+
+	knownFlags = flagInputExternal | flagOutputExternal | flagRecover | flagHistorySpilled
+)
+
+// rowTimerSize is one timer of the row's list: due time and timer id as they appear in
+// the timer's t/ key.
+const rowTimerSize = 16
+
+// maxRowTimers bounds the timers a row lists. An instance's own timers are listed in
+// its row (which is written anyway) instead of having u/ index keys, until the list is
+// full; later ones get index keys.
+const maxRowTimers = 16
+
+var errMalformedRow = errors.New("malformed row value")
+
+// rowState is an instance's row: a view of its sealed value, whose slices alias value,
+// are shared (with the row cache and Badger) and are never modified; a new row is a
+// new value. The committer assembles a new row as a draft rowState, whose slices come
+// from the old row and the op, and seals it (sealed), which copies them.
 type rowState struct {
 	version    uint64
 	historyLen int
-	body       []byte // shared and never modified
+	flags      byte
+	body       []byte // msgpack rowRecord
+	input      []byte // inline payloads: empty when absent or external
+	output     []byte
+	history    []byte // the encoded events, while the history is not spilled
+	timers     []byte // rowTimerSize bytes per timer, in no particular order
+	value      []byte
+
+	// moreHistory, in a row being written, are events that follow history.
+	moreHistory []byte
+
+	// finished: the body's status is terminal. Known only for rows the committer
+	// wrote; it decides whether the row is cached.
+	finished bool
 }
 
-const rowTrailer = 16
-
-func sealRow(st *rowState) []byte {
-	b := make([]byte, 0, 1+len(st.body)+rowTrailer+4)
-	b = append(b, formatV1)
-	b = append(b, st.body...)
-	b = binary.BigEndian.AppendUint64(b, st.version)
-	b = binary.BigEndian.AppendUint64(b, uint64(st.historyLen))
-	return seal(b)
+// sealed encodes st into a new value and returns the view of it.
+func (st *rowState) sealed() *rowState {
+	parts := [...][]byte{st.body, st.input, st.output, st.history}
+	lens := [len(parts)]int{len(st.body), len(st.input), len(st.output), len(st.history) + len(st.moreHistory)}
+	size := 2 + 2*binary.MaxVarintLen64 + (len(parts)+1)*binary.MaxVarintLen32 + len(st.timers) + 4
+	for _, n := range lens {
+		size += n
+	}
+	b := make([]byte, 0, size)
+	b = append(b, rowFormat, st.flags)
+	b = binary.AppendUvarint(b, st.version)
+	b = binary.AppendUvarint(b, uint64(st.historyLen))
+	var at [len(parts)]int // where each part starts in b
+	for i, p := range parts {
+		b = binary.AppendUvarint(b, uint64(lens[i]))
+		at[i] = len(b)
+		b = append(b, p...)
+	}
+	b = append(b, st.moreHistory...)
+	b = binary.AppendUvarint(b, uint64(len(st.timers)/rowTimerSize))
+	timersAt := len(b)
+	b = append(b, st.timers...)
+	v := seal(b)
+	part := func(i int) []byte { return v[at[i] : at[i]+lens[i] : at[i]+lens[i]] }
+	return &rowState{
+		version: st.version, historyLen: st.historyLen, flags: st.flags,
+		body: part(0), input: part(1), output: part(2), history: part(3),
+		timers: v[timersAt : timersAt+len(st.timers) : timersAt+len(st.timers)], value: v,
+	}
 }
 
-func unsealRow(v []byte) (*rowState, error) {
-	body, err := unseal(v)
+// parseRow checks a row value and returns a view of it that aliases v.
+func parseRow(v []byte) (*rowState, error) {
+	b, err := unsealAs(v, rowFormat)
 	if err != nil {
 		return nil, err
 	}
-	n := len(body) - rowTrailer
-	if n < 0 {
-		return nil, errShortValue
+	r := rowReader{b: b}
+	st := &rowState{value: v, flags: r.byte()}
+	st.version = r.uvarint()
+	if n := r.uvarint(); n <= math.MaxInt32 {
+		st.historyLen = int(n)
+	} else {
+		r.fail()
 	}
-	return &rowState{
-		body:       bytes.Clone(body[:n]),
-		version:    binary.BigEndian.Uint64(body[n:]),
-		historyLen: int(binary.BigEndian.Uint64(body[n+8:])),
-	}, nil
+	st.body, st.input, st.output, st.history = r.bytes(), r.bytes(), r.bytes(), r.bytes()
+	if n := r.uvarint(); n <= uint64(len(r.b)/rowTimerSize) {
+		st.timers = r.take(int(n) * rowTimerSize)
+	} else {
+		r.fail()
+	}
+	if r.bad || len(r.b) != 0 || st.flags&^knownFlags != 0 ||
+		(st.flags&flagHistorySpilled != 0 && len(st.history) != 0) {
+		return nil, errMalformedRow
+	}
+	return st, nil
 }
 
-// readRow returns nil, nil for an instance that does not exist.
+// rowReader reads the parts of a row value; a read past its end marks it bad.
+type rowReader struct {
+	b   []byte
+	bad bool
+}
+
+func (r *rowReader) fail() { r.bad, r.b = true, nil }
+
+func (r *rowReader) byte() byte {
+	if len(r.b) == 0 {
+		r.fail()
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+func (r *rowReader) uvarint() uint64 {
+	n, k := binary.Uvarint(r.b)
+	if k <= 0 {
+		r.fail()
+		return 0
+	}
+	r.b = r.b[k:]
+	return n
+}
+
+func (r *rowReader) take(n int) []byte {
+	if n > len(r.b) {
+		r.fail()
+		return nil
+	}
+	p := r.b[:n:n]
+	r.b = r.b[n:]
+	return p
+}
+
+func (r *rowReader) bytes() []byte {
+	n := r.uvarint()
+	if n > uint64(len(r.b)) {
+		r.fail()
+		return nil
+	}
+	return r.take(int(n))
+}
+
+// readRow returns nil, nil for an instance that does not exist. The row it returns
+// owns its value.
 func readRow(txn *badger.Txn, id string) (*rowState, error) {
 	var st *rowState
 	found, err := readValue(txn, id, rowKey(id), func(v []byte) (err error) {
-		st, err = unsealRow(v)
+		st, err = parseRow(bytes.Clone(v))
 		return err
 	})
 	if !found {
@@ -68,8 +206,8 @@ func mustReadRow(txn *badger.Txn, id string) (*rowState, error) {
 	return st, err
 }
 
-// instance decodes the row of instance id; a body that does not decode is a
-// corruption, as a failed checksum is.
+// instance decodes the row of instance id, without payloads; a body that does not
+// decode is a corruption, as a failed checksum is.
 func (st *rowState) instance(id string) (*persistence.Instance, error) {
 	var r rowRecord
 	if err := decodeBody(st.body, &r); err != nil {
@@ -82,16 +220,68 @@ func (st *rowState) instance(id string) (*persistence.Instance, error) {
 	}, nil
 }
 
-// rowCache holds the committed rows of recently written instances. The committer is
-// the only writer, so what it committed is what the database holds, and it can fence an
-// append without reading the row back. Only the commit goroutine uses it.
-type rowCache struct {
-	rows  map[string]*rowState
-	limit int
+// inlinePayloads copies the payloads the row holds into inst; the caller reads the
+// external ones.
+func (st *rowState) inlinePayloads(inst *persistence.Instance) {
+	if len(st.input) > 0 {
+		inst.Input = bytes.Clone(st.input)
+	}
+	if len(st.output) > 0 {
+		inst.Output = bytes.Clone(st.output)
+	}
 }
 
+// hasTimer reports where entry sits in the row's timer list, or -1.
+func (st *rowState) hasTimer(entry []byte) int {
+	for i := 0; i < len(st.timers); i += rowTimerSize {
+		if bytes.Equal(st.timers[i:i+rowTimerSize], entry) {
+			return i
+		}
+	}
+	return -1
+}
+
+// addTimer lists entry in the row, unless the list is full; it reports whether it did.
+func (st *rowState) addTimer(entry []byte) bool {
+	if st.hasTimer(entry) >= 0 {
+		return true
+	}
+	if len(st.timers) >= maxRowTimers*rowTimerSize {
+		return false
+	}
+	st.timers = slices.Concat(st.timers, entry)
+	return true
+}
+
+// removeTimer takes entry off the row's list; it reports whether it was listed.
+func (st *rowState) removeTimer(entry []byte) bool {
+	i := st.hasTimer(entry)
+	if i < 0 {
+		return false
+	}
+	st.timers = slices.Concat(st.timers[:i], st.timers[i+rowTimerSize:])
+	return true
+}
+
+// rowCache holds the committed rows of recently written instances. The committer is
+// the only writer, so what it committed is what the database holds, and it can fence an
+// append without reading the row back. Only the commit goroutine uses it. Rows carry
+// inline payloads and history, so the cache is bounded in bytes as well as in rows.
+type rowCache struct {
+	rows             map[string]*rowState
+	limit, byteLimit int
+	bytes            int
+}
+
+// rowCacheBytes bounds the values the row cache holds.
+const rowCacheBytes = 64 << 20
+
+// rowOverhead approximates what a cached row costs beyond its value: map entry, id and
+// the view's header.
+const rowOverhead = 200
+
 func newRowCache(limit int) *rowCache {
-	return &rowCache{rows: make(map[string]*rowState), limit: limit}
+	return &rowCache{rows: make(map[string]*rowState), limit: limit, byteLimit: rowCacheBytes}
 }
 
 func (c *rowCache) get(id string) (*rowState, bool) {
@@ -99,17 +289,33 @@ func (c *rowCache) get(id string) (*rowState, bool) {
 	return st, ok
 }
 
-// put records a committed row; nil forgets a deleted instance. A full cache drops an
-// eighth of its entries, whichever the map yields first: instances that are active
-// come back with their next append, at the cost of one read.
+func cost(id string, st *rowState) int { return len(id) + len(st.value) + rowOverhead }
+
+// put records a committed row; nil forgets a deleted instance. When the row would not
+// fit, the cache first drops an eighth of its entries, whichever the map yields first,
+// until it does: instances that are active come back with their next append, at the
+// cost of one read.
 func (c *rowCache) put(id string, st *rowState) {
-	if st == nil {
+	old, ok := c.rows[id]
+	if ok {
+		c.bytes -= cost(id, old)
+	}
+	switch {
+	case ok && st != nil && c.bytes+cost(id, st) <= c.byteLimit:
+		// The common case, an active instance's next row, in place.
+		c.rows[id] = st
+		c.bytes += cost(id, st)
+		return
+	case ok:
 		delete(c.rows, id)
+	}
+	if st == nil {
 		return
 	}
-	if _, ok := c.rows[id]; !ok && len(c.rows) >= c.limit {
-		drop := max(c.limit/8, 1)
-		for k := range c.rows {
+	for len(c.rows) > 0 && (len(c.rows) >= c.limit || c.bytes+cost(id, st) > c.byteLimit) {
+		drop := max(len(c.rows)/8, 1)
+		for k, old := range c.rows {
+			c.bytes -= cost(k, old)
 			delete(c.rows, k)
 			if drop--; drop == 0 {
 				break
@@ -117,4 +323,5 @@ func (c *rowCache) put(id string, st *rowState) {
 		}
 	}
 	c.rows[id] = st
+	c.bytes += cost(id, st)
 }

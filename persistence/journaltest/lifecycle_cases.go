@@ -1,6 +1,7 @@
 package journaltest
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"time"
@@ -131,6 +132,49 @@ func testPayloads(h *harness) {
 	inst, _ := h.load(id)
 	h.equal("replaced input", string(inst.Input), `"replaced"`)
 	h.equal("kept output", string(inst.Output), `[true]`)
+}
+
+// testPayloadSizes replaces payloads with larger, smaller and empty ones, across any
+// size up to which a journal might keep them next to the row: every read returns the
+// latest, and an empty payload reads as none.
+func testPayloadSizes(h *harness) {
+	const id = "payload-sizes"
+	large := func(c byte) []byte { return append(append([]byte(`"`), bytes.Repeat([]byte{c}, 100<<10)...), '"') }
+	steps := []struct{ input, output []byte }{
+		{[]byte(`"small"`), []byte{}},
+		{nil, large('o')},
+		{large('i'), []byte(`1`)},
+		{[]byte(`2`), large('p')},
+		{[]byte{}, nil},
+		{nil, []byte{}},
+		{large('j'), nil},
+	}
+	var in, out []byte
+	for v, s := range steps {
+		b := &persistence.Batch{InstanceID: id, ExpectedVersion: uint64(v), SetInput: s.input, SetOutput: s.output}
+		if v == 0 {
+			b.Instance = row(id, "P", history.StatusRunning)
+		}
+		h.mustAppend(b)
+		if s.input != nil {
+			in = s.input
+		}
+		if s.output != nil {
+			out = s.output
+		}
+		loaded, _ := h.load(id)
+		got := h.get(id, true)
+		page, _, err := h.j.List(h.ctx, persistence.Query{IDPrefix: id, WithPayloads: true})
+		if err != nil || len(page) != 1 {
+			h.t.Fatalf("step %d: List: %d instances, %v", v, len(page), err)
+		}
+		for what, inst := range map[string]*persistence.Instance{"Load": loaded, "Get": got, "List": page[0]} {
+			if !bytes.Equal(inst.Input, in) || !bytes.Equal(inst.Output, out) {
+				h.t.Fatalf("step %d: %s returned input %.12q (%d bytes), output %.12q (%d bytes); want %.12q (%d), %.12q (%d)",
+					v, what, inst.Input, len(inst.Input), inst.Output, len(inst.Output), in, len(in), out, len(out))
+			}
+		}
+	}
 }
 
 func testNotFound(h *harness) {

@@ -38,6 +38,7 @@ var cases = []struct {
 	{"ResetHistory", testResetHistory},
 	{"ResetHistoryPipelined", testResetPipelined},
 	{"Payloads", testPayloads},
+	{"PayloadSizes", testPayloadSizes},
 	{"NotFound", testNotFound},
 	{"ListFilters", testListFilters},
 	{"ListPaging", testListPaging},
