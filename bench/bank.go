@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/godurable/durable"
+	"github.com/godurable/durable/bench/internal/measure"
 	"github.com/godurable/durable/entities"
 	"github.com/godurable/durable/orchestrator"
 )
@@ -35,22 +36,22 @@ type move struct {
 
 // bank runs N transfers between random pairs of p.entities accounts, each locking its
 // two accounts, and checks at the end that no money appeared or vanished.
-func bank(ctx context.Context, rt *durable.Runtime, p params) (result, error) {
+func bank(ctx context.Context, rt *durable.Runtime, p params) (measure.Result, error) {
 	if err := rt.RegisterEntity("Account", entities.Typed[Account]()); err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
 	if err := rt.RegisterOrchestrator("Transfer", transferOrchestrator); err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
 	if err := rt.Start(); err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
 	c := rt.Client()
 	k := max(p.entities, 2)
 	const opening = 1000
 	for i := 0; i < k; i++ {
 		if err := c.SignalEntity(ctx, accountID(i), "Deposit", opening); err != nil {
-			return result{}, err
+			return measure.Result{}, err
 		}
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -72,26 +73,26 @@ func bank(ctx context.Context, rt *durable.Runtime, p params) (result, error) {
 		return err
 	})
 	if err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
 	total := 0
 	for i := 0; i < k; i++ {
 		st, err := c.Entity(ctx, accountID(i))
 		if err != nil {
-			return result{}, err
+			return measure.Result{}, err
 		}
 		var a Account
 		if err := st.DecodeState(&a); err != nil {
-			return result{}, err
+			return measure.Result{}, err
 		}
 		total += a.Balance
 	}
 	fmt.Printf("bank: %d accounts, total balance %d (opened with %d)\n", k, total, k*opening)
 	if total != k*opening {
-		return result{}, fmt.Errorf("total balance %d, want %d", total, k*opening)
+		return measure.Result{}, fmt.Errorf("total balance %d, want %d", total, k*opening)
 	}
-	p50, p99 := percentiles(lat)
-	return result{N: p.n, Seconds: elapsed.Seconds(), Throughput: float64(p.n) / elapsed.Seconds(),
+	p50, p99 := measure.Percentiles(lat)
+	return measure.Result{N: p.n, Seconds: elapsed.Seconds(), Throughput: float64(p.n) / elapsed.Seconds(),
 		Unit: "transactions", P50: p50, P99: p99}, nil
 }
 

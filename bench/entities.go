@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/godurable/durable"
+	"github.com/godurable/durable/bench/internal/measure"
 	"github.com/godurable/durable/entities"
 )
 
@@ -22,21 +23,21 @@ type Counter struct{ Value int }
 func (c *Counter) Add(n int) { c.Value += n }
 
 // entityOne sends N durable signals to one entity from p.inflight concurrent senders.
-func entityOne(ctx context.Context, rt *durable.Runtime, p params) (result, error) {
+func entityOne(ctx context.Context, rt *durable.Runtime, p params) (measure.Result, error) {
 	return signals(ctx, rt, p, 1)
 }
 
 // entityMany sends N durable signals spread over p.entities entities.
-func entityMany(ctx context.Context, rt *durable.Runtime, p params) (result, error) {
+func entityMany(ctx context.Context, rt *durable.Runtime, p params) (measure.Result, error) {
 	return signals(ctx, rt, p, p.entities)
 }
 
-func signals(ctx context.Context, rt *durable.Runtime, p params, k int) (result, error) {
+func signals(ctx context.Context, rt *durable.Runtime, p params, k int) (measure.Result, error) {
 	if err := rt.RegisterEntity("Counter", entities.Typed[Counter]()); err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
 	if err := rt.Start(); err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
 	c := rt.Client()
 	ids := make([]entities.ID, k)
@@ -47,13 +48,13 @@ func signals(ctx context.Context, rt *durable.Runtime, p params, k int) (result,
 		return c.SignalEntity(ctx, ids[i%k], "Add", 1)
 	})
 	if err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
 	if err := checkCounters(ctx, c, ids, p.n); err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
-	p50, p99 := percentiles(lat)
-	return result{N: p.n, Seconds: elapsed.Seconds(), Throughput: float64(p.n) / elapsed.Seconds(),
+	p50, p99 := measure.Percentiles(lat)
+	return measure.Result{N: p.n, Seconds: elapsed.Seconds(), Throughput: float64(p.n) / elapsed.Seconds(),
 		Unit: "signals", P50: p50, P99: p99}, nil
 }
 

@@ -3,36 +3,25 @@ package main
 import (
 	"context"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/godurable/durable"
-	"github.com/godurable/durable/orchestrator"
+	"github.com/godurable/durable/bench/internal/measure"
+	"github.com/godurable/durable/bench/internal/workload"
 )
 
 // helloSequence runs N independent orchestrations of 5 chained activities
 // (HelloSequence5), keeping p.inflight in flight, and reports orchestrations/s and
 // start-to-completion latency.
-func helloSequence(ctx context.Context, rt *durable.Runtime, p params) (result, error) {
-	if err := registerHello(rt); err != nil {
-		return result{}, err
+func helloSequence(ctx context.Context, rt *durable.Runtime, p params) (measure.Result, error) {
+	if err := workload.RegisterHello(rt); err != nil {
+		return measure.Result{}, err
 	}
-	if err := rt.RegisterOrchestrator("HelloSequence5", func(ctx *orchestrator.Context) ([]string, error) {
-		out := make([]string, 0, 5)
-		for _, city := range []string{"Tokyo", "Seattle", "London", "Paris", "Cairo"} {
-			s, err := orchestrator.CallActivity[string](ctx, "Hello", city).Await()
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, s)
-		}
-		return out, nil
-	}); err != nil {
-		return result{}, err
+	if err := workload.RegisterHelloSequence5(rt); err != nil {
+		return measure.Result{}, err
 	}
 	if err := rt.Start(); err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
 	lat, elapsed, err := runClosedLoop(ctx, p, func(ctx context.Context, i int) error {
 		c := rt.Client()
@@ -50,64 +39,29 @@ func helloSequence(ctx context.Context, rt *durable.Runtime, p params) (result, 
 		return nil
 	})
 	if err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
-	p50, p99 := percentiles(lat)
-	return result{N: p.n, Seconds: elapsed.Seconds(), Throughput: float64(p.n) / elapsed.Seconds(),
+	p50, p99 := measure.Percentiles(lat)
+	return measure.Result{N: p.n, Seconds: elapsed.Seconds(), Throughput: float64(p.n) / elapsed.Seconds(),
 		Unit: "orchestrations", P50: p50, P99: p99}, nil
 }
 
 // runClosedLoop runs one(i) for i in [0, n) on p.inflight workers and returns each
-// call's latency and the total time.
+// call's latency and the total time. A call completes when one returns: every
+// client call here is woken by the runtime, none polls.
 func runClosedLoop(ctx context.Context, p params, one func(context.Context, int) error) ([]time.Duration, time.Duration, error) {
-	lat := make([]time.Duration, p.n)
-	var next, done atomic.Int64
-	var firstErr error
-	var errOnce sync.Once
-	start := time.Now()
-	stopProgress := progress(p, &done)
-	defer stopProgress()
-	var wg sync.WaitGroup
-	for w := 0; w < min(p.inflight, p.n); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= p.n {
-					return
-				}
-				t0 := time.Now()
-				if err := one(ctx, i); err != nil {
-					errOnce.Do(func() { firstErr = err })
-					return
-				}
-				lat[i] = time.Since(t0)
-				done.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	return lat, time.Since(start), firstErr
+	loop := measure.Loop{N: p.n, Inflight: p.inflight, Progress: progressEvery(p)}
+	return loop.Run(ctx, func(ctx context.Context, i int) (time.Time, error) {
+		err := one(ctx, i)
+		return time.Now(), err
+	})
 }
 
-// progress prints a line every few seconds while a run lasts.
-func progress(p params, done *atomic.Int64) func() {
+// progressEvery is how often a run prints a progress line: every 2 s, or never with
+// -progress=false or in an inner loop whose params leave progress unset.
+func progressEvery(p params) time.Duration {
 	if !p.progress {
-		return func() {}
+		return 0
 	}
-	stop := make(chan struct{})
-	go func() {
-		t := time.NewTicker(2 * time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				fmt.Printf("progress: %d/%d\n", done.Load(), p.n)
-			}
-		}
-	}()
-	return func() { close(stop) }
+	return 2 * time.Second
 }

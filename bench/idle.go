@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/godurable/durable"
+	"github.com/godurable/durable/bench/internal/measure"
 	"github.com/godurable/durable/orchestrator"
 )
 
@@ -21,14 +22,14 @@ func init() { scenarios["idle-scale"] = idleScale }
 // idleScale starts N instances that wait for an external event, lets them leave
 // memory, reports peak memory and disk per instance, then raises every event and
 // reports completions/s.
-func idleScale(ctx context.Context, rt *durable.Runtime, p params) (result, error) {
+func idleScale(ctx context.Context, rt *durable.Runtime, p params) (measure.Result, error) {
 	if err := rt.RegisterOrchestrator("AwaitSignal", func(ctx *orchestrator.Context) (string, error) {
 		return orchestrator.WaitForExternalEvent[string](ctx, "Go").Await()
 	}); err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
 	if err := rt.Start(); err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
 	c := rt.Client()
 	id := func(i int) string { return "idle-" + strconv.Itoa(i) }
@@ -37,21 +38,21 @@ func idleScale(ctx context.Context, rt *durable.Runtime, p params) (result, erro
 		_, err := c.Start(ctx, "AwaitSignal", nil, durable.WithInstanceID(id(i)))
 		return err
 	}); err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
 	fmt.Printf("idle-scale: %d instances waiting after %.1f s; RSS %.0f MB, peak %.0f MB\n",
-		p.n, time.Since(t0).Seconds(), rssMB(), peakRSSMB())
+		p.n, time.Since(t0).Seconds(), measure.RSSMB(), measure.PeakRSSMB())
 	// Idle instances leave memory after the idle timeout; give them that long.
 	time.Sleep(p.idle + time.Second)
 	runtime.GC()
 	debug.FreeOSMemory()
-	fmt.Printf("idle-scale: after the idle timeout, RSS %.0f MB\n", rssMB())
+	fmt.Printf("idle-scale: after the idle timeout, RSS %.0f MB\n", measure.RSSMB())
 	if p.dir != "" {
 		size := dirSize(p.dir)
 		fmt.Printf("idle-scale: journal %.1f MB, %.0f bytes per instance\n", float64(size)/1e6, float64(size)/float64(p.n))
 	}
 	var done atomic.Int64
-	stop := progress(p, &done)
+	stop := measure.Progress(progressEvery(p), p.n, &done)
 	start := time.Now()
 	_, _, err := runClosedLoop(ctx, params{n: p.n, inflight: p.inflight}, func(ctx context.Context, i int) error {
 		if err := c.RaiseEvent(ctx, id(i), "Go", "now"); err != nil {
@@ -66,10 +67,10 @@ func idleScale(ctx context.Context, rt *durable.Runtime, p params) (result, erro
 	})
 	stop()
 	if err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
 	elapsed := time.Since(start)
-	return result{N: p.n, Seconds: elapsed.Seconds(), Throughput: float64(p.n) / elapsed.Seconds(), Unit: "orchestrations"}, nil
+	return measure.Result{N: p.n, Seconds: elapsed.Seconds(), Throughput: float64(p.n) / elapsed.Seconds(), Unit: "orchestrations"}, nil
 }
 
 // dirSize returns the disk space the files under dir occupy (allocated blocks, not

@@ -12,12 +12,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"runtime"
 	"runtime/pprof"
-	"sort"
 	"time"
 
 	"github.com/godurable/durable"
+	"github.com/godurable/durable/bench/internal/measure"
 )
 
 type params struct {
@@ -32,19 +31,9 @@ type params struct {
 	idle     time.Duration
 }
 
-// result is the JSON line every run ends with.
-type result struct {
-	Scenario   string  `json:"scenario"`
-	N          int     `json:"n"`
-	Seconds    float64 `json:"seconds"`
-	Throughput float64 `json:"throughput_per_s"`
-	Unit       string  `json:"unit"`
-	P50        float64 `json:"p50_ms"`
-	P99        float64 `json:"p99_ms"`
-	PeakRSSMB  float64 `json:"peak_rss_mb"`
-}
-
-type scenario func(ctx context.Context, rt *durable.Runtime, p params) (result, error)
+// A scenario runs one workload on rt, which it starts, and returns the result line
+// but for Scenario and PeakRSSMB, which mainErr fills in.
+type scenario func(ctx context.Context, rt *durable.Runtime, p params) (measure.Result, error)
 
 var scenarios = map[string]scenario{
 	"hello-sequence": helloSequence,
@@ -88,7 +77,7 @@ func mainErr(run scenario, p params) error {
 	}
 	fmt.Printf("params: scenario=%s n=%d inflight=%d entities=%d idle=%v durable=%v dir=%s\n",
 		p.scenario, p.n, p.inflight, p.entities, p.idle, !p.inMemory, p.dir)
-	fmt.Printf("machine: cpus=%d go=%s os=%s/%s\n", runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Printf("machine: %s\n", measure.Machine())
 	cfg := durable.Config{Dir: p.dir, InMemory: p.inMemory, IdleTimeout: p.idle,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	if p.inMemory {
@@ -114,20 +103,8 @@ func mainErr(run scenario, p params) error {
 	if err != nil {
 		return err
 	}
-	res.Scenario, res.PeakRSSMB = p.scenario, peakRSSMB()
+	res.Scenario, res.PeakRSSMB = p.scenario, measure.PeakRSSMB()
 	b, _ := json.Marshal(res)
 	fmt.Println(string(b))
 	return nil
-}
-
-// percentiles returns the 50th and 99th percentile of ds in milliseconds.
-func percentiles(ds []time.Duration) (float64, float64) {
-	if len(ds) == 0 {
-		return 0, 0
-	}
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	at := func(q float64) float64 {
-		return float64(ds[int(q*float64(len(ds)-1))].Microseconds()) / 1000
-	}
-	return at(0.50), at(0.99)
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/godurable/durable"
+	"github.com/godurable/durable/bench/internal/measure"
 	"github.com/godurable/durable/orchestrator"
 )
 
@@ -25,32 +26,32 @@ const recoveryChildEnv = "DURABLE_BENCH_RECOVERY_CHILD"
 // is stuck in its first activity), kills the child with SIGKILL, then restarts the
 // runtime on the same journal and measures the time to the first activity that runs
 // again and to the completion of all N.
-func recovery(ctx context.Context, rt *durable.Runtime, p params) (result, error) {
+func recovery(ctx context.Context, rt *durable.Runtime, p params) (measure.Result, error) {
 	if p.dir == "" {
-		return result{}, fmt.Errorf("recovery needs a durable journal")
+		return measure.Result{}, fmt.Errorf("recovery needs a durable journal")
 	}
 	// The runtime handed in is not started yet, so the journal can be released for
 	// the child and reopened afterwards.
 	if err := rt.Close(); err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
 	if err := loadAndKill(p); err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
 	var first atomic.Int64
 	restart := time.Now()
 	rt2, err := durable.Open(durable.Config{Dir: p.dir, IdleTimeout: p.idle})
 	if err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
 	defer rt2.Close()
 	if err := registerRecovery(rt2, func() {
 		first.CompareAndSwap(0, int64(time.Since(restart)))
 	}); err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
 	if err := rt2.Start(); err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
 	c := rt2.Client()
 	var wg sync.WaitGroup
@@ -77,12 +78,12 @@ func recovery(ctx context.Context, rt *durable.Runtime, p params) (result, error
 	elapsed := time.Since(restart)
 	select {
 	case err := <-errs:
-		return result{}, err
+		return measure.Result{}, err
 	default:
 	}
 	firstMS := float64(time.Duration(first.Load()).Microseconds()) / 1000
 	fmt.Printf("recovery: first progress after %.1f ms, all %d complete after %.3f s (restart included)\n", firstMS, p.n, elapsed.Seconds())
-	return result{N: p.n, Seconds: elapsed.Seconds(), Throughput: float64(p.n) / elapsed.Seconds(),
+	return measure.Result{N: p.n, Seconds: elapsed.Seconds(), Throughput: float64(p.n) / elapsed.Seconds(),
 		Unit: "orchestrations", P50: firstMS}, nil
 }
 

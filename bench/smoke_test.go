@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/godurable/durable/bench/internal/measure"
 )
 
 // TestScenariosSmoke runs every scenario for a moment, each in its own process (one
@@ -43,7 +45,7 @@ func TestScenariosSmoke(t *testing.T) {
 				t.Fatalf("%v\n%s", err, out)
 			}
 			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-			var res result
+			var res measure.Result
 			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil {
 				t.Fatalf("last line is not the result: %v\n%s", err, out)
 			}

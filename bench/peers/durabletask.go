@@ -14,6 +14,9 @@ import (
 	"github.com/microsoft/durabletask-go/backend"
 	"github.com/microsoft/durabletask-go/backend/sqlite"
 	"github.com/microsoft/durabletask-go/task"
+
+	"github.com/godurable/durable/bench/internal/measure"
+	"github.com/godurable/durable/bench/internal/workload"
 )
 
 // dtParallelism is how many work items each durabletask-go worker runs at once. Its
@@ -24,10 +27,10 @@ const dtParallelism = 16
 // runDurableTask runs the scenario on durabletask-go v0.6.0: its sqlite backend on a
 // fresh file, an orchestration worker and an activity worker in this process (as its
 // tests wire them), and its in-process client.
-func runDurableTask(ctx context.Context, p params) (result, error) {
+func runDurableTask(ctx context.Context, p params) (measure.Result, error) {
 	dir, cleanup, err := tempDir(durabletask)
 	if err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
 	defer cleanup()
 	path := filepath.Join(dir, "taskhub.sqlite")
@@ -42,14 +45,14 @@ func runDurableTask(ctx context.Context, p params) (result, error) {
 
 	r := task.NewTaskRegistry()
 	if err := registerDurableTask(r); err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
 	executor := task.NewTaskExecutor(r)
 	orchestrationWorker := backend.NewOrchestrationWorker(be, executor, logger, backend.WithMaxParallelism(dtParallelism))
 	activityWorker := backend.NewActivityTaskWorker(be, executor, logger, backend.WithMaxParallelism(dtParallelism))
 	worker := backend.NewTaskHubWorker(be, orchestrationWorker, activityWorker, logger)
 	if err := worker.Start(ctx); err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -69,7 +72,7 @@ func runDurableTask(ctx context.Context, p params) (result, error) {
 			if err := json.Unmarshal([]byte(md.SerializedOutput), &out); err != nil {
 				return time.Time{}, err
 			}
-			if err := checkGreetings(out); err != nil {
+			if err := workload.CheckGreetings(out); err != nil {
 				return time.Time{}, err
 			}
 		}
@@ -106,7 +109,7 @@ func runDurableTask(ctx context.Context, p params) (result, error) {
 	}
 	switch p.scenario {
 	case "hello-sequence":
-		return measure(ctx, p, "orchestrations", 1, func(ctx context.Context, _ int) (time.Time, error) {
+		return measureInstances(ctx, p, "orchestrations", 1, func(ctx context.Context, _ int) (time.Time, error) {
 			return run(ctx, "HelloSequence5", nil)
 		})
 	case "fan-out":
@@ -114,11 +117,11 @@ func runDurableTask(ctx context.Context, p params) (result, error) {
 			return run(ctx, "FanOut", p.n)
 		})
 	case "tree":
-		return measure(ctx, p, "orchestrations", defaultTree.instances(), func(ctx context.Context, _ int) (time.Time, error) {
-			return run(ctx, "TreeRoot", defaultTree)
+		return measureInstances(ctx, p, "orchestrations", workload.DefaultTree.Instances(), func(ctx context.Context, _ int) (time.Time, error) {
+			return run(ctx, "TreeRoot", workload.DefaultTree)
 		})
 	}
-	return result{}, fmt.Errorf("unknown scenario %q", p.scenario)
+	return measure.Result{}, fmt.Errorf("unknown scenario %q", p.scenario)
 }
 
 func registerDurableTask(r *task.TaskRegistry) error {
@@ -127,13 +130,13 @@ func registerDurableTask(r *task.TaskRegistry) error {
 		if err := ctx.GetInput(&name); err != nil {
 			return nil, err
 		}
-		return hello(name), nil
+		return workload.Hello(name), nil
 	}); err != nil {
 		return err
 	}
 	if err := r.AddOrchestratorN("HelloSequence5", func(ctx *task.OrchestrationContext) (any, error) {
-		out := make([]string, 0, len(cities))
-		for _, city := range cities {
+		out := make([]string, 0, len(workload.Cities))
+		for _, city := range workload.Cities {
 			var s string
 			if err := ctx.CallActivity("Hello", task.WithActivityInput(city)).Await(&s); err != nil {
 				return nil, err
@@ -166,7 +169,7 @@ func registerDurableTask(r *task.TaskRegistry) error {
 	}); err != nil {
 		return err
 	}
-	fanOut := func(ctx *task.OrchestrationContext, name string, n int, in treeShape) error {
+	fanOut := func(ctx *task.OrchestrationContext, name string, n int, in workload.Tree) error {
 		tasks := make([]task.Task, n)
 		for i := range tasks {
 			tasks[i] = ctx.CallSubOrchestrator(name, task.WithSubOrchestratorInput(in))
@@ -174,7 +177,7 @@ func registerDurableTask(r *task.TaskRegistry) error {
 		return awaitAll(tasks)
 	}
 	if err := r.AddOrchestratorN("TreeRoot", func(ctx *task.OrchestrationContext) (any, error) {
-		var in treeShape
+		var in workload.Tree
 		if err := ctx.GetInput(&in); err != nil {
 			return nil, err
 		}
@@ -184,7 +187,7 @@ func registerDurableTask(r *task.TaskRegistry) error {
 		return err
 	}
 	if err := r.AddOrchestratorN("TreeMid", func(ctx *task.OrchestrationContext) (any, error) {
-		var in treeShape
+		var in workload.Tree
 		if err := ctx.GetInput(&in); err != nil {
 			return nil, err
 		}
@@ -197,7 +200,7 @@ func registerDurableTask(r *task.TaskRegistry) error {
 		return err
 	}
 	return r.AddOrchestratorN("TreeLeaf", func(ctx *task.OrchestrationContext) (any, error) {
-		var in treeShape
+		var in workload.Tree
 		if err := ctx.GetInput(&in); err != nil {
 			return nil, err
 		}

@@ -16,6 +16,9 @@ import (
 	"github.com/cschleiden/go-workflows/diag"
 	"github.com/cschleiden/go-workflows/worker"
 	"github.com/cschleiden/go-workflows/workflow"
+
+	"github.com/godurable/durable/bench/internal/measure"
+	"github.com/godurable/durable/bench/internal/workload"
 )
 
 // runGoWorkflows runs the scenario on go-workflows v1.4.2 wired as its bench tool
@@ -23,10 +26,10 @@ import (
 // the monoprocess wrapper, which wakes the in-process worker on new work instead of
 // leaving it to its 200 ms poll; worker.DefaultOptions with the executor cache size
 // of the bench tool; a silent logger.
-func runGoWorkflows(ctx context.Context, p params) (result, error) {
+func runGoWorkflows(ctx context.Context, p params) (measure.Result, error) {
 	dir, cleanup, err := tempDir(goworkflows)
 	if err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
 	defer cleanup()
 	opts := []backend.BackendOption{backend.WithLogger(slog.New(slog.DiscardHandler))}
@@ -44,18 +47,18 @@ func runGoWorkflows(ctx context.Context, p params) (result, error) {
 	w := worker.New(be, &wo)
 	for _, wf := range []any{gwHelloSequence5, gwFanOut, gwTreeRoot, gwTreeMid, gwTreeLeaf} {
 		if err := w.RegisterWorkflow(wf); err != nil {
-			return result{}, err
+			return measure.Result{}, err
 		}
 	}
 	for _, a := range []any{gwHello, gwTreeActivity} {
 		if err := w.RegisterActivity(a); err != nil {
-			return result{}, err
+			return measure.Result{}, err
 		}
 	}
 	wctx, stopWorker := context.WithCancel(ctx)
 	if err := w.Start(wctx); err != nil {
 		stopWorker()
-		return result{}, err
+		return measure.Result{}, err
 	}
 	defer func() {
 		stopWorker()
@@ -64,7 +67,7 @@ func runGoWorkflows(ctx context.Context, p params) (result, error) {
 	c := client.New(be)
 	db, ok := any(be).(diag.Backend)
 	if !ok {
-		return result{}, errors.New("go-workflows backend has no diagnostics")
+		return measure.Result{}, errors.New("go-workflows backend has no diagnostics")
 	}
 
 	// completedAt returns the instance's completed_at, stamped in the transaction
@@ -110,11 +113,11 @@ func runGoWorkflows(ctx context.Context, p params) (result, error) {
 		end, err := wait(ctx, inst)
 		return inst, end, err
 	}
-	var res result
+	var res measure.Result
 	switch p.scenario {
 	case "hello-sequence":
 		started = make([]*workflow.Instance, p.n)
-		res, err = measure(ctx, p, "orchestrations", 1, func(ctx context.Context, i int) (time.Time, error) {
+		res, err = measureInstances(ctx, p, "orchestrations", 1, func(ctx context.Context, i int) (time.Time, error) {
 			inst, end, err := run(ctx, i, gwHelloSequence5)
 			started[i] = inst
 			return end, err
@@ -128,16 +131,16 @@ func runGoWorkflows(ctx context.Context, p params) (result, error) {
 		})
 	case "tree":
 		started = make([]*workflow.Instance, p.n)
-		res, err = measure(ctx, p, "orchestrations", defaultTree.instances(), func(ctx context.Context, i int) (time.Time, error) {
-			inst, end, err := run(ctx, i, gwTreeRoot, defaultTree)
+		res, err = measureInstances(ctx, p, "orchestrations", workload.DefaultTree.Instances(), func(ctx context.Context, i int) (time.Time, error) {
+			inst, end, err := run(ctx, i, gwTreeRoot, workload.DefaultTree)
 			started[i] = inst
 			return end, err
 		})
 	default:
-		return result{}, fmt.Errorf("unknown scenario %q", p.scenario)
+		return measure.Result{}, fmt.Errorf("unknown scenario %q", p.scenario)
 	}
 	if err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
 	// Its wait returns on any ending, failed or not: the results are checked after
 	// the measured part, so reading them costs the run nothing.
@@ -145,25 +148,25 @@ func runGoWorkflows(ctx context.Context, p params) (result, error) {
 		if p.scenario == "hello-sequence" {
 			out, err := client.GetWorkflowResult[[]string](ctx, c, inst, p.timeout)
 			if err != nil {
-				return result{}, fmt.Errorf("instance %s: %w", inst.InstanceID, err)
+				return measure.Result{}, fmt.Errorf("instance %s: %w", inst.InstanceID, err)
 			}
-			if err := checkGreetings(out); err != nil {
-				return result{}, fmt.Errorf("instance %s: %w", inst.InstanceID, err)
+			if err := workload.CheckGreetings(out); err != nil {
+				return measure.Result{}, fmt.Errorf("instance %s: %w", inst.InstanceID, err)
 			}
 			continue
 		}
 		if _, err := client.GetWorkflowResult[any](ctx, c, inst, p.timeout); err != nil {
-			return result{}, fmt.Errorf("instance %s: %w", inst.InstanceID, err)
+			return measure.Result{}, fmt.Errorf("instance %s: %w", inst.InstanceID, err)
 		}
 	}
 	return res, nil
 }
 
-func gwHello(_ context.Context, name string) (string, error) { return hello(name), nil }
+func gwHello(_ context.Context, name string) (string, error) { return workload.Hello(name), nil }
 
 func gwHelloSequence5(ctx workflow.Context) ([]string, error) {
-	out := make([]string, 0, len(cities))
-	for _, city := range cities {
+	out := make([]string, 0, len(workload.Cities))
+	for _, city := range workload.Cities {
 		s, err := workflow.ExecuteActivity[string](ctx, workflow.DefaultActivityOptions, gwHello, city).Get(ctx)
 		if err != nil {
 			return nil, err
@@ -185,12 +188,12 @@ func gwTreeActivity(_ context.Context, size int) (string, error) {
 	return strings.Repeat("x", size), nil
 }
 
-func gwTreeRoot(ctx workflow.Context, in treeShape) error {
+func gwTreeRoot(ctx workflow.Context, in workload.Tree) error {
 	in.Depth--
 	return gwSubs(ctx, gwTreeMid, in.FanOut, in)
 }
 
-func gwTreeMid(ctx workflow.Context, in treeShape) error {
+func gwTreeMid(ctx workflow.Context, in workload.Tree) error {
 	if in.Depth == 0 {
 		return gwSubs(ctx, gwTreeLeaf, in.LeafFanOut, in)
 	}
@@ -198,7 +201,7 @@ func gwTreeMid(ctx workflow.Context, in treeShape) error {
 	return gwSubs(ctx, gwTreeMid, in.FanOut, in)
 }
 
-func gwTreeLeaf(ctx workflow.Context, in treeShape) error {
+func gwTreeLeaf(ctx workflow.Context, in workload.Tree) error {
 	fs := make([]workflow.Future[string], in.Activities)
 	for i := range fs {
 		fs[i] = workflow.ExecuteActivity[string](ctx, workflow.DefaultActivityOptions, gwTreeActivity, in.ResultSize)
@@ -206,7 +209,7 @@ func gwTreeLeaf(ctx workflow.Context, in treeShape) error {
 	return getAll(ctx, fs)
 }
 
-func gwSubs(ctx workflow.Context, wf any, n int, in treeShape) error {
+func gwSubs(ctx workflow.Context, wf any, n int, in workload.Tree) error {
 	fs := make([]workflow.Future[any], n)
 	for i := range fs {
 		fs[i] = workflow.CreateSubWorkflowInstance[any](ctx, workflow.DefaultSubWorkflowOptions, wf, in)

@@ -21,11 +21,12 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/godurable/durable/bench/internal/measure"
 )
 
 // Runtime names, as they appear in the "peer" field.
@@ -54,25 +55,18 @@ type params struct {
 	clientWait bool
 }
 
-// result is bench/'s JSON result line plus the peer fields. In every line
-// throughput_per_s, seconds and the latencies are that line's runtime's own figures;
-// ratio is our throughput divided by that peer's, so above 1 means ours is faster.
-// Our own line has no ratio field.
-type result struct {
-	Scenario   string   `json:"scenario"`
-	N          int      `json:"n"`
-	Seconds    float64  `json:"seconds"`
-	Throughput float64  `json:"throughput_per_s"`
-	Unit       string   `json:"unit"`
-	P50        float64  `json:"p50_ms"`
-	P99        float64  `json:"p99_ms"`
-	PeakRSSMB  float64  `json:"peak_rss_mb"`
-	Peer       string   `json:"peer"`
-	Ratio      *float64 `json:"ratio,omitempty"`
+// peerLine is bench/'s JSON result line plus the peer fields, which follow it. In
+// every line throughput_per_s, seconds and the latencies are that line's runtime's own
+// figures; ratio is our throughput divided by that peer's, so above 1 means ours is
+// faster. Our own line has no ratio field.
+type peerLine struct {
+	measure.Result
+	Peer  string   `json:"peer"`
+	Ratio *float64 `json:"ratio,omitempty"`
 }
 
 // A runner runs one scenario on one runtime, from opening a fresh store to closing it.
-type runner func(ctx context.Context, p params) (result, error)
+type runner func(ctx context.Context, p params) (measure.Result, error)
 
 var runners = map[string]runner{
 	ours:        runOurs,
@@ -157,12 +151,11 @@ func compare(p params, runtimes []string, repeat int) bool {
 	}
 	fmt.Printf("params: scenario=%s n=%d inflight=%d repeat=%d runtimes=%s durable=true durabletask-wal=%v goworkflows-cache=%d client-wait=%v\n",
 		p.scenario, p.n, inflight, repeat, strings.Join(runtimes, ","), p.dtWAL, p.gwCache, p.clientWait)
-	fmt.Printf("machine: cpus=%d go=%s os=%s/%s loadavg=%s fsync_p50_ms=%s\n",
-		runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, loadAvg(), fsyncProbe())
+	fmt.Printf("machine: %s loadavg=%s fsync_p50_ms=%s\n", measure.Machine(), loadAvg(), fsyncProbe())
 
 	// Rounds interleave the runtimes, so a change in the machine's background load
 	// during the comparison falls on all of them rather than on one.
-	runs := make(map[string][]result)
+	runs := make(map[string][]measure.Result)
 	failed := make(map[string]bool)
 	for round := 0; round < repeat; round++ {
 		for _, name := range runtimes {
@@ -181,7 +174,7 @@ func compare(p params, runtimes []string, repeat int) bool {
 		}
 	}
 
-	final := make(map[string]result)
+	final := make(map[string]measure.Result)
 	for name, rs := range runs {
 		final[name] = median(rs)
 	}
@@ -204,20 +197,20 @@ func compare(p params, runtimes []string, repeat int) bool {
 		if !ok {
 			continue
 		}
-		res.Peer = name
+		l := peerLine{Result: res, Peer: name}
 		// A peer's ratio needs our figure; without it the line carries none rather
 		// than a made-up one.
 		if name != ours && haveOurs && res.Throughput > 0 {
 			r := round2(base.Throughput / res.Throughput)
-			res.Ratio = &r
+			l.Ratio = &r
 		}
-		b, _ := json.Marshal(res)
+		b, _ := json.Marshal(l)
 		fmt.Println(string(b))
 	}
 	return len(failed) == 0
 }
 
-func summary(r result) string {
+func summary(r measure.Result) string {
 	s := fmt.Sprintf("%d %s in %.3f s = %.1f/s", r.N, r.Unit, r.Seconds, r.Throughput)
 	if r.P50 > 0 || r.P99 > 0 {
 		s += fmt.Sprintf(", latency p50 %.1f ms p99 %.1f ms", r.P50, r.P99)
@@ -227,7 +220,7 @@ func summary(r result) string {
 
 // median returns the run with the median throughput (the lower middle one of an even
 // count, so a single fast outlier never decides).
-func median(rs []result) result {
+func median(rs []measure.Result) measure.Result {
 	s := slices.Clone(rs)
 	sort.Slice(s, func(i, j int) bool { return s[i].Throughput < s[j].Throughput })
 	return s[(len(s)-1)/2]
@@ -239,10 +232,10 @@ func round2(f float64) float64 {
 
 // runChild runs one runtime in a child process of this executable, forwards its
 // output lines with the runtime's name in front, and returns the result it reports.
-func runChild(name string, p params) (result, error) {
+func runChild(name string, p params) (measure.Result, error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
 	args := []string{
 		"-" + childFlag, name,
@@ -263,19 +256,19 @@ func runChild(name string, p params) (result, error) {
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
 	if err := cmd.Start(); err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
-	var res result
+	var res measure.Result
 	var got bool
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {
 		line := sc.Text()
 		if js, ok := strings.CutPrefix(line, resultPrefix); ok {
 			if err := json.Unmarshal([]byte(js), &res); err != nil {
-				return result{}, fmt.Errorf("bad result line %q: %w", js, err)
+				return measure.Result{}, fmt.Errorf("bad result line %q: %w", js, err)
 			}
 			got = true
 			continue
@@ -284,10 +277,10 @@ func runChild(name string, p params) (result, error) {
 	}
 	_, _ = io.Copy(io.Discard, out)
 	if err := cmd.Wait(); err != nil {
-		return result{}, fmt.Errorf("child: %w", err)
+		return measure.Result{}, fmt.Errorf("child: %w", err)
 	}
 	if !got {
-		return result{}, errors.New("child reported no result")
+		return measure.Result{}, errors.New("child reported no result")
 	}
 	return res, nil
 }
@@ -307,7 +300,7 @@ func childMain(name string, p params) error {
 	if err != nil {
 		return err
 	}
-	res.Scenario, res.PeakRSSMB = p.scenario, peakRSSMB()
+	res.Scenario, res.PeakRSSMB = p.scenario, measure.PeakRSSMB()
 	b, _ := json.Marshal(res)
 	fmt.Println(resultPrefix + string(b))
 	return nil
@@ -335,7 +328,7 @@ func fsyncProbe() string {
 		}
 		ds = append(ds, time.Since(t0))
 	}
-	p50, _ := percentiles(ds)
+	p50, _ := measure.Percentiles(ds)
 	return fmt.Sprintf("%.2f", p50)
 }
 

@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
+
+	"github.com/godurable/durable/bench/internal/measure"
+	"github.com/godurable/durable/bench/internal/workload"
 )
 
 // TestScenariosRunOnEveryRuntime runs each scenario small on each runtime in this
@@ -19,7 +23,7 @@ func TestScenariosRunOnEveryRuntime(t *testing.T) {
 				case "fan-out":
 					p.n, want = 20, 20
 				case "tree":
-					p.n, want = 2, 2*defaultTree.instances()
+					p.n, want = 2, 2*workload.DefaultTree.Instances()
 				}
 				ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
 				defer cancel()
@@ -38,22 +42,36 @@ func TestScenariosRunOnEveryRuntime(t *testing.T) {
 	}
 }
 
-func TestTreeShapeCountsGoWorkflowsBenchTree(t *testing.T) {
-	// Root, 2 mids, 4 mids, 8 leaves; 16 activities.
-	if got := defaultTree.instances(); got != 15 {
-		t.Fatalf("instances = %d, want 15", got)
-	}
-	if got := defaultTree.leaves() * defaultTree.Activities; got != 16 {
-		t.Fatalf("activities = %d, want 16", got)
-	}
-}
-
 func TestMedianPicksMiddleThroughput(t *testing.T) {
-	rs := []result{{Throughput: 30}, {Throughput: 10}, {Throughput: 20}, {Throughput: 40}}
+	rs := []measure.Result{{Throughput: 30}, {Throughput: 10}, {Throughput: 20}, {Throughput: 40}}
 	if got := median(rs).Throughput; got != 20 {
 		t.Fatalf("median of 4 = %v, want the lower middle 20", got)
 	}
 	if got := median(rs[:3]).Throughput; got != 20 {
 		t.Fatalf("median of 3 = %v, want 20", got)
+	}
+}
+
+// TestPeerLineShape pins the JSON line: bench/'s result line, then peer, then a ratio
+// that only peers' lines carry.
+func TestPeerLineShape(t *testing.T) {
+	r := 2.5
+	res := measure.Result{Scenario: "s", N: 1, Seconds: 2, Throughput: 3, Unit: "u", P50: 4, P99: 5, PeakRSSMB: 6}
+	for _, tc := range []struct {
+		line peerLine
+		want string
+	}{
+		{peerLine{Result: res, Peer: ours},
+			`{"scenario":"s","n":1,"seconds":2,"throughput_per_s":3,"unit":"u","p50_ms":4,"p99_ms":5,"peak_rss_mb":6,"peer":"durable"}`},
+		{peerLine{Result: res, Peer: durabletask, Ratio: &r},
+			`{"scenario":"s","n":1,"seconds":2,"throughput_per_s":3,"unit":"u","p50_ms":4,"p99_ms":5,"peak_rss_mb":6,"peer":"durabletask-go","ratio":2.5}`},
+	} {
+		b, err := json.Marshal(tc.line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != tc.want {
+			t.Fatalf("got  %s\nwant %s", b, tc.want)
+		}
 	}
 }

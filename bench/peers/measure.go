@@ -4,171 +4,45 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sort"
-	"strconv"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/godurable/durable/bench/internal/measure"
 )
 
-// cities are the inputs of HelloSequence5's five chained activities.
-var cities = []string{"Tokyo", "Seattle", "London", "Paris", "Cairo"}
-
-func hello(name string) string { return "Hello " + name }
-
-// treeShape is go-workflows' benchmark workload, as bench/tree.go runs it on ours: a
-// root fans out to mid-level sub-orchestrations down to Depth, the lowest mids fan
-// out to leaves, and each leaf runs Activities activities returning ResultSize bytes.
-type treeShape struct {
-	FanOut, LeafFanOut, Depth, Activities, ResultSize int
-}
-
-var defaultTree = treeShape{FanOut: 2, LeafFanOut: 2, Depth: 2, Activities: 2, ResultSize: 100}
-
-// instances is how many orchestration instances one root makes (itself included).
-func (s treeShape) instances() int {
-	mids, level := 0, 1
-	for d := s.Depth; d >= 1; d-- {
-		level *= s.FanOut
-		mids += level
+// measureInstances runs a scenario's instances in a closed loop of p.inflight and
+// shapes the result: each instance counts as count of unit (1 orchestration for
+// hello-sequence, the tree's size for tree, p.n activities for fan-out's one
+// instance). A run of one instance reports no latency percentiles.
+func measureInstances(ctx context.Context, p params, unit string, count int, one measure.Func) (measure.Result, error) {
+	var every time.Duration
+	if p.progress {
+		every = 5 * time.Second
 	}
-	return 1 + mids + s.leaves()
-}
-
-func (s treeShape) leaves() int {
-	n := s.LeafFanOut
-	for d := s.Depth; d >= 1; d-- {
-		n *= s.FanOut
-	}
-	return n
-}
-
-// instanceFunc starts instance i and waits for it; it returns when the instance
-// completed. Runtimes whose client learns of a completion only by polling with a
-// backoff return the completion time their store recorded, so the poll interval is
-// not charged to them; ours returns the moment its push-based wait returned.
-type instanceFunc func(ctx context.Context, i int) (completed time.Time, err error)
-
-// closedLoop runs one(i) for i in [0, n) on p.inflight workers. It returns each
-// instance's latency, from just before its start to its completion, and the time from
-// the first start to the last completion.
-func closedLoop(ctx context.Context, p params, one instanceFunc) ([]time.Duration, time.Duration, error) {
-	lat := make([]time.Duration, p.n)
-	var next, done atomic.Int64
-	var mu sync.Mutex
-	var last time.Time
-	var firstErr error
-	var errOnce sync.Once
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	stop := progress(p, &done)
-	defer stop()
-	start := time.Now()
-	var wg sync.WaitGroup
-	for w := 0; w < min(p.inflight, p.n); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= p.n {
-					return
-				}
-				t0 := time.Now()
-				end, err := one(ctx, i)
-				if err != nil {
-					errOnce.Do(func() { firstErr = fmt.Errorf("instance %d: %w", i, err) })
-					cancel()
-					return
-				}
-				lat[i] = end.Sub(t0)
-				mu.Lock()
-				if end.After(last) {
-					last = end
-				}
-				mu.Unlock()
-				done.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, 0, firstErr
-	}
-	return lat, last.Sub(start), nil
-}
-
-// progress prints a line every few seconds while a run lasts.
-func progress(p params, done *atomic.Int64) func() {
-	if !p.progress {
-		return func() {}
-	}
-	stop := make(chan struct{})
-	go func() {
-		t := time.NewTicker(5 * time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				fmt.Printf("progress: %d/%d\n", done.Load(), p.n)
-			}
+	loop := measure.Loop{N: p.n, Inflight: p.inflight, Progress: every}
+	lat, elapsed, err := loop.Run(ctx, func(ctx context.Context, i int) (time.Time, error) {
+		end, err := one(ctx, i)
+		if err != nil {
+			err = fmt.Errorf("instance %d: %w", i, err)
 		}
-	}()
-	return func() { close(stop) }
-}
-
-// percentiles returns the 50th and 99th percentile of ds in milliseconds.
-func percentiles(ds []time.Duration) (float64, float64) {
-	if len(ds) == 0 {
-		return 0, 0
-	}
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	at := func(q float64) float64 {
-		return float64(ds[int(q*float64(len(ds)-1))].Microseconds()) / 1000
-	}
-	return at(0.50), at(0.99)
-}
-
-// measure runs a scenario's instances through closedLoop and shapes the result:
-// each instance counts as count of unit (1 orchestration for hello-sequence, the
-// tree's size for tree, p.n activities for fan-out's one instance). A run of one
-// instance reports no latency percentiles.
-func measure(ctx context.Context, p params, unit string, count int, one instanceFunc) (result, error) {
-	lat, elapsed, err := closedLoop(ctx, p, one)
+		return end, err
+	})
 	if err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
 	n := p.n * count
-	res := result{N: n, Seconds: elapsed.Seconds(), Throughput: float64(n) / elapsed.Seconds(), Unit: unit}
+	res := measure.Result{N: n, Seconds: elapsed.Seconds(), Throughput: float64(n) / elapsed.Seconds(), Unit: unit}
 	if p.n > 1 {
-		res.P50, res.P99 = percentiles(lat)
+		res.P50, res.P99 = measure.Percentiles(lat)
 	}
 	return res, nil
 }
 
 // measureFanOut runs fan-out's one instance, which starts p.n activities at once.
-func measureFanOut(ctx context.Context, p params, one instanceFunc) (result, error) {
+func measureFanOut(ctx context.Context, p params, one measure.Func) (measure.Result, error) {
 	q := p
 	q.n, q.inflight = 1, 1
-	return measure(ctx, q, "activities", p.n, one)
-}
-
-// peakRSSMB reads the process's peak resident set size (VmHWM) from /proc.
-func peakRSSMB() float64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
-			return kb / 1024
-		}
-	}
-	return 0
+	return measureInstances(ctx, q, "activities", p.n, one)
 }
 
 // tempDir makes a fresh directory for one runtime's store.

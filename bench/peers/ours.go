@@ -5,33 +5,33 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/godurable/durable"
-	"github.com/godurable/durable/orchestrator"
+	"github.com/godurable/durable/bench/internal/measure"
+	"github.com/godurable/durable/bench/internal/workload"
 )
 
 // runOurs runs the scenario on this runtime through its public API, on a fresh
 // durable (fsync'd) journal in a temporary directory, with the defaults a user gets.
-// The workloads are bench/'s, written again here because bench/ is a main package.
-func runOurs(ctx context.Context, p params) (result, error) {
+// The workloads are bench/'s own, from bench/internal/workload.
+func runOurs(ctx context.Context, p params) (measure.Result, error) {
 	dir, cleanup, err := tempDir(ours)
 	if err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
 	defer cleanup()
 	rt, err := durable.Open(durable.Config{Dir: dir,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
 	defer rt.Close()
 	if err := registerOurs(rt); err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
 	if err := rt.Start(); err != nil {
-		return result{}, err
+		return measure.Result{}, err
 	}
 	c := rt.Client()
 	// run starts one instance and waits for it; WaitForCompletion is woken by the
@@ -58,13 +58,13 @@ func runOurs(ctx context.Context, p params) (result, error) {
 	}
 	switch p.scenario {
 	case "hello-sequence":
-		return measure(ctx, p, "orchestrations", 1, func(ctx context.Context, _ int) (time.Time, error) {
+		return measureInstances(ctx, p, "orchestrations", 1, func(ctx context.Context, _ int) (time.Time, error) {
 			return run(ctx, "HelloSequence5", nil, func(st *durable.Status) error {
 				var out []string
 				if err := st.DecodeOutput(&out); err != nil {
 					return err
 				}
-				return checkGreetings(out)
+				return workload.CheckGreetings(out)
 			})
 		})
 	case "fan-out":
@@ -72,86 +72,21 @@ func runOurs(ctx context.Context, p params) (result, error) {
 			return run(ctx, "FanOut", p.n, nil)
 		})
 	case "tree":
-		return measure(ctx, p, "orchestrations", defaultTree.instances(), func(ctx context.Context, _ int) (time.Time, error) {
-			return run(ctx, "TreeRoot", defaultTree, nil)
+		return measureInstances(ctx, p, "orchestrations", workload.DefaultTree.Instances(), func(ctx context.Context, _ int) (time.Time, error) {
+			return run(ctx, "TreeRoot", workload.DefaultTree, nil)
 		})
 	}
-	return result{}, fmt.Errorf("unknown scenario %q", p.scenario)
+	return measure.Result{}, fmt.Errorf("unknown scenario %q", p.scenario)
 }
 
+// registerOurs registers every scenario's workload, as bench registers them one
+// scenario at a time.
 func registerOurs(rt *durable.Runtime) error {
-	if err := rt.RegisterActivity("Hello", func(_ context.Context, name string) (string, error) {
-		return hello(name), nil
-	}); err != nil {
-		return err
-	}
-	if err := rt.RegisterOrchestrator("HelloSequence5", func(ctx *orchestrator.Context) ([]string, error) {
-		out := make([]string, 0, len(cities))
-		for _, city := range cities {
-			s, err := orchestrator.CallActivity[string](ctx, "Hello", city).Await()
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, s)
-		}
-		return out, nil
-	}); err != nil {
-		return err
-	}
-	if err := rt.RegisterOrchestrator("FanOut", func(ctx *orchestrator.Context, n int) (int, error) {
-		tasks := make([]orchestrator.Awaitable, n)
-		for i := range tasks {
-			tasks[i] = orchestrator.CallActivity[string](ctx, "Hello", "x")
-		}
-		return n, orchestrator.WhenAll(ctx, tasks...)
-	}); err != nil {
-		return err
-	}
-	if err := rt.RegisterActivity("TreeActivity", func(_ context.Context, size int) (string, error) {
-		return strings.Repeat("x", size), nil
-	}); err != nil {
-		return err
-	}
-	fanOut := func(ctx *orchestrator.Context, name string, n int, in treeShape) error {
-		tasks := make([]orchestrator.Awaitable, n)
-		for i := range tasks {
-			tasks[i] = orchestrator.CallSubOrchestrator[struct{}](ctx, name, in)
-		}
-		return orchestrator.WhenAll(ctx, tasks...)
-	}
-	if err := rt.RegisterOrchestrator("TreeRoot", func(ctx *orchestrator.Context, in treeShape) error {
-		in.Depth--
-		return fanOut(ctx, "TreeMid", in.FanOut, in)
-	}); err != nil {
-		return err
-	}
-	if err := rt.RegisterOrchestrator("TreeMid", func(ctx *orchestrator.Context, in treeShape) error {
-		if in.Depth == 0 {
-			return fanOut(ctx, "TreeLeaf", in.LeafFanOut, in)
-		}
-		in.Depth--
-		return fanOut(ctx, "TreeMid", in.FanOut, in)
-	}); err != nil {
-		return err
-	}
-	return rt.RegisterOrchestrator("TreeLeaf", func(ctx *orchestrator.Context, in treeShape) error {
-		tasks := make([]orchestrator.Awaitable, in.Activities)
-		for i := range tasks {
-			tasks[i] = orchestrator.CallActivity[string](ctx, "TreeActivity", in.ResultSize)
-		}
-		return orchestrator.WhenAll(ctx, tasks...)
-	})
-}
-
-// checkGreetings checks HelloSequence5's output, so a runtime that skips work cannot
-// look fast.
-func checkGreetings(out []string) error {
-	if len(out) != len(cities) {
-		return fmt.Errorf("got %d greetings, want %d", len(out), len(cities))
-	}
-	for i, city := range cities {
-		if out[i] != hello(city) {
-			return fmt.Errorf("greeting %d is %q, want %q", i, out[i], hello(city))
+	for _, register := range []func(*durable.Runtime) error{
+		workload.RegisterHello, workload.RegisterHelloSequence5, workload.RegisterFanOut, workload.RegisterTree,
+	} {
+		if err := register(rt); err != nil {
+			return err
 		}
 	}
 	return nil
