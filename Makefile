@@ -2,7 +2,7 @@
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DATA ?= ./data
 
-.PHONY: run test test-short lint bench bench-micro serve fuzz
+.PHONY: run test test-short test-peers lint bench bench-micro bench-peers serve fuzz
 
 # Runs every example scenario end to end on the embedded runtime (Badger in $(DATA)).
 run:
@@ -28,10 +28,28 @@ lint:
 	go vet ./...
 	go run $(STATICCHECK) ./...
 
-# Micro-benchmarks of the journal, the replay step and the envelope, then the
-# HelloSequence5 scenario.
+# The whole set: micro-benchmarks of the journal, the replay step and the envelope,
+# then every scenario at the sizes bench/README.md quotes, each ending with a JSON line.
+BENCH := go run ./bench
 bench: bench-micro
-	go run ./bench -scenario hello-sequence -n 20000
+	$(BENCH) -scenario hello-sequence -n 50000
+	$(BENCH) -scenario fan-out -n 20000
+	$(BENCH) -scenario sequence -n 10000
+	$(BENCH) -scenario latency -n 1000
+	$(BENCH) -scenario entity-one -n 200000
+	$(BENCH) -scenario entity-many -n 500000
+	$(BENCH) -scenario tree -n 100
+	$(BENCH) -scenario bank -n 20000
+	$(BENCH) -scenario idle-scale -n 1000000
+	$(BENCH) -scenario recovery -n 10000
 
 bench-micro:
 	go test -run '^$$' -bench . -benchtime 2s ./persistence/... ./orchestrator/... ./actors/...
+
+# Ours beside durabletask-go and go-workflows, each in a process of its own.
+bench-peers:
+	cd bench/peers && go run . -scenario all -n 1000 -repeat 3
+
+# The peers module's own tests: each scenario small on each runtime.
+test-peers:
+	cd bench/peers && go test -count=1 ./...
