@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/godurable/durable/actors"
+	"github.com/godurable/durable/internal/jsonpayload"
 	"github.com/godurable/durable/persistence"
 )
 
@@ -269,7 +270,7 @@ func encode(what string, v any) ([]byte, error) {
 		}
 		return raw, nil
 	}
-	b, err := json.Marshal(v)
+	b, err := jsonpayload.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("%w: encode %s: %v", ErrInvalidInput, what, err)
 	}

@@ -121,19 +121,22 @@ func (h *Host) Wait(ctx context.Context, id string, done func(*persistence.Insta
 	if err := validate.InstanceID(id); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidInput, err)
 	}
-	changed, cancel := h.watchers.watch(id)
+	changed, cancel, row, known := h.watchers.watch(id)
 	defer cancel()
-	// Payloads are read only when the instance is already done: otherwise the row
-	// that wakes the waiter carries them.
-	row, err := h.journal.Get(ctx, id, false)
-	switch {
-	case errors.Is(err, persistence.ErrNotFound):
-		row = nil
-	case err != nil:
-		return nil, err
-	case done(row):
-		if row, err = h.journal.Get(ctx, id, true); err != nil {
+	if !known {
+		// Payloads are read only when the instance is already done: otherwise the row
+		// that wakes the waiter carries them.
+		var err error
+		row, err = h.journal.Get(ctx, id, false)
+		switch {
+		case errors.Is(err, persistence.ErrNotFound):
+			row = nil
+		case err != nil:
 			return nil, err
+		case done(row):
+			if row, err = h.journal.Get(ctx, id, true); err != nil {
+				return nil, err
+			}
 		}
 	}
 	for row == nil || !done(row) {

@@ -26,7 +26,9 @@ func (t *turn) finish() *pendingTurn {
 	}
 	stepped := t.exec != nil && (len(t.events) > 0 || t.force || len(t.prefix) > 0)
 	if stepped {
-		tr := t.exec.Step(append([]history.Event{t.now}, t.events...))
+		// Room for what a turn usually adds: its actions and a completion.
+		events := make([]history.Event, 0, 1+len(t.events)+4)
+		tr := t.exec.Step(append(append(events, t.now), t.events...))
 		t.record(tr)
 		pt.turn = tr
 	}
@@ -42,7 +44,10 @@ func (t *turn) finish() *pendingTurn {
 func (t *turn) record(tr orchestrator.Turn) {
 	b, row := &t.batch, t.row
 	b.ResetHistory = t.fresh && t.a.row != nil // a new instance has no history to drop
-	b.Events = append(t.prefix, tr.Events...)
+	b.Events = tr.Events
+	if len(t.prefix) > 0 {
+		b.Events = append(t.prefix, tr.Events...)
+	}
 	row.Status, row.UpdatedAt = tr.Status, t.now.Time
 	if tr.CustomStatusChanged {
 		row.CustomStatus = tr.CustomStatus
@@ -146,7 +151,7 @@ func (a *instance) committed(ctx actor.Context, err error) {
 	for _, r := range pt.replies {
 		a.respond(ctx, r.to, r.msg)
 	}
-	a.h.watchers.notify(a.id, a.row)
+	a.h.watchers.notify(a, a.row)
 	a.runTurn(ctx)
 }
 
@@ -200,6 +205,7 @@ func (a *instance) commitFailed(ctx actor.Context, pt *pendingTurn, err error) {
 	if pt.exec != nil && pt.exec != a.exec {
 		pt.exec.Stop()
 	}
+	a.h.watchers.released(a) // the journal may now hold a row this one has not seen
 	if errors.Is(err, persistence.ErrVersionConflict) {
 		a.logger().Warn("another activation of the instance committed first; this one stops", "error", err)
 	} else {

@@ -117,6 +117,7 @@ func (a *instance) activate(ctx actor.Context, ci *pcluster.ClusterIdentity) {
 	row, hist, err := a.h.journal.Load(context.Background(), a.id)
 	switch {
 	case errors.Is(err, persistence.ErrNotFound):
+		a.h.watchers.activated(a, nil)
 		return
 	case err != nil:
 		a.broken = err
@@ -124,6 +125,7 @@ func (a *instance) activate(ctx actor.Context, ci *pcluster.ClusterIdentity) {
 		return
 	}
 	a.row = row
+	a.h.watchers.activated(a, row)
 	if row.Status.IsTerminal() {
 		return
 	}
@@ -189,6 +191,7 @@ func (a *instance) idleNow() bool {
 }
 
 func (a *instance) release() {
+	a.h.watchers.released(a)
 	a.idle.stop(a.h, a.id)
 	if a.ci != nil {
 		a.h.member.Placement.RemovePid(a.ci, a.self)

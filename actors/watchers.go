@@ -11,17 +11,31 @@ import (
 type watchers struct {
 	mu sync.Mutex
 	by map[string][]chan *persistence.Instance
+	// live holds the last committed row of every instance active in memory, so that
+	// waiting on one (typically right after starting it) begins without reading the
+	// journal. Its owner is the activation that published it: a stopping activation
+	// removes only its own entry, never that of the one replacing it.
+	live map[string]liveRow
 }
 
-func newWatchers() *watchers { return &watchers{by: map[string][]chan *persistence.Instance{}} }
+type liveRow struct {
+	owner *instance
+	row   *persistence.Instance // nil: the instance does not exist
+}
+
+func newWatchers() *watchers {
+	return &watchers{by: map[string][]chan *persistence.Instance{}, live: map[string]liveRow{}}
+}
 
 // watch subscribes to the instance's committed rows (nil when it was purged): the
 // channel holds the latest one not yet received, so none is missed between reads.
-// The returned function ends the subscription.
-func (w *watchers) watch(id string) (<-chan *persistence.Instance, func()) {
+// When the instance is active, current is its last committed row and known is true;
+// otherwise the caller reads the journal. The returned function ends the subscription.
+func (w *watchers) watch(id string) (changed <-chan *persistence.Instance, cancel func(), current *persistence.Instance, known bool) {
 	ch := make(chan *persistence.Instance, 1)
 	w.mu.Lock()
 	w.by[id] = append(w.by[id], ch)
+	lr, known := w.live[id]
 	w.mu.Unlock()
 	return ch, func() {
 		w.mu.Lock()
@@ -38,15 +52,33 @@ func (w *watchers) watch(id string) (<-chan *persistence.Instance, func()) {
 		} else {
 			w.by[id] = list
 		}
-	}
+	}, lr.row, known
 }
 
-// notify hands row to everyone watching id, replacing a row they have not read yet.
-// Committed rows are never modified afterwards, so they are shared.
-func (w *watchers) notify(id string, row *persistence.Instance) {
+// activated publishes the row an activation loaded (nil: no such instance yet).
+func (w *watchers) activated(owner *instance, row *persistence.Instance) {
+	w.mu.Lock()
+	w.live[owner.id] = liveRow{owner: owner, row: row}
+	w.mu.Unlock()
+}
+
+// released forgets the row of an activation that stops or no longer trusts it.
+func (w *watchers) released(owner *instance) {
+	w.mu.Lock()
+	if w.live[owner.id].owner == owner {
+		delete(w.live, owner.id)
+	}
+	w.mu.Unlock()
+}
+
+// notify records row as the one owner just committed and hands it to everyone watching
+// the instance, replacing a row they have not read yet. Committed rows are never
+// modified afterwards, so they are shared.
+func (w *watchers) notify(owner *instance, row *persistence.Instance) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for _, ch := range w.by[id] {
+	w.live[owner.id] = liveRow{owner: owner, row: row}
+	for _, ch := range w.by[owner.id] {
 		select {
 		case ch <- row:
 		default:

@@ -27,6 +27,7 @@ type params struct {
 	inMemory bool
 	progress bool
 	cpuprof  string
+	memprof  string
 	entities int
 	idle     time.Duration
 }
@@ -48,6 +49,7 @@ func main() {
 	flag.BoolVar(&p.inMemory, "memory", false, "keep the journal in memory (not durable)")
 	flag.BoolVar(&p.progress, "progress", true, "print a progress line on long runs")
 	flag.StringVar(&p.cpuprof, "cpuprofile", "", "write a CPU profile of the measured part to this file")
+	flag.StringVar(&p.memprof, "memprofile", "", "write an allocation profile of the whole run to this file")
 	flag.IntVar(&p.entities, "entities", 1000, "entities the entity-many and bank scenarios use")
 	flag.DurationVar(&p.idle, "idle", 2*time.Second, "how long an idle instance stays in memory")
 	flag.Parse()
@@ -103,8 +105,27 @@ func mainErr(run scenario, p params) error {
 	if err != nil {
 		return err
 	}
+	if p.memprof != "" {
+		if err := writeHeapProfile(p.memprof); err != nil {
+			return err
+		}
+	}
 	res.Scenario, res.PeakRSSMB = p.scenario, measure.PeakRSSMB()
 	b, _ := json.Marshal(res)
 	fmt.Println(string(b))
 	return nil
+}
+
+// writeHeapProfile writes the allocations made so far; read them with
+// go tool pprof -sample_index=alloc_space.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

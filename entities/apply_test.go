@@ -273,7 +273,8 @@ func TestApplyEmptyStateIsNoState(t *testing.T) {
 func TestContextAccessors(t *testing.T) {
 	var seen []string
 	fn := func(ctx *Context) error {
-		if ctx.Logger() == nil || ctx.Logger() != ctx.Logger() {
+		first, second := ctx.Logger(), ctx.Logger()
+		if first == nil || first != second {
 			return errors.New("logger is nil or not kept")
 		}
 		seen = append(seen, fmt.Sprint(ctx.ID(), " ", ctx.Operation(), " ", ctx.Now().Equal(batchNow)))

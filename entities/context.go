@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/godurable/durable/internal/jsonpayload"
 	"github.com/godurable/durable/internal/validate"
 )
 
@@ -57,7 +58,7 @@ func (c *Context) Input(v any) error {
 	if len(c.op.Input) == 0 {
 		return nil
 	}
-	if err := json.Unmarshal(c.op.Input, v); err != nil {
+	if err := jsonpayload.Unmarshal(c.op.Input, v); err != nil {
 		return &DecodeError{Entity: c.id, Operation: c.op.Name, Into: typeName(v), Err: err}
 	}
 	return nil
@@ -76,7 +77,7 @@ func (c *Context) GetState(v any) error {
 	if raw == nil {
 		return nil
 	}
-	if err := json.Unmarshal(raw, v); err != nil {
+	if err := jsonpayload.Unmarshal(raw, v); err != nil {
 		return &DecodeError{Entity: c.id, Operation: c.op.Name, State: true, Into: typeName(v), Err: err}
 	}
 	return nil
@@ -85,7 +86,7 @@ func (c *Context) GetState(v any) error {
 // SetState replaces the state with v's JSON encoding. If the operation fails, the
 // state goes back to what it was before the operation.
 func (c *Context) SetState(v any) error {
-	b, err := json.Marshal(v)
+	b, err := jsonpayload.Marshal(v)
 	if err != nil {
 		return c.errorf("encode state: %w", err)
 	}
@@ -184,7 +185,7 @@ func (c *Context) encode(what string, v any) ([]byte, error) {
 		}
 		return append([]byte(nil), raw...), nil
 	}
-	b, err := json.Marshal(v)
+	b, err := jsonpayload.Marshal(v)
 	if err != nil {
 		return nil, c.errorf("encode %s: %w", what, err)
 	}

@@ -1,9 +1,10 @@
 package entities
 
 import (
-	"encoding/json"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/godurable/durable/internal/jsonpayload"
 )
 
 // directCall returns a call of the method fn (described by m) without reflection, for
@@ -115,7 +116,7 @@ func decodeInput[In any](c *Context, m *method) (In, error) {
 		return in, nil
 	}
 	in := new(In)
-	if err := json.Unmarshal(c.op.Input, in); err != nil {
+	if err := jsonpayload.Unmarshal(c.op.Input, in); err != nil {
 		return *in, &DecodeError{Entity: c.id, Operation: c.op.Name, Into: m.in.String(), Err: err}
 	}
 	return *in, nil

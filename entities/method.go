@@ -1,10 +1,11 @@
 package entities
 
 import (
-	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
+
+	"github.com/godurable/durable/internal/jsonpayload"
 )
 
 var (
@@ -124,7 +125,7 @@ func (m *method) call(c *Context, recv any) error {
 	if m.in != nil {
 		in := reflect.New(m.in)
 		if len(c.op.Input) > 0 {
-			if err := json.Unmarshal(c.op.Input, in.Interface()); err != nil {
+			if err := jsonpayload.Unmarshal(c.op.Input, in.Interface()); err != nil {
 				return &DecodeError{Entity: c.id, Operation: c.op.Name, Into: m.in.String(), Err: err}
 			}
 		}

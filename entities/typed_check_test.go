@@ -83,6 +83,7 @@ func (*badCase) GetId() int { return 0 }
 func TestFlatType(t *testing.T) {
 	type inner struct {
 		A [3]int8
+		//lint:ignore U1000 an unexported field is never encoded, so it must not make the type unflat
 		s string
 	}
 	for _, tc := range []struct {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/godurable/durable/history"
+	"github.com/godurable/durable/internal/jsonpayload"
 )
 
 func (e *Execution) newTask(kind taskKind, name string) *task {
@@ -84,7 +85,7 @@ func (e *Execution) encode(what string, v any) ([]byte, error) {
 	if raw, ok := v.(json.RawMessage); ok {
 		return e.checkSize(what, raw)
 	}
-	b, err := json.Marshal(v)
+	b, err := jsonpayload.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", what, err)
 	}

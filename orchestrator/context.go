@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/godurable/durable/internal/jsonpayload"
 )
 
 // Context is what orchestrator code may use instead of the outside world. Everything
@@ -47,7 +49,7 @@ func (c *Context) NewGUID() string {
 // SetCustomStatus publishes a JSON-encodable value that status queries return, for
 // progress reporting. It is limited to MaxCustomStatusBytes.
 func (c *Context) SetCustomStatus(v any) error {
-	b, err := json.Marshal(v)
+	b, err := jsonpayload.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode custom status: %w", err)
 	}

@@ -171,9 +171,11 @@ type ContinueAsNew struct {
 }
 
 // Step applies new events and returns what the turn adds. The first event should be
-// OrchestratorStarted carrying the turn's time.
+// OrchestratorStarted carrying the turn's time. Step takes events over: Turn.Events
+// extends it in place when its capacity allows, so a caller that leaves room for the
+// actions a turn usually takes saves a copy of every turn's events.
 func (e *Execution) Step(events []history.Event) Turn {
-	e.out = append(make([]history.Event, 0, len(events)+4), events...)
+	e.out = events
 	e.cancelled = nil
 	e.customStatusChanged = false
 	if e.unrecorded {

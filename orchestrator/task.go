@@ -1,10 +1,10 @@
 package orchestrator
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/godurable/durable/history"
+	"github.com/godurable/durable/internal/jsonpayload"
 )
 
 type taskKind uint8
@@ -76,7 +76,7 @@ func (t *Task[T]) Await() (T, error) {
 	if len(t.t.result) == 0 {
 		return v, nil
 	}
-	if err := json.Unmarshal(t.t.result, &v); err != nil {
+	if err := jsonpayload.Unmarshal(t.t.result, &v); err != nil {
 		return v, fmt.Errorf("decode result of %q into %T: %w", t.t.name, v, err)
 	}
 	return v, nil

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+
+	"github.com/godurable/durable/internal/jsonpayload"
 )
 
 // Func is the stored form: the first argument passes through, the input and output are JSON.
@@ -76,7 +78,7 @@ func Adapt[C any](what string, fn any) (Func[C], error) {
 		if !hasOut {
 			return nil, nil
 		}
-		b, err := json.Marshal(outs[0].Interface())
+		b, err := jsonpayload.Marshal(outs[0].Interface())
 		if err != nil {
 			return nil, fmt.Errorf("encode result of %s: %w", what, err)
 		}
@@ -89,7 +91,7 @@ func decode(t reflect.Type, input []byte) (reflect.Value, error) {
 	if len(input) == 0 {
 		return p.Elem(), nil
 	}
-	if err := json.Unmarshal(input, p.Interface()); err != nil {
+	if err := jsonpayload.Unmarshal(input, p.Interface()); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
 			return reflect.Value{}, fmt.Errorf("malformed JSON: %w", err)
