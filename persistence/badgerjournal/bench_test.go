@@ -112,30 +112,11 @@ func BenchmarkLoad(b *testing.B) {
 // BenchmarkEntityCheckpoint: 1024 entities, each checkpointing its row and its state
 // (the output, a small record) one turn at a time, as the runtime's entities do.
 func BenchmarkEntityCheckpoint(b *testing.B) {
-	j := benchJournal(b)
-	ctx := b.Context()
 	state := []byte(`{"value":12345,"lock":"","held":null,"senders":{"@orch/1":{"seq":7}}}`)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	before := j.Keys()
-	b.ResetTimer()
-	start := time.Now()
-	for w := range 1024 {
-		wg.Go(func() {
-			id := fmt.Sprintf("@counter@%05d", w)
-			for v := uint64(0); next.Add(1) <= int64(b.N); v++ {
-				batch := &persistence.Batch{InstanceID: id, ExpectedVersion: v, SetOutput: state,
-					Instance: &persistence.Instance{Name: "counter", Status: history.StatusRunning, UpdatedAt: time.Now()}}
-				if err := persistence.AppendSync(ctx, j, batch); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "appends/s")
-	b.ReportMetric(float64(j.Keys()-before)/float64(b.N), "keys/append")
+	onWorkers(b, "appends/s", "keys/append", func(w, i int) []*persistence.Batch {
+		return []*persistence.Batch{{InstanceID: fmt.Sprintf("@counter@%05d", w), ExpectedVersion: uint64(i), SetOutput: state,
+			Instance: &persistence.Instance{Name: "counter", Status: history.StatusRunning, UpdatedAt: time.Now()}}}
+	})
 }
 
 // BenchmarkShortOrchestration: 1024 workers, each running orchestrations of five
@@ -143,17 +124,27 @@ func BenchmarkEntityCheckpoint(b *testing.B) {
 // recovery mark, four turns, and a completion that clears it. One op is one
 // orchestration.
 func BenchmarkShortOrchestration(b *testing.B) {
+	onWorkers(b, "orchestrations/s", "keys/orchestration", func(w, i int) []*persistence.Batch {
+		return orchestration(fmt.Sprintf("orch-%04d-%08d", w, i))
+	})
+}
+
+// onWorkers runs b.N ops on 1024 concurrent workers, as many instances appending at
+// once; op returns the appends of the i-th op of worker w. It reports ops per second
+// and keys per op.
+func onWorkers(b *testing.B, rate, keysPer string, op func(w, i int) []*persistence.Batch) {
 	j := benchJournal(b)
 	ctx := b.Context()
-	var next atomic.Int64
+	var taken atomic.Int64
+	more := func() bool { return taken.Add(1) <= int64(b.N) }
 	var wg sync.WaitGroup
 	before := j.Keys()
 	b.ResetTimer()
 	start := time.Now()
-	for range 1024 {
+	for w := range 1024 {
 		wg.Go(func() {
-			for n := next.Add(1); n <= int64(b.N); n = next.Add(1) {
-				for _, batch := range orchestration(fmt.Sprintf("orch-%08d", n)) {
+			for i := 0; more(); i++ {
+				for _, batch := range op(w, i) {
 					if err := persistence.AppendSync(ctx, j, batch); err != nil {
 						b.Error(err)
 						return
@@ -163,8 +154,8 @@ func BenchmarkShortOrchestration(b *testing.B) {
 		})
 	}
 	wg.Wait()
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "orchestrations/s")
-	b.ReportMetric(float64(j.Keys()-before)/float64(b.N), "keys/orchestration")
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), rate)
+	b.ReportMetric(float64(j.Keys()-before)/float64(b.N), keysPer)
 }
 
 // orchestration returns the six appends of an orchestration of five activities.
