@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 	"time"
 
 	"github.com/godurable/durable"
@@ -28,6 +29,7 @@ type params struct {
 	progress bool
 	cpuprof  string
 	memprof  string
+	tracef   string
 	entities int
 	idle     time.Duration
 }
@@ -51,6 +53,7 @@ func main() {
 	flag.BoolVar(&p.progress, "progress", true, "print a progress line on long runs")
 	flag.StringVar(&p.cpuprof, "cpuprofile", "", "write a CPU profile of the measured part to this file")
 	flag.StringVar(&p.memprof, "memprofile", "", "write an allocation profile of the whole run to this file")
+	flag.StringVar(&p.tracef, "trace", "", "write an execution trace of the measured part to this file (go tool trace)")
 	flag.IntVar(&p.entities, "entities", 1000, "entities the entity-many and bank scenarios use")
 	flag.DurationVar(&p.idle, "idle", 2*time.Second, "how long an idle instance stays in memory")
 	flag.Parse()
@@ -101,6 +104,17 @@ func mainErr(run scenario, p params) error {
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if p.tracef != "" {
+		f, err := os.Create(p.tracef)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			return err
+		}
+		defer trace.Stop()
 	}
 	res, err := run(context.Background(), rt, p)
 	if err != nil {
