@@ -69,7 +69,7 @@ func newEntityProps(h *Host, d actor.Dispatcher) *actor.Props {
 func (a *entity) Receive(ctx actor.Context) {
 	a.receive(ctx)
 	if a.ci != nil {
-		a.idle.settle(a.h, a.id, a.self, a.committing == nil && len(a.queue) == 0)
+		a.idle.settle(a.h, a.self, a.committing == nil && len(a.queue) == 0)
 	}
 }
 
@@ -96,7 +96,7 @@ func (a *entity) receive(ctx actor.Context) {
 	case *passivate:
 		ctx.Stop(ctx.Self())
 	case *actor.Stopping:
-		a.idle.stop(a.h, a.id)
+		a.idle.stop(a.h)
 		if a.ci != nil {
 			a.h.member.Placement.RemovePid(a.ci, a.self)
 		}

@@ -18,17 +18,18 @@ type idler struct {
 	last        time.Time
 	passivating bool
 	parked      bool
+	slot        parkSlot
 }
 
 // settle parks or unparks the actor when its idleness changed.
-func (i *idler) settle(h *Host, id string, pid *actor.PID, idle bool) {
+func (i *idler) settle(h *Host, pid *actor.PID, idle bool) {
 	switch {
 	case idle && !i.parked && !i.passivating:
 		i.parked = true
-		h.parking.park(id, pid)
+		h.parking.park(&i.slot, pid)
 	case (!idle || i.passivating) && i.parked:
 		i.parked = false
-		h.parking.unpark(id)
+		h.parking.unpark(&i.slot)
 	}
 }
 
@@ -62,12 +63,12 @@ func (i *idler) due(ctx actor.Context, h *Host, idle bool, check *idleCheck) boo
 	return true
 }
 
-func (i *idler) stop(h *Host, id string) {
+func (i *idler) stop(h *Host) {
 	if i.timer != nil {
 		i.timer.Stop()
 	}
 	if i.parked {
 		i.parked = false
-		h.parking.unpark(id)
+		h.parking.unpark(&i.slot)
 	}
 }

@@ -73,7 +73,7 @@ func newInstanceProps(h *Host, d actor.Dispatcher) *actor.Props {
 func (a *instance) Receive(ctx actor.Context) {
 	a.receive(ctx)
 	if a.ci != nil {
-		a.idle.settle(a.h, a.id, a.self, a.idleNow())
+		a.idle.settle(a.h, a.self, a.idleNow())
 	}
 }
 
@@ -192,7 +192,7 @@ func (a *instance) idleNow() bool {
 
 func (a *instance) release() {
 	a.h.watchers.released(a)
-	a.idle.stop(a.h, a.id)
+	a.idle.stop(a.h)
 	if a.ci != nil {
 		a.h.member.Placement.RemovePid(a.ci, a.self)
 	}

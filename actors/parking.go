@@ -1,7 +1,6 @@
 package actors
 
 import (
-	"container/list"
 	"sync"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -12,51 +11,64 @@ import (
 // the least recently used is asked to passivate at once instead of waiting for its idle
 // timeout. Without it, a burst of instances that all wait on events would keep every
 // one of them in memory for the idle timeout.
+//
+// Actors park and leave on nearly every message, so the list is intrusive: each actor
+// owns its slot, and parking allocates nothing and hashes nothing.
 type parking struct {
 	mu    sync.Mutex
 	limit int
-	lru   *list.List // front: most recently parked
-	at    map[string]*list.Element
+	n     int
+	head  parkSlot // sentinel: head.next is the most recently parked
 	send  func(pid *actor.PID, msg any)
 }
 
-type parked struct {
-	id  string
-	pid *actor.PID
+// parkSlot is an actor's place in the list; its links belong to parking's mutex.
+type parkSlot struct {
+	prev, next *parkSlot
+	pid        *actor.PID
 }
 
 func newParking(limit int, send func(*actor.PID, any)) *parking {
-	return &parking{limit: limit, lru: list.New(), at: map[string]*list.Element{}, send: send}
+	p := &parking{limit: limit, send: send}
+	p.head.prev, p.head.next = &p.head, &p.head
+	return p
 }
 
-// park records that the actor id is idle in memory.
-func (p *parking) park(id string, pid *actor.PID) {
+// park records that the actor of slot s is idle in memory.
+func (p *parking) park(s *parkSlot, pid *actor.PID) {
 	p.mu.Lock()
-	if e, ok := p.at[id]; ok {
-		p.lru.MoveToFront(e)
-		p.mu.Unlock()
-		return
+	if s.next != nil {
+		p.unlink(s)
 	}
-	p.at[id] = p.lru.PushFront(parked{id: id, pid: pid})
-	var evict []parked
-	for p.lru.Len() > p.limit {
-		e := p.lru.Back()
-		v := p.lru.Remove(e).(parked)
-		delete(p.at, v.id)
-		evict = append(evict, v)
+	s.pid = pid
+	s.prev, s.next = &p.head, p.head.next
+	p.head.next.prev = s
+	p.head.next = s
+	p.n++
+	var evict []*actor.PID
+	for p.n > p.limit {
+		last := p.head.prev
+		p.unlink(last)
+		evict = append(evict, last.pid)
 	}
 	p.mu.Unlock()
-	for _, v := range evict {
-		p.send(v.pid, &idleCheck{evict: true})
+	for _, pid := range evict {
+		p.send(pid, &idleCheck{evict: true})
 	}
 }
 
-// unpark records that the actor id is busy, or gone.
-func (p *parking) unpark(id string) {
+// unpark records that the actor of slot s is busy, or gone; it may have been evicted
+// already.
+func (p *parking) unpark(s *parkSlot) {
 	p.mu.Lock()
-	if e, ok := p.at[id]; ok {
-		p.lru.Remove(e)
-		delete(p.at, id)
+	if s.next != nil {
+		p.unlink(s)
 	}
 	p.mu.Unlock()
+}
+
+func (p *parking) unlink(s *parkSlot) {
+	s.prev.next, s.next.prev = s.next, s.prev
+	s.prev, s.next = nil, nil
+	p.n--
 }

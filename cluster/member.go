@@ -62,7 +62,8 @@ func Start(cfg Config) *Member {
 		pcluster.WithRequestTimeout(cfg.RequestTimeout),
 		pcluster.WithClusterContextProducer(newRequester))
 	c := pcluster.New(system, ccfg)
-	m := &Member{System: system, Cluster: c, Placement: placement, requests: &requester{c: c}, started: make(chan struct{})}
+	m := &Member{System: system, Cluster: c, Placement: placement, requests: &requester{c: c, replies: newReplies(system)},
+		started: make(chan struct{})}
 	go func() {
 		defer close(m.started)
 		c.StartMember()

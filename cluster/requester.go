@@ -12,7 +12,11 @@ import (
 
 // requester is the cluster context the member installs: protoactor's default one builds
 // a new log throttle on every request and retries without backing off.
-type requester struct{ c *pcluster.Cluster }
+type requester struct {
+	c *pcluster.Cluster
+	// replies answers requests to actors of this process; nil until the member runs.
+	replies *replies
+}
 
 var _ pcluster.Context = (*requester)(nil)
 
@@ -44,7 +48,12 @@ func (r *requester) request(identity, kind string, timeout time.Duration, msgFor
 		if err != nil {
 			return nil, err
 		}
-		res, err := root.RequestFuture(pid, msg, timeout).Result()
+		var res any
+		if r.replies != nil && pid.Address == r.c.ActorSystem.Address() {
+			res, err = r.replies.ask(root, pid, msg, timeout)
+		} else {
+			res, err = root.RequestFuture(pid, msg, timeout).Result()
+		}
 		if err == nil {
 			return res, nil
 		}
