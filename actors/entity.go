@@ -54,6 +54,7 @@ type entity struct {
 
 	row    *persistence.Instance // nil: no storage
 	rec    entityRecord
+	live   entities.Live // the state as the last batch left it, decoded
 	broken error
 
 	queue      []request

@@ -168,7 +168,7 @@ func (t *entityTurn) grant(l *lockRef) {
 func (t *entityTurn) finish() bool {
 	a := t.a
 	if len(t.ops) > 0 {
-		state, results := entities.Apply(a.eid, a.fn, t.rec.State, t.ops, t.now)
+		state, results := entities.ApplyLive(&a.live, a.eid, a.fn, t.rec.State, t.ops, t.now)
 		t.rec.State = state
 		for i, res := range results {
 			t.effects(t.calls[i], res)

@@ -1,6 +1,7 @@
 package entities
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -414,5 +415,41 @@ func TestTypedLargeBatch(t *testing.T) {
 		if got := string(results[n].Output); got != want {
 			t.Errorf("%s: total = %s, want %s (state %s)", tc.name, got, want, state)
 		}
+	}
+}
+
+func TestApplyLiveDecodesOnlyStatesItDidNotProduce(t *testing.T) {
+	id := ID{Name: "tally", Key: "k"}
+	fn := Typed[Tally]()
+	var live Live
+	tallyDecodes = 0
+	state, _ := ApplyLive(&live, id, fn, []byte(`{"N":1}`), []Operation{op("add", 1)}, batchNow)
+	for range 3 {
+		state, _ = ApplyLive(&live, id, fn, state, []Operation{op("add", 1), op("add", 1)}, batchNow)
+	}
+	if string(state) != `{"N":8}` || tallyDecodes != 1 {
+		t.Fatalf("state %s after %d decodes; want {\"N\":8} after 1", state, tallyDecodes)
+	}
+
+	// Equal bytes elsewhere, as after a reload from the journal, are decoded again.
+	state, _ = ApplyLive(&live, id, fn, bytes.Clone(state), []Operation{op("add", 1)}, batchNow)
+	if string(state) != `{"N":9}` || tallyDecodes != 2 {
+		t.Fatalf("state %s after %d decodes; want {\"N\":9} after 2", state, tallyDecodes)
+	}
+
+	// A failing operation rolls back the value kept for the next batch too.
+	state, res := ApplyLive(&live, id, fn, state, []Operation{op("add", 1), op("nope", nil)}, batchNow)
+	if res[1].Failure == nil {
+		t.Fatal("unknown operation did not fail")
+	}
+	state, _ = ApplyLive(&live, id, fn, state, []Operation{op("add", 1)}, batchNow)
+	if string(state) != `{"N":11}` || tallyDecodes != 2 {
+		t.Fatalf("state %s after %d decodes; want {\"N\":11} after 2", state, tallyDecodes)
+	}
+
+	// Deleting drops it.
+	state, _ = ApplyLive(&live, id, fn, state, []Operation{op("delete", nil)}, batchNow)
+	if state != nil || live.value != nil {
+		t.Fatalf("after delete: state %s, live %v", state, live.value)
 	}
 }
