@@ -77,24 +77,22 @@ func (e *Execution) emitActions() {
 	e.unconfirmed = nil
 }
 
-// encode marshals a payload for history, enforcing the payload limit.
-func (e *Execution) encode(what string, v any) ([]byte, error) {
+// encode marshals a payload for history, enforcing the payload limit. what names the
+// payload in errors; it is only called then, since building the name on every call was
+// a measurable share of an activity call.
+func (e *Execution) encode(v any, what func() string) ([]byte, error) {
 	if v == nil {
 		return nil, nil
 	}
-	if raw, ok := v.(json.RawMessage); ok {
-		return e.checkSize(what, raw)
+	b, ok := v.(json.RawMessage)
+	if !ok {
+		var err error
+		if b, err = jsonpayload.Marshal(v); err != nil {
+			return nil, fmt.Errorf("encode %s: %w", what(), err)
+		}
 	}
-	b, err := jsonpayload.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("encode %s: %w", what, err)
-	}
-	return e.checkSize(what, b)
-}
-
-func (e *Execution) checkSize(what string, b []byte) ([]byte, error) {
 	if e.opts.MaxPayloadBytes > 0 && len(b) > e.opts.MaxPayloadBytes {
-		return nil, &PayloadTooLargeError{What: what, Size: len(b), Limit: e.opts.MaxPayloadBytes}
+		return nil, &PayloadTooLargeError{What: what(), Size: len(b), Limit: e.opts.MaxPayloadBytes}
 	}
 	return b, nil
 }

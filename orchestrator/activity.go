@@ -41,7 +41,7 @@ func CallActivity[T any](ctx *Context, name string, input any, opts ...CallOptio
 }
 
 func (e *Execution) callActivity(name string, input any, o callOptions) *task {
-	in, err := e.encode(fmt.Sprintf("input of activity %q", name), input)
+	in, err := e.encode(input, func() string { return fmt.Sprintf("input of activity %q", name) })
 	if err != nil {
 		return e.failedTask(kindActivity, name, err)
 	}
@@ -65,7 +65,7 @@ func (e *Execution) callSubOrchestrator(name string, input any, o callOptions) *
 	if err := e.lock.checkSubOrchestration(); err != nil {
 		return e.failedTask(kindSubOrchestration, name, err)
 	}
-	in, err := e.encode(fmt.Sprintf("input of sub-orchestration %q", name), input)
+	in, err := e.encode(input, func() string { return fmt.Sprintf("input of sub-orchestration %q", name) })
 	if err != nil {
 		return e.failedTask(kindSubOrchestration, name, err)
 	}

@@ -73,7 +73,7 @@ func DiscardUnprocessedEvents() ContinueAsNewOption {
 // the orchestrator function returns (its return value is then ignored). Eternal
 // orchestrations use it to keep their history bounded.
 func (c *Context) ContinueAsNew(input any, opts ...ContinueAsNewOption) error {
-	b, err := c.e.encode("continue-as-new input", input)
+	b, err := c.e.encode(input, func() string { return "continue-as-new input" })
 	if err != nil {
 		return err
 	}

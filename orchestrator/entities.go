@@ -16,7 +16,7 @@ func CallEntity[T any](ctx *Context, id entities.ID, operation string, input any
 }
 
 func (e *Execution) callEntity(id entities.ID, op string, input any) *task {
-	name := fmt.Sprintf("%s.%s", id, op)
+	name := id.String() + "." + op
 	if err := id.Validate(); err != nil {
 		return e.failedTask(kindEntity, name, err)
 	}
@@ -24,7 +24,7 @@ func (e *Execution) callEntity(id entities.ID, op string, input any) *task {
 	if err := e.lock.checkCall(target); err != nil {
 		return e.failedTask(kindEntity, name, err)
 	}
-	in, err := e.encode(fmt.Sprintf("input of entity operation %s", name), input)
+	in, err := e.encode(input, func() string { return "input of entity operation " + name })
 	if err != nil {
 		return e.failedTask(kindEntity, name, err)
 	}
@@ -42,7 +42,7 @@ func (c *Context) SignalEntity(id entities.ID, operation string, input any, opts
 	if err := id.Validate(); err != nil {
 		return err
 	}
-	in, err := c.e.encode(fmt.Sprintf("input of entity signal %s.%s", id, operation), input)
+	in, err := c.e.encode(input, func() string { return fmt.Sprintf("input of entity signal %s.%s", id, operation) })
 	if err != nil {
 		return err
 	}

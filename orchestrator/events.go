@@ -76,7 +76,7 @@ func (e *Execution) removeWaiter(key string, w *task) {
 // SendEvent raises an external event on another orchestration instance. It does not
 // wait: delivery happens after this turn is recorded.
 func (c *Context) SendEvent(instanceID, name string, data any) error {
-	b, err := c.e.encode(fmt.Sprintf("data of event %q", name), data)
+	b, err := c.e.encode(data, func() string { return fmt.Sprintf("data of event %q", name) })
 	if err != nil {
 		return err
 	}

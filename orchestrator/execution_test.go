@@ -3,6 +3,7 @@ package orchestrator
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -179,5 +180,24 @@ func TestPanicFailsInstance(t *testing.T) {
 	tr := d.start(nil)
 	if tr.Status != history.StatusFailed || tr.Failure.ErrorType != "panic" || !strings.Contains(tr.Failure.Stack, "execution_test") {
 		t.Fatalf("%v %+v", tr.Status, tr.Failure)
+	}
+}
+
+func TestOversizedActivityInputFailsTheCallNamingIt(t *testing.T) {
+	fn := func(ctx *Context, _ []byte) ([]byte, error) {
+		_, err := CallActivity[string](ctx, "Upload", strings.Repeat("x", 2<<20)).Await()
+		var tooLarge *PayloadTooLargeError
+		if !errors.As(err, &tooLarge) {
+			return nil, fmt.Errorf("got %v, want a PayloadTooLargeError", err)
+		}
+		return json.Marshal(tooLarge.What)
+	}
+	d := newDriver(t, fn)
+	tr := d.runToEnd(d.start(nil))
+	if string(tr.Output) != `"input of activity \"Upload\""` {
+		t.Fatalf("output %s status %v %+v", tr.Output, tr.Status, tr.Failure)
+	}
+	if d.calls["Upload"] != 0 {
+		t.Fatal("the activity ran with an oversized input")
 	}
 }
