@@ -141,6 +141,7 @@ func (a *instance) committed(ctx actor.Context, err error) {
 		a.setExec(nil)
 	} else {
 		pt.row.Version = pt.batch.ExpectedVersion + 1
+		a.endedHere = a.endedHere || pt.row.Status.IsTerminal() && (a.row == nil || !a.row.Status.IsTerminal())
 		a.row = pt.row
 		a.setExec(pt.exec)
 		if pt.batch.Recover != nil {
@@ -182,6 +183,7 @@ func (a *instance) dispatch(ctx actor.Context, pt *pendingTurn) {
 	for _, m := range pt.batch.Send {
 		a.h.deliverOutbox(m)
 	}
+	a.unacked = max(a.unacked+len(pt.batch.Send)-len(pt.batch.Delivered), 0)
 	for _, ev := range pt.terminateChildren {
 		if ev.Type == history.EventSubOrchestrationCreated {
 			a.h.courier.send(ev.InstanceID, &controlMsg{Op: opTerminate, Recursive: true, Reason: []byte(`"parent terminated"`)}, nil)

@@ -38,7 +38,12 @@ type instance struct {
 	committing *pendingTurn
 	inflight   int  // activities dispatched and not yet returned
 	recoverSet bool // the journal's recovery mark, as last committed
-	idle       idler
+	// unacked counts outbox messages this activation sent and has not seen
+	// acknowledged; an acknowledgment to a passivated instance would activate it again.
+	unacked int
+	// endedHere: the instance ended while this activation ran it.
+	endedHere bool
+	idle      idler
 }
 
 // request is one input waiting for the next turn, with where to send its reply.
@@ -72,9 +77,26 @@ func newInstanceProps(h *Host, d actor.Dispatcher) *actor.Props {
 
 func (a *instance) Receive(ctx actor.Context) {
 	a.receive(ctx)
-	if a.ci != nil {
-		a.idle.settle(a.h, a.self, a.idleNow())
+	if a.ci == nil {
+		return
 	}
+	idle := a.idleNow()
+	if idle && a.finished() && !a.idle.passivating {
+		// An instance that just ended has nothing left to do in memory: passivate it
+		// now rather than let it hold its place among the idle ones. One activated
+		// again after it ended stays until it is idle long enough, so that the
+		// request that activated it is answered rather than told to retry.
+		a.idle.passivating = true
+		a.h.member.Placement.RemovePid(a.ci, a.self)
+		ctx.Send(a.self, &passivate{})
+	}
+	a.idle.settle(a.h, a.self, idle)
+}
+
+// finished reports whether the instance ended in this activation and owes nobody an
+// answer.
+func (a *instance) finished() bool {
+	return a.endedHere && a.row != nil && a.row.Status.IsTerminal() && a.unacked == 0 && len(a.queue) == 0
 }
 
 func (a *instance) receive(ctx actor.Context) {
