@@ -304,6 +304,7 @@ func (e *Execution) start(ev history.Event) {
 	e.name, e.executionID, e.parent, e.input = ev.Name, ev.ExecutionID, ev.Parent, ev.Input
 	e.status = history.StatusRunning
 	body := func(yield func(struct{}) bool) {
+		growStack(0)
 		e.yield = yield
 		defer e.recoverBody()
 		out, err := e.fn(e.ctx, ev.Input)
@@ -311,6 +312,20 @@ func (e *Execution) start(ev history.Event) {
 	}
 	e.next, e.stop = iter.Pull(body)
 	e.run()
+}
+
+// growStack gives the orchestrator's coroutine the stack it will need, in one step and
+// while the stack is still nearly empty. A coroutine starts on the smallest goroutine
+// stack and would otherwise grow it twice, deep inside the orchestrator's first calls
+// (reflection, payload encoding), copying and re-pointing every frame each time: 4 % of
+// the CPU of a short orchestration. Stacks that end up mostly unused are shrunk back by
+// the garbage collector.
+//
+//go:noinline
+func growStack(i int) byte {
+	var frame [6 << 10]byte
+	frame[i] = byte(i)
+	return frame[i]
 }
 
 // stopSignal unwinds a parked orchestrator when its execution is stopped.
