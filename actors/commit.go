@@ -26,8 +26,9 @@ func (t *turn) finish() *pendingTurn {
 	}
 	stepped := t.exec != nil && (len(t.events) > 0 || t.force || len(t.prefix) > 0)
 	if stepped {
-		// Room for what a turn usually adds: its actions and a completion.
-		events := make([]history.Event, 0, 1+len(t.events)+4)
+		// Room for what a turn usually adds: an action or two, or a completion; a turn
+		// that schedules more (a fan-out) grows the slice once.
+		events := make([]history.Event, 0, 1+len(t.events)+2)
 		tr := t.exec.Step(append(append(events, t.now), t.events...))
 		t.record(tr)
 		pt.turn = tr
