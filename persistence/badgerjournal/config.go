@@ -28,7 +28,8 @@ type Config struct {
 	MaxBatchBytes int
 	// Linger is how long the committer polls for more appends before committing, when
 	// its previous commit gathered more than one; a lone append never waits. Negative
-	// disables it. Default 100µs.
+	// disables it. Default 300µs: under load, fewer and larger commits leave more of the
+	// CPU to the instances than the syncs they save cost them in latency.
 	Linger time.Duration
 	// RowCacheSize is how many index rows the committer remembers, so that it fences
 	// the appends of active instances without reading their rows; they hold at most
@@ -60,7 +61,7 @@ type Config struct {
 const (
 	defaultMaxBatchKeys   = 2000
 	defaultMaxBatchBytes  = 4 << 20
-	defaultLinger         = 100 * time.Microsecond
+	defaultLinger         = 300 * time.Microsecond
 	defaultRowCacheSize   = 1 << 16
 	defaultInlinePayload  = 4 << 10
 	defaultInlineHistory  = 2 << 10
