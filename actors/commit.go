@@ -183,8 +183,14 @@ func (a *instance) dispatch(ctx actor.Context, pt *pendingTurn) {
 	}
 	for _, m := range pt.batch.Send {
 		a.h.deliverOutbox(m)
+		if a.unacked == nil {
+			a.unacked = map[int64]bool{}
+		}
+		a.unacked[m.ID] = true
 	}
-	a.unacked = max(a.unacked+len(pt.batch.Send)-len(pt.batch.Delivered), 0)
+	for _, id := range pt.batch.Delivered {
+		delete(a.unacked, id)
+	}
 	for _, ev := range pt.terminateChildren {
 		if ev.Type == history.EventSubOrchestrationCreated {
 			a.h.courier.send(ev.InstanceID, &controlMsg{Op: opTerminate, Recursive: true, Reason: []byte(`"parent terminated"`)}, nil)

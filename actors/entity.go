@@ -91,8 +91,7 @@ func (a *entity) receive(ctx actor.Context) {
 		a.committed(ctx, m.err)
 	case *idleCheck:
 		if a.idle.due(ctx, a.h, a.committing == nil && len(a.queue) == 0, m) {
-			a.h.member.Placement.RemovePid(a.ci, a.self)
-			ctx.Send(a.self, &passivate{})
+			a.idle.leave(a.h, a.ci, a.self)
 		}
 	case *passivate:
 		ctx.Stop(ctx.Self())

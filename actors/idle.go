@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	pcluster "github.com/asynkron/protoactor-go/cluster"
 )
 
 // idleCheck asks an actor whether it has been idle long enough to passivate; evict
@@ -63,7 +64,22 @@ func (i *idler) due(ctx actor.Context, h *Host, idle bool, check *idleCheck) boo
 	return true
 }
 
+// leave takes the actor out of the placement, so that new requests activate a fresh
+// one, and stops it shortly after. A sender that looked the actor up just before may
+// still deliver a request: the actor answers it with a retry while it waits, where a
+// stopped actor would drop it and leave the sender to time out.
+func (i *idler) leave(h *Host, ci *pcluster.ClusterIdentity, self *actor.PID) {
+	i.passivating = true
+	h.member.Placement.RemovePid(ci, self)
+	time.AfterFunc(leaveDelay, func() { h.member.System.Root.Send(self, &passivate{}) })
+}
+
+// leaveDelay is how long a passivating actor keeps answering retries: far longer than
+// a send already under way takes to arrive.
+const leaveDelay = 20 * time.Millisecond
+
 func (i *idler) stop(h *Host) {
+	i.passivating = true // the actor is stopping: it must not park again
 	if i.timer != nil {
 		i.timer.Stop()
 	}

@@ -38,9 +38,9 @@ type instance struct {
 	committing *pendingTurn
 	inflight   int  // activities dispatched and not yet returned
 	recoverSet bool // the journal's recovery mark, as last committed
-	// unacked counts outbox messages this activation sent and has not seen
+	// unacked holds the outbox messages this activation sent and has not seen
 	// acknowledged; an acknowledgment to a passivated instance would activate it again.
-	unacked int
+	unacked map[int64]bool
 	// endedHere: the instance ended while this activation ran it.
 	endedHere bool
 	idle      idler
@@ -86,9 +86,7 @@ func (a *instance) Receive(ctx actor.Context) {
 		// now rather than let it hold its place among the idle ones. One activated
 		// again after it ended stays until it is idle long enough, so that the
 		// request that activated it is answered rather than told to retry.
-		a.idle.passivating = true
-		a.h.member.Placement.RemovePid(a.ci, a.self)
-		ctx.Send(a.self, &passivate{})
+		a.idle.leave(a.h, a.ci, a.self)
 	}
 	a.idle.settle(a.h, a.self, idle)
 }
@@ -96,7 +94,7 @@ func (a *instance) Receive(ctx actor.Context) {
 // finished reports whether the instance ended in this activation and owes nobody an
 // answer.
 func (a *instance) finished() bool {
-	return a.endedHere && a.row != nil && a.row.Status.IsTerminal() && a.unacked == 0 && len(a.queue) == 0
+	return a.endedHere && a.row != nil && a.row.Status.IsTerminal() && len(a.unacked) == 0 && len(a.queue) == 0
 }
 
 func (a *instance) receive(ctx actor.Context) {
@@ -119,10 +117,7 @@ func (a *instance) receive(ctx actor.Context) {
 		a.committed(ctx, m.err)
 	case *idleCheck:
 		if a.idle.due(ctx, a.h, a.idleNow(), m) {
-			// Leave the placement first so new messages activate a fresh actor;
-			// anything already on its way here is answered with a retry.
-			a.h.member.Placement.RemovePid(a.ci, a.self)
-			ctx.Send(a.self, &passivate{})
+			a.idle.leave(a.h, a.ci, a.self)
 		}
 	case *passivate:
 		// Nothing new was accepted since passivating began: requests were answered

@@ -35,9 +35,12 @@ func newReplies(system *actor.ActorSystem) *replies {
 // answer. Like a future, it reports actor.ErrDeadLetter when target is gone and
 // actor.ErrTimeout when no answer came in time.
 func (r *replies) ask(root *actor.RootContext, target *actor.PID, msg any, timeout time.Duration) (any, error) {
-	id := r.next.Add(1)
 	ch := make(chan any, 1)
 	r.mu.Lock()
+	id := r.next.Add(1)
+	for r.waiting[id] != nil { // after the ids wrapped, one may still be waiting
+		id = r.next.Add(1)
+	}
 	r.waiting[id] = ch
 	r.mu.Unlock()
 	// The address is read now: it is the member's own only once remoting has started,
@@ -47,16 +50,26 @@ func (r *replies) ask(root *actor.RootContext, target *actor.PID, msg any, timeo
 	defer t.Stop()
 	select {
 	case answer := <-ch:
-		if _, dead := answer.(*actor.DeadLetterResponse); dead {
-			return nil, actor.ErrDeadLetter
-		}
-		return answer, nil
+		return r.settle(answer)
 	case <-t.C:
 		r.mu.Lock()
+		_, pending := r.waiting[id]
 		delete(r.waiting, id)
 		r.mu.Unlock()
+		if !pending {
+			// The answer came as the timer fired: it is in ch, and what it answers
+			// was done, so a retry must not do it again.
+			return r.settle(<-ch)
+		}
 		return nil, actor.ErrTimeout
 	}
+}
+
+func (r *replies) settle(answer any) (any, error) {
+	if _, dead := answer.(*actor.DeadLetterResponse); dead {
+		return nil, actor.ErrDeadLetter
+	}
+	return answer, nil
 }
 
 // SendUserMessage hands an answer to the request it names; one that comes after its

@@ -80,8 +80,11 @@ func Apply(id ID, fn Func, state []byte, ops []Operation, now time.Time) (newSta
 
 // Live carries an entity's decoded state from one batch to the next, so that a batch
 // need not decode the JSON the batch before it produced: for a hot entity of a Typed
-// struct, decoding was the largest cost of a batch. Keep one per entity and use it from
-// one goroutine at a time; the zero Live holds nothing.
+// struct, decoding was the largest cost of a batch. Only states that JSON gives back
+// exactly are carried (Typed structs of numbers, booleans and arrays of them, all
+// fields exported, no custom decoding): any other would behave differently after a
+// reload than while it stayed in memory. Keep one per entity and use it from one
+// goroutine at a time; the zero Live holds nothing.
 type Live struct {
 	value liveValue
 	state []byte // the JSON that value stands for
@@ -107,7 +110,7 @@ func ApplyLive(l *Live, id ID, fn Func, state []byte, ops []Operation, now time.
 	newState, current := c.finish()
 	if l != nil {
 		*l = Live{}
-		if current && c.st.live != nil && newState != nil {
+		if current && c.st.live != nil && c.st.live.lasting() && newState != nil {
 			*l = Live{value: c.st.live, state: newState}
 		}
 	}

@@ -23,6 +23,9 @@ type liveValue interface {
 	// save is called before each operation while the value is live, so that restore
 	// can undo what the operation did to it.
 	save()
+	// lasting reports whether the value may outlast its batch: whether decoding its
+	// encoding gives it back exactly (see ApplyLive).
+	lasting() bool
 	// restore undoes the changes made since save, after the operation failed. It
 	// reports false when the value cannot be restored; the caller then drops it and
 	// falls back to raw, which the live value's owner keeps current for that case.

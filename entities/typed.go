@@ -38,6 +38,7 @@ func Typed[T any]() Func {
 	}
 	e := &typedEntity[T]{name: t.String(), ops: methodsOf[T](t)}
 	e.flat, e.floats = flatType(t)
+	e.exact = e.flat && exactType(t)
 	return e.apply
 }
 
@@ -50,6 +51,9 @@ type typedEntity[T any] struct {
 	// flat means a copy of a T is a full snapshot and encoding a T fails only on
 	// non-finite floats, which floats says it may hold (see flatType).
 	flat, floats bool
+	// exact means a T decoded from its own encoding is the same T (see exactType),
+	// so a live T may outlast its batch.
+	exact bool
 }
 
 // holder is a T kept live across the operations of a batch.
@@ -65,6 +69,8 @@ func (h *holder[T]) save() {
 		h.saved = h.v
 	}
 }
+
+func (h *holder[T]) lasting() bool { return h.e.exact }
 
 func (h *holder[T]) restore() bool {
 	if h.e.flat {
@@ -143,9 +149,37 @@ func (e *typedEntity[T]) keep(c *Context, h *holder[T]) error {
 }
 
 var (
-	jsonMarshaler = reflect.TypeFor[json.Marshaler]()
-	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
+	jsonMarshaler   = reflect.TypeFor[json.Marshaler]()
+	textMarshaler   = reflect.TypeFor[encoding.TextMarshaler]()
+	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
+
+// exactType reports whether every value of the flat type t comes back unchanged from
+// a JSON round trip, so that a decoded value may stand for its encoding beyond the
+// batch that decoded it: no unexported, embedded or skipped fields (JSON drops them),
+// no custom decoding, and no strings (invalid UTF-8 would come back changed).
+func exactType(t reflect.Type) bool {
+	for _, m := range []reflect.Type{jsonUnmarshaler, textUnmarshaler} {
+		if t.Implements(m) || reflect.PointerTo(t).Implements(m) {
+			return false
+		}
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return false
+	case reflect.Array:
+		return exactType(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() || f.Anonymous || f.Tag.Get("json") == "-" || !exactType(f.Type) {
+				return false
+			}
+		}
+	}
+	return true
+}
 
 // flatType reports whether t is flat: made of booleans, integers, strings, floats and
 // arrays and structs of them, with no custom encoding. Copying a flat value copies all

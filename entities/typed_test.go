@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -418,23 +419,26 @@ func TestTypedLargeBatch(t *testing.T) {
 	}
 }
 
-func TestApplyLiveDecodesOnlyStatesItDidNotProduce(t *testing.T) {
-	id := ID{Name: "tally", Key: "k"}
-	fn := Typed[Tally]()
+func TestApplyLiveCarriesOnlyExactStates(t *testing.T) {
+	id := ID{Name: "counter", Key: "k"}
+	fn := Typed[Counter]()
 	var live Live
-	tallyDecodes = 0
-	state, _ := ApplyLive(&live, id, fn, []byte(`{"N":1}`), []Operation{op("add", 1)}, batchNow)
+	state, _ := ApplyLive(&live, id, fn, []byte(`{"Value":1}`), []Operation{op("add", 1)}, batchNow)
 	for range 3 {
+		if live.value == nil || !sameSlice(live.state, state) {
+			t.Fatal("a Counter's decoded state was not kept for the next batch")
+		}
 		state, _ = ApplyLive(&live, id, fn, state, []Operation{op("add", 1), op("add", 1)}, batchNow)
 	}
-	if string(state) != `{"N":8}` || tallyDecodes != 1 {
-		t.Fatalf("state %s after %d decodes; want {\"N\":8} after 1", state, tallyDecodes)
+	if string(state) != `{"Value":8}` {
+		t.Fatalf("state %s, want {\"Value\":8}", state)
 	}
 
 	// Equal bytes elsewhere, as after a reload from the journal, are decoded again.
-	state, _ = ApplyLive(&live, id, fn, bytes.Clone(state), []Operation{op("add", 1)}, batchNow)
-	if string(state) != `{"N":9}` || tallyDecodes != 2 {
-		t.Fatalf("state %s after %d decodes; want {\"N\":9} after 2", state, tallyDecodes)
+	reloaded := bytes.Clone(state)
+	state, _ = ApplyLive(&live, id, fn, reloaded, []Operation{op("add", 1)}, batchNow)
+	if string(state) != `{"Value":9}` {
+		t.Fatalf("state %s, want {\"Value\":9}", state)
 	}
 
 	// A failing operation rolls back the value kept for the next batch too.
@@ -443,13 +447,68 @@ func TestApplyLiveDecodesOnlyStatesItDidNotProduce(t *testing.T) {
 		t.Fatal("unknown operation did not fail")
 	}
 	state, _ = ApplyLive(&live, id, fn, state, []Operation{op("add", 1)}, batchNow)
-	if string(state) != `{"N":11}` || tallyDecodes != 2 {
-		t.Fatalf("state %s after %d decodes; want {\"N\":11} after 2", state, tallyDecodes)
+	if string(state) != `{"Value":11}` {
+		t.Fatalf("state %s, want {\"Value\":11}", state)
 	}
 
 	// Deleting drops it.
 	state, _ = ApplyLive(&live, id, fn, state, []Operation{op("delete", nil)}, batchNow)
 	if state != nil || live.value != nil {
 		t.Fatalf("after delete: state %s, live %v", state, live.value)
+	}
+}
+
+// Hidden has a field JSON does not store: it must not survive past its batch, in memory
+// or not.
+type Hidden struct {
+	N      int
+	hidden int
+}
+
+func (h *Hidden) Bump()     { h.N++; h.hidden++ }
+func (h *Hidden) Peek() int { return h.hidden }
+
+func TestApplyLiveDoesNotCarryInexactStates(t *testing.T) {
+	id := ID{Name: "hidden", Key: "k"}
+	var live Live
+	state, _ := ApplyLive(&live, id, Typed[Hidden](), nil, []Operation{op("bump", nil)}, batchNow)
+	if live.value != nil {
+		t.Fatal("a state with an unexported field was kept")
+	}
+	_, res := ApplyLive(&live, id, Typed[Hidden](), state, []Operation{op("peek", nil)}, batchNow)
+	if string(res[0].Output) != "0" {
+		t.Fatalf("the unexported field read %s in the next batch, want 0 as after a reload", res[0].Output)
+	}
+
+	tallyDecodes = 0
+	state, _ = ApplyLive(&live, id, Typed[Tally](), []byte(`{"N":1}`), []Operation{op("add", 1)}, batchNow)
+	ApplyLive(&live, id, Typed[Tally](), state, []Operation{op("add", 1)}, batchNow)
+	if tallyDecodes != 2 {
+		t.Fatalf("a state with its own decoding was decoded %d times in two batches, want 2", tallyDecodes)
+	}
+}
+
+func TestExactType(t *testing.T) {
+	for _, tc := range []struct {
+		v     any
+		exact bool
+	}{
+		{Counter{}, true},
+		{struct {
+			A [2]float64
+			B bool
+			C uint8 `json:"c,omitempty"`
+		}{}, true},
+		{Hidden{}, false},
+		{Tally{}, false},
+		{struct{ S string }{}, false},
+		{struct {
+			N int `json:"-"`
+		}{}, false},
+		{struct{ Counter }{}, false},
+	} {
+		if got := exactType(reflect.TypeOf(tc.v)); got != tc.exact {
+			t.Errorf("exactType(%T) = %v, want %v", tc.v, got, tc.exact)
+		}
 	}
 }

@@ -35,7 +35,7 @@ func Marshal(v any) ([]byte, error) {
 			return []byte("null"), nil
 		}
 		if json.Valid(x) && isCompact(x) {
-			return x, nil
+			return append([]byte(nil), x...), nil // the caller may reuse its buffer
 		}
 	}
 	return json.Marshal(v)
