@@ -150,17 +150,16 @@ func encodeEvents(events []history.Event) ([]byte, []int, error) {
 	if len(events) == 0 {
 		return nil, nil, nil
 	}
-	var buf bytes.Buffer
-	enc := newEncoder(&buf)
-	defer msgpack.PutEncoder(enc)
+	b := make([]byte, 0, 96*len(events))
 	ends := make([]int, len(events))
 	for i := range events {
-		if err := encodeEvent(enc, &events[i]); err != nil {
+		var err error
+		if b, err = appendEvent(b, &events[i]); err != nil {
 			return nil, nil, err
 		}
-		ends[i] = buf.Len()
+		ends[i] = len(b)
 	}
-	return buf.Bytes(), ends, nil
+	return b, ends, nil
 }
 
 // cutChunks cuts encoded events into chunks at event boundaries. An event larger than

@@ -2,7 +2,9 @@ package badgerjournal
 
 import (
 	"bytes"
+	"math"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,18 +56,31 @@ func TestEventEncoding(t *testing.T) {
 		{Type: history.EventOrchestratorStarted, Time: time.Unix(5, 6)},
 		{Type: history.EventTaskScheduled, ID: 300, TaskID: -5, Name: "A", Input: []byte(`1`)},
 	}
+	// Every size class of every value kind, and times in each timestamp form.
+	for _, n := range []int64{127, 128, 255, 256, 65535, 65536, 1<<32 - 1, 1 << 32, -1, -32, -33, -128, -129,
+		-32768, -32769, -1 << 31, -1<<31 - 1, math.MinInt64, math.MaxInt64} {
+		cases = append(cases, history.Event{ID: n, TaskID: -n, Status: history.RuntimeStatus(uint8(n))})
+	}
+	for _, l := range []int{31, 32, 255, 256, 65535, 65536} {
+		s := strings.Repeat("é", l/2) + strings.Repeat("x", l%2)
+		cases = append(cases, history.Event{Name: s, InstanceID: s[:l/3], Input: []byte(s), Result: bytes.Repeat([]byte{1}, l)})
+	}
+	for _, tm := range []time.Time{time.Unix(0, 0), time.Unix(1<<32-1, 0), time.Unix(1<<32, 0), time.Unix(1<<34, 0),
+		time.Unix(1<<34-1, 999999999), time.Unix(-1, 5), time.Date(1900, 1, 1, 0, 0, 0, 1, time.UTC), time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		cases = append(cases, history.Event{Time: tm, FireAt: tm})
+	}
 	for i, e := range cases {
-		var fast, slow bytes.Buffer
-		enc := newEncoder(&fast)
-		if err := encodeEvent(enc, &e); err != nil {
+		fast, err := appendEvent(nil, &e)
+		if err != nil {
 			t.Fatal(err)
 		}
-		enc = newEncoder(&slow)
+		var slow bytes.Buffer
+		enc := newEncoder(&slow)
 		if err := enc.Encode(&e); err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(fast.Bytes(), slow.Bytes()) {
-			t.Errorf("case %d: encodeEvent and reflection differ:\n%x\n%x", i, fast.Bytes(), slow.Bytes())
+		if !bytes.Equal(fast, slow.Bytes()) {
+			t.Errorf("case %d: appendEvent and reflection differ:\n%x\n%x", i, fast, slow.Bytes())
 		}
 	}
 }

@@ -2,73 +2,80 @@ package badgerjournal
 
 import (
 	"bytes"
-	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/godurable/durable/history"
 )
 
-// encodeEvent writes e as msgpack's reflection encoder writes it (the same keys, the
+// appendEvent appends e as msgpack's reflection encoder writes it (the same keys, the
 // same omitempty rules, compact integers), several times faster: encoding events is
 // most of the CPU an append costs. Decoding still goes through reflection. The tests
 // compare both encoders on an Event with every field set, so a field added to
 // history.Event but not here fails them.
-func encodeEvent(enc *msgpack.Encoder, e *history.Event) error {
-	w := eventWriter{enc: enc}
+func appendEvent(b []byte, e *history.Event) ([]byte, error) {
 	n := 2 + count(e.ID != 0) + count(e.TaskID != 0) + count(e.Name != "") +
 		count(e.InstanceID != "") + count(e.ExecutionID != "") + count(len(e.Input) > 0) +
 		count(len(e.Result) > 0) + count(e.Failure != nil) + count(!e.FireAt.IsZero()) +
 		count(e.Status != 0) + count(e.Parent != nil)
-	w.do(enc.EncodeMapLen(n))
-	w.uint("t", uint64(e.Type), true)
-	w.time("ts", e.Time, true)
-	w.int("id", e.ID)
-	w.int("tid", e.TaskID)
-	w.str("n", e.Name)
-	w.str("i", e.InstanceID)
-	w.str("x", e.ExecutionID)
-	w.bytes("in", e.Input)
-	w.bytes("out", e.Result)
+	b = appendMapLen(b, n)
+	b = appendUint(appendStr(b, "t"), uint64(e.Type))
+	b = appendTime(appendStr(b, "ts"), e.Time)
+	b = intField(b, "id", e.ID)
+	b = intField(b, "tid", e.TaskID)
+	b = strField(b, "n", e.Name)
+	b = strField(b, "i", e.InstanceID)
+	b = strField(b, "x", e.ExecutionID)
+	b = binField(b, "in", e.Input)
+	b = binField(b, "out", e.Result)
+	var err error
 	if e.Failure != nil {
-		w.key("f")
-		w.do(enc.Encode(e.Failure))
+		if b, err = appendReflected(appendStr(b, "f"), e.Failure); err != nil {
+			return nil, err
+		}
 	}
-	w.time("at", e.FireAt, false)
-	w.uint("s", uint64(e.Status), false)
+	if !e.FireAt.IsZero() {
+		b = appendTime(appendStr(b, "at"), e.FireAt)
+	}
+	if e.Status != 0 {
+		b = appendUint(appendStr(b, "s"), uint64(e.Status))
+	}
 	if e.Parent != nil {
-		w.key("p")
-		w.do(enc.Encode(e.Parent))
+		if b, err = appendReflected(appendStr(b, "p"), e.Parent); err != nil {
+			return nil, err
+		}
 	}
-	return w.err
+	return b, nil
 }
 
 // encodeRow writes r as msgpack's reflection encoder writes it, for the same reason as
-// encodeEvent: every append encodes its row, and reflection (its omitempty checks on
+// appendEvent: every append encodes its row, and reflection (its omitempty checks on
 // times above all) made that a tenth of what an entity checkpoint costs.
 func encodeRow(r *rowRecord) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := newEncoder(&buf)
-	defer msgpack.PutEncoder(enc)
-	w := eventWriter{enc: enc}
 	n := 2 + count(r.Name != "") + count(r.ExecutionID != "") + count(r.Status != 0) +
 		count(len(r.CustomStatus) > 0) + count(r.Failure != nil) + count(r.Parent != nil)
-	w.do(enc.EncodeMapLen(n))
-	w.str("n", r.Name)
-	w.str("x", r.ExecutionID)
-	w.uint("s", uint64(r.Status), false)
-	w.time("c", r.CreatedAt, true)
-	w.time("u", r.UpdatedAt, true)
-	w.bytes("cs", r.CustomStatus)
+	b := make([]byte, 0, 64+len(r.Name)+len(r.ExecutionID)+len(r.CustomStatus))
+	b = appendMapLen(b, n)
+	b = strField(b, "n", r.Name)
+	b = strField(b, "x", r.ExecutionID)
+	if r.Status != 0 {
+		b = appendUint(appendStr(b, "s"), uint64(r.Status))
+	}
+	b = appendTime(appendStr(b, "c"), r.CreatedAt)
+	b = appendTime(appendStr(b, "u"), r.UpdatedAt)
+	b = binField(b, "cs", r.CustomStatus)
+	var err error
 	if r.Failure != nil {
-		w.key("f")
-		w.do(enc.Encode(r.Failure))
+		if b, err = appendReflected(appendStr(b, "f"), r.Failure); err != nil {
+			return nil, err
+		}
 	}
 	if r.Parent != nil {
-		w.key("p")
-		w.do(enc.Encode(r.Parent))
+		if b, err = appendReflected(appendStr(b, "p"), r.Parent); err != nil {
+			return nil, err
+		}
 	}
-	return buf.Bytes(), w.err
+	return b, nil
 }
 
 func count(b bool) int {
@@ -78,53 +85,37 @@ func count(b bool) int {
 	return 0
 }
 
-// eventWriter keeps the first error, so that encodeEvent reads as a field list.
-type eventWriter struct {
-	enc *msgpack.Encoder
-	err error
+// The field appenders skip empty values, as omitempty does.
+
+func intField(b []byte, k string, v int64) []byte {
+	if v == 0 {
+		return b
+	}
+	return appendMsgInt(appendStr(b, k), v)
 }
 
-func (w *eventWriter) do(err error) {
-	if w.err == nil {
-		w.err = err
+func strField(b []byte, k, v string) []byte {
+	if v == "" {
+		return b
 	}
+	return appendStr(appendStr(b, k), v)
 }
 
-func (w *eventWriter) key(k string) { w.do(w.enc.EncodeString(k)) }
-
-func (w *eventWriter) uint(k string, v uint64, always bool) {
-	if always || v != 0 {
-		w.key(k)
-		w.do(w.enc.EncodeUint(v))
+func binField(b []byte, k string, v []byte) []byte {
+	if len(v) == 0 {
+		return b
 	}
+	return appendBin(appendStr(b, k), v)
 }
 
-func (w *eventWriter) int(k string, v int64) {
-	if v != 0 {
-		w.key(k)
-		w.do(w.enc.EncodeInt(v))
-	}
-}
-
-func (w *eventWriter) str(k, v string) {
-	if v != "" {
-		w.key(k)
-		w.do(w.enc.EncodeString(v))
-	}
-}
-
-func (w *eventWriter) bytes(k string, v []byte) {
-	if len(v) > 0 {
-		w.key(k)
-		w.do(w.enc.EncodeBytes(v))
-	}
-}
-
-func (w *eventWriter) time(k string, v time.Time, always bool) {
-	if always || !v.IsZero() {
-		w.key(k)
-		w.do(w.enc.EncodeTime(v))
-	}
+// appendReflected appends v as the reflection encoder writes it, for the rare values
+// (failures, parents) not worth an appender of their own.
+func appendReflected(b []byte, v any) ([]byte, error) {
+	buf := bytes.NewBuffer(b)
+	enc := newEncoder(buf)
+	err := enc.Encode(v)
+	msgpack.PutEncoder(enc)
+	return buf.Bytes(), err
 }
 
 // decodeEvent is the counterpart of encodeEvent: it reads what the reflection decoder
