@@ -22,29 +22,28 @@ func appendMapLen(b []byte, n int) []byte {
 }
 
 func appendStr(b []byte, s string) []byte {
-	switch l := len(s); {
-	case l < 32:
-		b = append(b, 0xa0|byte(l))
-	case l < 256:
-		b = append(b, 0xd9, byte(l))
-	case l <= math.MaxUint16:
-		b = binary.BigEndian.AppendUint16(append(b, 0xda), uint16(l))
-	default:
-		b = binary.BigEndian.AppendUint32(append(b, 0xdb), uint32(l))
+	if len(s) < 32 {
+		b = append(b, 0xa0|byte(len(s)))
+	} else {
+		b = appendLen(b, len(s), 0xd9, 0xda, 0xdb)
 	}
 	return append(b, s...)
 }
 
 func appendBin(b []byte, v []byte) []byte {
-	switch l := len(v); {
+	return append(appendLen(b, len(v), 0xc4, 0xc5, 0xc6), v...)
+}
+
+// appendLen writes the header of a value of length l in the shortest of the forms
+// whose codes are c8, c16 and c32 (8-, 16- and 32-bit lengths).
+func appendLen(b []byte, l int, c8, c16, c32 byte) []byte {
+	switch {
 	case l < 256:
-		b = append(b, 0xc4, byte(l))
+		return append(b, c8, byte(l))
 	case l <= math.MaxUint16:
-		b = binary.BigEndian.AppendUint16(append(b, 0xc5), uint16(l))
-	default:
-		b = binary.BigEndian.AppendUint32(append(b, 0xc6), uint32(l))
+		return binary.BigEndian.AppendUint16(append(b, c16), uint16(l))
 	}
-	return append(b, v...)
+	return binary.BigEndian.AppendUint32(append(b, c32), uint32(l))
 }
 
 func appendUint(b []byte, n uint64) []byte {
