@@ -48,7 +48,9 @@ bench-micro:
 
 # Ours beside durabletask-go and go-workflows, each in a process of its own.
 bench-peers:
-	cd bench/peers && go run . -scenario all -n 1000 -repeat 3
+	cd bench/peers && go run . -scenario hello-sequence -n 1000 -repeat 3
+	cd bench/peers && go run . -scenario fan-out -n 2000 -repeat 3
+	cd bench/peers && go run . -scenario tree -n 10 -repeat 3
 
 # The peers module's own tests: each scenario small on each runtime.
 test-peers:
