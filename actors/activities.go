@@ -32,11 +32,15 @@ type activityPool struct {
 	queue   []*activityTask
 	idle    []*actor.PID
 	workers []*actor.PID
+	// dispatch gives each worker a goroutine that outlives its messages: with one
+	// started per message, every activity grew a fresh stack again. It is the
+	// workers' own, so activities that block never hold up instances.
+	dispatch *pooledDispatcher
 }
 
 func newActivityPool(h *Host, n int) *activityPool {
-	p := &activityPool{h: h}
-	props := actor.PropsFromProducer(func() actor.Actor { return &activityWorker{pool: p} })
+	p := &activityPool{h: h, dispatch: newPooledDispatcher(1, n)}
+	props := actor.PropsFromProducer(func() actor.Actor { return &activityWorker{pool: p} }, actor.WithDispatcher(p.dispatch))
 	root := h.member.System.Root
 	for i := 0; i < n; i++ {
 		pid := root.Spawn(props)
@@ -77,6 +81,7 @@ func (p *activityPool) stop() {
 	for _, w := range p.workers {
 		p.h.member.System.Root.Stop(w)
 	}
+	p.dispatch.stop()
 }
 
 type activityWorker struct{ pool *activityPool }

@@ -18,9 +18,13 @@ type pooledDispatcher struct {
 	throughput int
 }
 
-func newPooledDispatcher(throughput int) *pooledDispatcher {
+// newPooledDispatcher starts a pool of goroutines (4 per CPU when goroutines is 0).
+func newPooledDispatcher(throughput, goroutines int) *pooledDispatcher {
+	if goroutines <= 0 {
+		goroutines = 4 * runtime.GOMAXPROCS(0)
+	}
 	d := &pooledDispatcher{work: make(chan func(), 1024), done: make(chan struct{}), throughput: throughput}
-	for i := 0; i < 4*runtime.GOMAXPROCS(0); i++ {
+	for range goroutines {
 		go d.loop()
 	}
 	return d

@@ -103,7 +103,7 @@ func Start(cfg Config) (*Host, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &Host{
 		cfg: cfg, log: cfg.Logger, journal: cfg.Journal, registry: cfg.Registry, clock: cfg.Clock,
-		watchers: newWatchers(), ctx: ctx, cancel: cancel, dispatch: newPooledDispatcher(300),
+		watchers: newWatchers(), ctx: ctx, cancel: cancel, dispatch: newPooledDispatcher(300, 0),
 	}
 	h.member = cluster.Start(cluster.Config{
 		Kinds: []*pcluster.Kind{
