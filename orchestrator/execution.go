@@ -304,7 +304,6 @@ func (e *Execution) start(ev history.Event) {
 	e.name, e.executionID, e.parent, e.input = ev.Name, ev.ExecutionID, ev.Parent, ev.Input
 	e.status = history.StatusRunning
 	body := func(yield func(struct{}) bool) {
-		growStack(0)
 		e.yield = yield
 		defer e.recoverBody()
 		out, err := e.fn(e.ctx, ev.Input)
@@ -312,20 +311,6 @@ func (e *Execution) start(ev history.Event) {
 	}
 	e.next, e.stop = iter.Pull(body)
 	e.run()
-}
-
-// growStack gives the orchestrator's coroutine the stack it will need, in one step and
-// while few frames are on it. A coroutine starts on the smallest goroutine stack, and
-// the garbage collector shrinks the stacks of parked ones; otherwise the stack would
-// grow deep inside the orchestrator's next calls (reflection, payload encoding),
-// copying and re-pointing every frame each time: 5 % of the CPU of short
-// orchestrations.
-//
-//go:noinline
-func growStack(i int) byte {
-	var frame [6 << 10]byte
-	frame[i] = byte(i)
-	return frame[i]
 }
 
 // stopSignal unwinds a parked orchestrator when its execution is stopped.
@@ -363,9 +348,6 @@ func (e *Execution) await(t *task) {
 		if !e.yield(struct{}{}) {
 			panic(stopSignal{})
 		}
-		// The garbage collector shrinks the stacks of parked coroutines; take back in
-		// one step what the orchestrator's next calls need (see growStack).
-		growStack(0)
 	}
 }
 
