@@ -150,10 +150,12 @@ func (a *instance) committed(ctx actor.Context, err error) {
 		}
 		a.dispatch(ctx, pt)
 	}
+	// Waiters learn of the row before callers hear that their request is done, so that
+	// a caller that waits next starts from this row, not from an older one.
+	a.h.watchers.notify(a, a.row)
 	for _, r := range pt.replies {
 		a.respond(ctx, r.to, r.msg)
 	}
-	a.h.watchers.notify(a, a.row)
 	a.runTurn(ctx)
 }
 
