@@ -206,7 +206,10 @@ func (a *instance) dispatch(ctx actor.Context, pt *pendingTurn) {
 		if pt.turn.ContinueAsNew != nil {
 			carry = pt.turn.ContinueAsNew.Carry
 		}
-		a.queue = append(a.queue, request{msg: &continueMsg{input: a.row.Output, carry: carry}})
+		// The next execution starts before any request that came in meanwhile: from
+		// outside, continuing as new is one step, and a terminate queued behind it must
+		// end the new execution, not be undone by it.
+		a.queue = append([]request{{msg: &continueMsg{input: a.row.Output, carry: carry}}}, a.queue...)
 	}
 }
 

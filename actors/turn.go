@@ -169,8 +169,8 @@ func (t *turn) start(r request, m *startMsg) {
 }
 
 func (t *turn) continueAsNew(m *continueMsg) {
-	if t.row == nil {
-		return
+	if t.row == nil || t.row.Status != history.StatusContinuedAsNew {
+		return // purged, or ended otherwise since it continued as new
 	}
 	fn, ok := t.a.h.registry.Orchestrator(t.row.Name)
 	if !ok {
