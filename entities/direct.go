@@ -2,7 +2,6 @@ package entities
 
 import (
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/godurable/durable/internal/jsonpayload"
 )
@@ -129,48 +128,13 @@ func decodeScalar[In any](b []byte) (in In, ok bool) {
 	switch p := any(&in).(type) {
 	case *int:
 		var n int64
-		n, ok = plainInt(b, strconv.IntSize)
+		n, ok = jsonpayload.PlainInt(b, strconv.IntSize)
 		*p = int(n)
 	case *int64:
-		*p, ok = plainInt(b, 64)
+		*p, ok = jsonpayload.PlainInt(b, 64)
 	case *string:
-		*p, ok = plainString(b)
+		*p, ok = jsonpayload.PlainString(b)
 	}
 	return in, ok
 }
 
-// plainString decodes a JSON string without escapes.
-func plainString(b []byte) (string, bool) {
-	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
-		return "", false
-	}
-	inner := b[1 : len(b)-1]
-	for _, c := range inner {
-		if c < 0x20 || c == '"' || c == '\\' {
-			return "", false // escapes and control characters: leave them to encoding/json
-		}
-	}
-	if !utf8.Valid(inner) {
-		return "", false // encoding/json replaces invalid bytes
-	}
-	return string(inner), true
-}
-
-// plainInt parses an optional '-' and digits without a leading zero, which is what a
-// JSON integer is when it has no fraction, exponent or surrounding space.
-func plainInt(b []byte, bits int) (int64, bool) {
-	digits := b
-	if len(digits) > 0 && digits[0] == '-' {
-		digits = digits[1:]
-	}
-	if len(digits) == 0 || len(digits) > 19 || (digits[0] == '0' && len(digits) > 1) {
-		return 0, false
-	}
-	for _, c := range digits {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-	}
-	n, err := strconv.ParseInt(string(b), 10, bits)
-	return n, err == nil
-}

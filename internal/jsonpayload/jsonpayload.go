@@ -45,17 +45,17 @@ func Marshal(v any) ([]byte, error) {
 func Unmarshal(data []byte, v any) error {
 	switch x := v.(type) {
 	case *string:
-		if s, ok := parsePlainString(data); ok {
+		if s, ok := PlainString(data); ok {
 			*x = s
 			return nil
 		}
 	case *int:
-		if n, ok := parseInteger(data, strconv.IntSize); ok {
+		if n, ok := PlainInt(data, strconv.IntSize); ok {
 			*x = int(n)
 			return nil
 		}
 	case *int64:
-		if n, ok := parseInteger(data, 64); ok {
+		if n, ok := PlainInt(data, 64); ok {
 			*x = n
 			return nil
 		}
@@ -91,9 +91,10 @@ func plain(c byte) bool {
 	return c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
 }
 
-// parsePlainString decodes a JSON string without escapes, whose bytes are valid UTF-8
+// PlainString decodes a JSON string without escapes (the plain case callers take
+// without encoding/json), whose bytes are valid UTF-8
 // and free of control characters; encoding/json handles everything else.
-func parsePlainString(data []byte) (string, bool) {
+func PlainString(data []byte) (string, bool) {
 	if len(data) < 2 || data[0] != '"' || data[len(data)-1] != '"' {
 		return "", false
 	}
@@ -113,9 +114,9 @@ func parsePlainString(data []byte) (string, bool) {
 	return string(body), true
 }
 
-// parseInteger decodes a JSON integer: strconv alone would also take "+1" and "01",
+// PlainInt decodes a JSON integer: strconv alone would also take "+1" and "01",
 // which are not JSON.
-func parseInteger(data []byte, bits int) (int64, bool) {
+func PlainInt(data []byte, bits int) (int64, bool) {
 	digits := data
 	if len(digits) > 0 && digits[0] == '-' {
 		digits = digits[1:]
