@@ -22,6 +22,10 @@ func TestMain(m *testing.M) {
 		crashChild()
 		return
 	}
+	if name := os.Getenv(scenarioEnv); name != "" {
+		scenarioChild(name)
+		return
+	}
 	var err error
 	rt, err = durable.Open(durable.Config{InMemory: true, IdleTimeout: 200 * time.Millisecond})
 	if err != nil {

@@ -27,6 +27,17 @@ func init() {
 			}
 			return 0, ctx.ContinueAsNew(n + 1)
 		}))
+		must(rt.RegisterOrchestrator("CarryLoop", func(ctx *orchestrator.Context, n int) (string, error) {
+			switch {
+			case n == 0:
+				if _, err := orchestrator.WaitForExternalEvent[string](ctx, "Begin").Await(); err != nil {
+					return "", err
+				}
+			case n == 3:
+				return orchestrator.WaitForExternalEvent[string](ctx, "Payload").Await()
+			}
+			return "", ctx.ContinueAsNew(n + 1)
+		}))
 		must(rt.RegisterActivity("FlakyOnce", func(_ context.Context, name string) (string, error) {
 			if flakyFailures.Add(-1) >= 0 {
 				return "", errors.New("transient outage")
@@ -133,6 +144,26 @@ func TestContinueAsNewCarriesEvents(t *testing.T) {
 	}
 	if len(full.History) > 4 {
 		t.Fatalf("history of the last execution holds %d events; ContinueAsNew should have reset it", len(full.History))
+	}
+}
+
+// An event that arrived in one execution reaches a later one across executions that
+// continue as new at once, before they could apply what they were handed.
+func TestContinueAsNewCarriesEventsAcrossExecutions(t *testing.T) {
+	ctx, c := ctxT(t), rt.Client()
+	id, err := c.Start(ctx, "CarryLoop", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RaiseEvent(ctx, id, "Payload", "carried"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RaiseEvent(ctx, id, "Begin", nil); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.WaitForCompletion(ctx, id)
+	if err != nil || st.RuntimeStatus != durable.StatusCompleted || string(st.Output) != `"carried"` {
+		t.Fatalf("%v %v %s", err, st.RuntimeStatus, st.Output)
 	}
 }
 

@@ -83,7 +83,7 @@ func (t *turn) record(tr orchestrator.Turn) {
 		}
 	}
 	want := t.exec.HasWorkInFlight() || tr.Status == history.StatusContinuedAsNew
-	if want != t.a.recoverSet || t.fresh {
+	if !t.a.recoverKnown || want != t.a.recoverSet || t.fresh {
 		b.Recover = &want
 	}
 }
@@ -146,7 +146,7 @@ func (a *instance) committed(ctx actor.Context, err error) {
 		a.row = pt.row
 		a.setExec(pt.exec)
 		if pt.batch.Recover != nil {
-			a.recoverSet = *pt.batch.Recover
+			a.recoverSet, a.recoverKnown = *pt.batch.Recover, true
 		}
 		a.dispatch(ctx, pt)
 	}

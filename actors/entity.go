@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -32,6 +33,13 @@ type entityRecord struct {
 	// Incarnation tells this entity's messages apart from those of an earlier entity
 	// with the same id that was deleted.
 	Incarnation string `msgpack:"n,omitempty"`
+	// Scheduled lists the durable timers of signals due later. The entity keeps its
+	// storage while any is armed, since deleting it would take them along; a timer
+	// not listed here was applied already and fires again only after a crash.
+	Scheduled []int64 `msgpack:"t,omitempty"`
+	// TimersUnlisted: the record comes from a version that did not list them, so a
+	// firing not listed may still be due.
+	TimersUnlisted bool `msgpack:"u,omitempty"`
 }
 
 type senderMark struct {
@@ -39,7 +47,20 @@ type senderMark struct {
 	Seen time.Time `msgpack:"t"`
 }
 
-func (r *entityRecord) empty() bool { return r.State == nil && r.Lock == nil && len(r.Held) == 0 }
+func (r *entityRecord) empty() bool {
+	return r.State == nil && r.Lock == nil && len(r.Held) == 0 && len(r.Scheduled) == 0
+}
+
+// takeScheduled removes timer id from the scheduled signals and reports whether it
+// was there.
+func (r *entityRecord) takeScheduled(id int64) bool {
+	i := slices.Index(r.Scheduled, id)
+	if i < 0 {
+		return false
+	}
+	r.Scheduled = slices.Delete(slices.Clone(r.Scheduled), i, i+1)
+	return true
+}
 
 // entity is the virtual actor of one durable entity. Operations that arrive while its
 // previous checkpoint is being written are applied together and checkpointed in one

@@ -183,7 +183,7 @@ func (h *Host) cleanEntity(ctx context.Context, e *EntityInfo) (released, remove
 		}
 		released = 1
 	}
-	if rec.State == nil && rec.Lock == nil && len(rec.Held) == 0 {
+	if rec.empty() {
 		// Waking the entity lets it delete its own storage once nothing is pending.
 		if err := h.callActor(ctx, e.ID.String(), &deliveredMsg{}); err != nil {
 			return released, 0, err

@@ -7,12 +7,17 @@ import (
 )
 
 // entityRecordVersion prefixes the encoded record, so its layout can change later.
-const entityRecordVersion = 1
+// Version 2 added the scheduled signals' timers; a version 1 record is read with
+// unlisted timers, whose firings all apply.
+const (
+	entityRecordVersion = 2
+	entityRecordFields  = 8
+)
 
 // EncodeMsgpack writes the record field by field: an entity checkpoint encodes it on
 // every turn, and msgpack's reflection walk cost more than the operations themselves.
 func (r *entityRecord) EncodeMsgpack(e *msgpack.Encoder) error {
-	if err := e.EncodeArrayLen(6); err != nil {
+	if err := e.EncodeArrayLen(entityRecordFields); err != nil {
 		return err
 	}
 	_ = e.EncodeInt(entityRecordVersion)
@@ -31,7 +36,14 @@ func (r *entityRecord) EncodeMsgpack(e *msgpack.Encoder) error {
 	if err := e.Encode(r.Held); err != nil {
 		return err
 	}
-	return e.EncodeString(r.Incarnation)
+	_ = e.EncodeString(r.Incarnation)
+	if err := e.EncodeArrayLen(len(r.Scheduled)); err != nil {
+		return err
+	}
+	for _, id := range r.Scheduled {
+		_ = e.EncodeInt(id)
+	}
+	return e.EncodeBool(r.TimersUnlisted)
 }
 
 // DecodeMsgpack reads what EncodeMsgpack wrote.
@@ -40,15 +52,16 @@ func (r *entityRecord) DecodeMsgpack(d *msgpack.Decoder) error {
 	if err != nil {
 		return err
 	}
-	if n != 6 {
-		return fmt.Errorf("entity record has %d fields, want 6", n)
-	}
 	v, err := d.DecodeInt()
 	if err != nil {
 		return err
 	}
-	if v != entityRecordVersion {
-		return fmt.Errorf("entity record version %d is not supported", v)
+	switch {
+	case v == 1 && n == 6:
+		r.TimersUnlisted = true
+	case v == entityRecordVersion && n == entityRecordFields:
+	default:
+		return fmt.Errorf("entity record version %d with %d fields is not supported", v, n)
 	}
 	if r.State, err = d.DecodeBytes(); err != nil {
 		return err
@@ -62,7 +75,23 @@ func (r *entityRecord) DecodeMsgpack(d *msgpack.Decoder) error {
 	if err := d.Decode(&r.Held); err != nil {
 		return err
 	}
-	r.Incarnation, err = d.DecodeString()
+	if r.Incarnation, err = d.DecodeString(); err != nil || v == 1 {
+		return err
+	}
+	k, err := d.DecodeArrayLen()
+	if err != nil {
+		return err
+	}
+	r.Scheduled = nil
+	if k > 0 {
+		r.Scheduled = make([]int64, k)
+		for i := range r.Scheduled {
+			if r.Scheduled[i], err = d.DecodeInt64(); err != nil {
+				return err
+			}
+		}
+	}
+	r.TimersUnlisted, err = d.DecodeBool()
 	return err
 }
 

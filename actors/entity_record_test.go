@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"bytes"
 	"reflect"
 	"testing"
 	"time"
@@ -19,7 +20,9 @@ func TestEntityRecordRoundTrip(t *testing.T) {
 			Lock:        &lockRef{Owner: "o", ExecutionID: "x", TaskID: 3, Entities: []string{"@a@1", "@b@2"}},
 			Held:        []entityMsg{{Kind: entityOp, Op: "add", Input: []byte("1"), From: "f", Seq: 2, Call: &callRef{InstanceID: "i", ExecutionID: "x", TaskID: 1}}},
 			Incarnation: "n",
+			Scheduled:   []int64{1 << 20, 3<<20 | 1},
 		},
+		{Scheduled: []int64{5}, TimersUnlisted: true},
 	} {
 		b, err := msgpack.Marshal(&rec)
 		if err != nil {
@@ -39,5 +42,26 @@ func TestEntityRecordRoundTrip(t *testing.T) {
 	}
 	if err := msgpack.Unmarshal([]byte{0x91, 0x02}, &entityRecord{}); err == nil {
 		t.Fatal("a record of the wrong shape decoded")
+	}
+}
+
+// A record written before scheduled signals were listed still decodes; its timers,
+// not listed, all apply when they fire.
+func TestEntityRecordVersion1(t *testing.T) {
+	var buf bytes.Buffer
+	e := msgpack.NewEncoder(&buf)
+	_ = e.EncodeArrayLen(6)
+	_ = e.EncodeInt(1)
+	_ = e.EncodeBytes([]byte(`2`))
+	_ = e.EncodeMapLen(0)
+	_ = e.EncodeNil()
+	_ = e.EncodeNil()
+	_ = e.EncodeString("inc")
+	var got entityRecord
+	if err := msgpack.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if string(got.State) != "2" || got.Incarnation != "inc" || !got.TimersUnlisted || got.empty() {
+		t.Fatalf("version 1 record read as %+v", got)
 	}
 }

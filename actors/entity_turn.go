@@ -2,6 +2,7 @@ package actors
 
 import (
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -71,6 +72,10 @@ func (t *entityTurn) add(r request) {
 		// A scheduled signal is due; the stored timer goes with this checkpoint.
 		t.batch.CancelTimers = append(t.batch.CancelTimers, persistence.Timer{InstanceID: t.a.id, ID: m.TimerID, FireAt: m.FireAt})
 		var due entityMsg
+		if !t.rec.takeScheduled(m.TimerID) && !t.rec.TimersUnlisted {
+			t.ok(r) // fired before, and applied with the checkpoint that removed it
+			return
+		}
 		if err := msgpack.Unmarshal(m.Payload, &due); err == nil {
 			due.At = time.Time{}
 			t.admit(due)
@@ -112,6 +117,7 @@ func (t *entityTurn) schedule(m *entityMsg) {
 	}
 	id := int64(t.a.version()+1)<<20 | int64(len(t.batch.ArmTimers))
 	t.batch.ArmTimers = append(t.batch.ArmTimers, persistence.Timer{InstanceID: t.a.id, ID: id, FireAt: m.At, Payload: payload})
+	t.rec.Scheduled = append(slices.Clone(t.rec.Scheduled), id)
 }
 
 // admit applies the lock rules to m in arrival order: lock requests and releases
@@ -176,7 +182,8 @@ func (t *entityTurn) finish() bool {
 	}
 	pruneSenders(&t.rec, t.now)
 	changed := len(t.ops) > 0 || len(t.batch.Send) > 0 || len(t.batch.ArmTimers) > 0 || len(t.batch.CancelTimers) > 0 ||
-		len(t.batch.Delivered) > 0 || t.rec.Lock != a.rec.Lock || len(t.rec.Held) != len(a.rec.Held) || len(t.rec.Senders) != len(a.rec.Senders)
+		len(t.batch.Delivered) > 0 || t.rec.Lock != a.rec.Lock || len(t.rec.Held) != len(a.rec.Held) || len(t.rec.Senders) != len(a.rec.Senders) ||
+		len(t.rec.Scheduled) != len(a.rec.Scheduled)
 	if !changed {
 		return false
 	}

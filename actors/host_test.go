@@ -50,6 +50,7 @@ func TestMain(m *testing.M) {
 	reg.AddOrchestrator("Wait", func(ctx *orchestrator.Context, _ []byte) ([]byte, error) {
 		return orchestrator.WaitForExternalEvent[json.RawMessage](ctx, "Go").Await()
 	})
+	registerGated(reg)
 	var err error
 	host, err = Start(Config{Journal: corruptOne{Journal: memjournal.New(), bad: "broken"}, Registry: reg, IdleTimeout: 100 * time.Millisecond})
 	if err != nil {

@@ -36,8 +36,11 @@ type instance struct {
 
 	queue      []request
 	committing *pendingTurn
-	inflight   int  // activities dispatched and not yet returned
-	recoverSet bool // the journal's recovery mark, as last committed
+	inflight   int // activities dispatched and not yet returned
+	// recoverSet is the journal's recovery mark as this activation last committed it;
+	// until recoverKnown, an activation loaded from the journal has not stated it, and
+	// its first turn does.
+	recoverSet, recoverKnown bool
 	// unacked holds the outbox messages this activation sent and has not seen
 	// acknowledged; an acknowledgment to a passivated instance would activate it again.
 	unacked map[int64]bool
@@ -146,7 +149,6 @@ func (a *instance) activate(ctx actor.Context, ci *pcluster.ClusterIdentity) {
 	if row.Status.IsTerminal() {
 		return
 	}
-	a.recoverSet = true // unknown: make the next commit state it
 	fn, ok := a.h.registry.Orchestrator(row.Name)
 	if !ok {
 		a.broken = &unregisteredError{name: row.Name}

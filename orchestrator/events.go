@@ -38,7 +38,7 @@ func (e *Execution) waitForEvent(name string, o eventOptions) *task {
 	w := e.newTask(kindEvent, name)
 	if buf := e.events[key]; len(buf) > 0 {
 		e.events[key] = buf[1:]
-		w.complete(buf[0], nil)
+		w.complete(buf[0].input, nil)
 		return w
 	}
 	if o.hasTimeout && o.timeout <= 0 {

@@ -50,13 +50,19 @@ type Execution struct {
 
 	open        map[int64]*task // scheduled work not yet completed, by sequence id
 	unconfirmed []*action       // actions taken by the code, not yet matched with history
-	events      map[string][][]byte
-	waiters     map[string][]*task
-	suspended   bool
-	held        []history.Event
-	cancelled   []history.Event // timers cancelled during this turn
-	parent      *history.ParentRef
-	input       []byte
+	// events buffers external events nobody waited for, by lower-cased name; arrived
+	// counts them so that a continue-as-new hands them on in arrival order.
+	events  map[string][]bufferedEvent
+	arrived int64
+	// late are external events of the step that ended the execution, after its end:
+	// never applied, but still the next execution's after a continue-as-new.
+	late      []history.Event
+	waiters   map[string][]*task
+	suspended bool
+	held      []history.Event
+	cancelled []history.Event // timers cancelled during this turn
+	parent    *history.ParentRef
+	input     []byte
 
 	lock lockState
 
@@ -117,6 +123,7 @@ func (e *Execution) Replay(events []history.Event) {
 	for i := range events {
 		if e.isFinished() {
 			e.checkNothingAfterEnd(events[i:])
+			e.keepLate(events[i:])
 			break
 		}
 		if events[i].Type == history.EventOrchestratorStarted && e.checkConfirmed() {
@@ -175,9 +182,14 @@ type ContinueAsNew struct {
 // extends it in place when its capacity allows, so a caller that leaves room for the
 // actions a turn usually takes saves a copy of every turn's events.
 func (e *Execution) Step(events []history.Event) Turn {
-	e.out = events
 	e.cancelled = nil
 	e.customStatusChanged = false
+	if e.isFinished() && !e.unrecorded {
+		// An ended execution's history is complete: whatever still arrives for it
+		// (an activity that outlived a terminate) is not part of it.
+		return Turn{Status: e.status, Output: e.output, Failure: e.failure, CustomStatus: e.customStatus}
+	}
+	e.out = events
 	if e.unrecorded {
 		e.unrecorded = false
 		e.out = append(e.out, history.Event{
@@ -186,6 +198,7 @@ func (e *Execution) Step(events []history.Event) Turn {
 	}
 	for i := range events {
 		if e.isFinished() {
+			e.keepLate(events[i:])
 			break
 		}
 		e.apply(events[i])
@@ -233,10 +246,19 @@ func (e *Execution) Open() []history.Event {
 }
 
 // IsOpen reports whether the work scheduled with sequence id taskID awaits completion.
+// Once the execution has ended nothing does: work still running when it was terminated
+// or failed reports to an execution that no longer listens.
 func (e *Execution) IsOpen(taskID int64) bool {
+	if e.isFinished() {
+		return false
+	}
 	_, ok := e.open[taskID]
 	return ok
 }
+
+// Ended reports whether the execution has ended (completed, failed, terminated or
+// continued as new): a Step then adds nothing to its history.
+func (e *Execution) Ended() bool { return e.isFinished() }
 
 // ExecutionID returns the id of this execution.
 func (e *Execution) ExecutionID() string { return e.executionID }
@@ -459,27 +481,50 @@ func (e *Execution) deliverEvent(ev history.Event) {
 		return
 	}
 	if e.events == nil {
-		e.events = map[string][][]byte{}
+		e.events = map[string][]bufferedEvent{}
 	}
-	e.events[key] = append(e.events[key], ev.Input)
+	e.arrived++
+	e.events[key] = append(e.events[key], bufferedEvent{name: ev.Name, input: ev.Input, order: e.arrived})
+}
+
+// bufferedEvent is an external event that arrived before anything waited for it.
+type bufferedEvent struct {
+	name  string
+	input []byte
+	order int64
+}
+
+// keepLate remembers the external events a step brought after the execution ended.
+func (e *Execution) keepLate(rest []history.Event) {
+	for _, ev := range rest {
+		if ev.Type == history.EventEventRaised {
+			e.late = append(e.late, ev)
+		}
+	}
 }
 
 func (e *Execution) carryOver() []history.Event {
 	if e.continueAsNew == nil || !e.continueAsNew.keepUnprocessed {
 		return nil
 	}
-	var evs []history.Event
-	for name, payloads := range e.events {
-		for _, p := range payloads {
-			evs = append(evs, history.Event{Type: history.EventEventRaised, Time: e.now, Name: name, Input: p})
-		}
+	// Buffered events first, in the order they arrived, then those held while
+	// suspended, then those that came in the very step that ended the execution: the
+	// order in which they reached the instance.
+	var buffered []bufferedEvent
+	for _, list := range e.events {
+		buffered = append(buffered, list...)
+	}
+	slices.SortFunc(buffered, func(a, b bufferedEvent) int { return cmp.Compare(a.order, b.order) })
+	evs := make([]history.Event, 0, len(buffered)+len(e.held)+len(e.late))
+	for _, b := range buffered {
+		evs = append(evs, history.Event{Type: history.EventEventRaised, Time: e.now, Name: b.name, Input: b.input})
 	}
 	for _, ev := range e.held {
 		if ev.Type == history.EventEventRaised {
 			evs = append(evs, ev)
 		}
 	}
-	return evs
+	return append(evs, e.late...)
 }
 
 func (e *Execution) describe(ev history.Event) string {

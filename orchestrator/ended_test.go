@@ -1,0 +1,98 @@
+package orchestrator
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/godurable/durable/history"
+)
+
+// An execution that continues as new at once, in the step that brought it events
+// carried from the one before, hands those events on: they arrived, nobody consumed them.
+func TestContinueAsNewCarriesEventsOfItsOwnStep(t *testing.T) {
+	fn := func(ctx *Context, _ []byte) ([]byte, error) { return nil, ctx.ContinueAsNew(1) }
+	for _, cold := range []bool{false, true} {
+		d := newDriver(t, fn)
+		d.cold = cold
+		tr := d.turn(
+			history.Event{Type: history.EventExecutionStarted, Name: "test", Input: []byte(`0`)},
+			history.Event{Type: history.EventEventRaised, Name: "First", Input: []byte(`1`)},
+			history.Event{Type: history.EventEventRaised, Name: "second", Input: []byte(`2`)},
+		)
+		if tr.Status != history.StatusContinuedAsNew || tr.ContinueAsNew == nil {
+			t.Fatalf("cold=%v: status %v", cold, tr.Status)
+		}
+		got := tr.ContinueAsNew.Carry
+		if len(got) != 2 || got[0].Name != "First" || string(got[0].Input) != "1" || got[1].Name != "second" {
+			t.Fatalf("cold=%v: carried %+v", cold, got)
+		}
+		// An activation that replays the ended execution finds the same events to carry.
+		replayed := NewExecution("inst", fn, Options{})
+		replayed.Replay(d.history)
+		if u := replayed.Unconsumed(); len(u) != 2 || u[0].Name != "First" || u[1].Name != "second" {
+			t.Fatalf("cold=%v: after replay %+v", cold, u)
+		}
+		replayed.Stop()
+	}
+}
+
+// Buffered events are carried in the order they arrived, whatever their names.
+func TestCarriedEventsKeepArrivalOrder(t *testing.T) {
+	fn := func(ctx *Context, _ []byte) ([]byte, error) {
+		if _, err := WaitForExternalEvent[int](ctx, "Go").Await(); err != nil {
+			return nil, err
+		}
+		return nil, ctx.ContinueAsNew(1)
+	}
+	d := newDriver(t, fn)
+	d.start(nil)
+	names := []string{"b", "a", "c", "a", "b"}
+	var evs []history.Event
+	for i, n := range names {
+		evs = append(evs, history.Event{Type: history.EventEventRaised, Name: n, Input: json.RawMessage(string(rune('0' + i)))})
+	}
+	evs = append(evs, history.Event{Type: history.EventEventRaised, Name: "Go", Input: []byte(`0`)})
+	tr := d.turn(evs...)
+	if tr.ContinueAsNew == nil || len(tr.ContinueAsNew.Carry) != len(names) {
+		t.Fatalf("carry: %+v", tr.ContinueAsNew)
+	}
+	for i, ev := range tr.ContinueAsNew.Carry {
+		if ev.Name != names[i] || string(ev.Input) != string(rune('0'+i)) {
+			t.Fatalf("carried event %d is %s %s, want %s %d", i, ev.Name, ev.Input, names[i], i)
+		}
+	}
+}
+
+// Work that outlives a terminate reports to an execution that has ended: nothing is
+// open any more and a step adds nothing to the history.
+func TestEndedExecutionTakesNoEvents(t *testing.T) {
+	fn := func(ctx *Context, _ []byte) ([]byte, error) {
+		return CallActivity[json.RawMessage](ctx, "Slow", nil).Await()
+	}
+	d := newDriver(t, fn)
+	tr := d.start(nil)
+	var scheduled int64 = -1
+	for _, ev := range tr.Events {
+		if ev.Type == history.EventTaskScheduled {
+			scheduled = ev.ID
+		}
+	}
+	if scheduled < 0 || !d.exec.IsOpen(scheduled) {
+		t.Fatal("activity not scheduled")
+	}
+	tr = d.turn(history.Event{Type: history.EventExecutionTerminated, Input: []byte(`"stop"`)})
+	if tr.Status != history.StatusTerminated {
+		t.Fatalf("status %v", tr.Status)
+	}
+	if d.exec.IsOpen(scheduled) || !d.exec.Ended() {
+		t.Fatal("terminated execution still reports its activity open")
+	}
+	before := len(d.history)
+	tr = d.turn(history.Event{Type: history.EventTaskCompleted, TaskID: scheduled, Result: []byte(`1`)})
+	if len(tr.Events) != 0 || len(d.history) != before {
+		t.Fatalf("ended execution added %v", tr.Events)
+	}
+	if tr.Status != history.StatusTerminated || string(tr.Output) != `"stop"` {
+		t.Fatalf("after the late result: %v %s", tr.Status, tr.Output)
+	}
+}
