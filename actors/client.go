@@ -54,8 +54,8 @@ func (h *Host) checkPayload(what string, b []byte) error {
 
 // RaiseEvent delivers an external event to a running instance.
 func (h *Host) RaiseEvent(ctx context.Context, id, name string, data []byte) error {
-	if name == "" {
-		return fmt.Errorf("%w: empty event name", ErrInvalidInput)
+	if err := validate.Name("event name", name); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidInput, err)
 	}
 	if err := h.checkPayload("event data", data); err != nil {
 		return err

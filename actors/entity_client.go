@@ -10,6 +10,7 @@ import (
 
 	"github.com/godurable/durable/entities"
 	"github.com/godurable/durable/history"
+	"github.com/godurable/durable/internal/validate"
 	"github.com/godurable/durable/persistence"
 )
 
@@ -34,8 +35,8 @@ func (h *Host) SignalEntity(ctx context.Context, id entities.ID, operation strin
 	if err := h.checkEntity(id); err != nil {
 		return err
 	}
-	if operation == "" {
-		return fmt.Errorf("%w: empty operation name", ErrInvalidInput)
+	if err := validate.Name("operation name", operation); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidInput, err)
 	}
 	if err := h.checkPayload("signal input", input); err != nil {
 		return err

@@ -43,10 +43,10 @@ func ParseID(s string) (ID, error) {
 // validate.EntityKey; the error quotes the whole id.
 func (id ID) Validate() error {
 	if err := validate.EntityName(id.Name); err != nil {
-		return fmt.Errorf("entity id %q: %w", id.String(), err)
+		return fmt.Errorf("entity id %.80q: %w", id.String(), err)
 	}
 	if err := validate.EntityKey(id.Key); err != nil {
-		return fmt.Errorf("entity id %q: %w", id.String(), err)
+		return fmt.Errorf("entity id %.80q: %w", id.String(), err)
 	}
 	return nil
 }

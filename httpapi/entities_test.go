@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 )
@@ -101,4 +102,17 @@ func TestEntities(t *testing.T) {
 	expect(t, call(t, "DELETE", ent, ""), http.StatusAccepted)
 	eventually(t, "the counter to be deleted", func() bool { return call(t, "GET", ent, "").code == http.StatusNotFound })
 	expect(t, call(t, "DELETE", api("/entities/NoSuchEntity/k"), ""), http.StatusNotFound)
+}
+
+// Oversized keys and names are refused at the door, with what was wrong.
+func TestOversizedNamesAreBadRequests(t *testing.T) {
+	longKey := strings.Repeat("k", 65_001)
+	r := call(t, "POST", api("/entities/Counter/"+longKey+"?op=Add"), "1")
+	expect(t, r, http.StatusBadRequest)
+	if !strings.Contains(string(r.body), "at most 256") || len(r.body) > 1024 {
+		t.Fatalf("answer to a 65,001-byte key: %.200s (%d bytes)", r.body, len(r.body))
+	}
+	expect(t, call(t, "POST", api("/entities/Counter/k?op="+strings.Repeat("o", 300)), "1"), http.StatusBadRequest)
+	expect(t, call(t, "GET", api("/entities/Counter/a%E2%80%AEb"), ""), http.StatusBadRequest) // right-to-left override
+	expect(t, call(t, "GET", api("/instances/a%FFb"), ""), http.StatusBadRequest)              // invalid UTF-8
 }

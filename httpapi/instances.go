@@ -50,6 +50,7 @@ func (a *api) start(w http.ResponseWriter, r *http.Request) {
 // waitForCompletion is the start's wait mode: the output if the instance completes in
 // time, its status if it ends otherwise, the usual 202 if it is still going.
 func (a *api) waitForCompletion(w http.ResponseWriter, r *http.Request, id string, timeout time.Duration) {
+	extendWriteDeadline(w, timeout)
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
 	st, err := a.c.WaitForCompletion(ctx, id)
@@ -266,4 +267,10 @@ func (a *api) restart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.writeAccepted(w, r, id)
+}
+
+// extendWriteDeadline lets a response that waits on purpose outlast the server's
+// write timeout by its wait; servers without deadlines ignore it.
+func extendWriteDeadline(w http.ResponseWriter, wait time.Duration) {
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(wait + 30*time.Second))
 }

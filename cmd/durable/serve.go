@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path"
+	"strings"
 	"syscall"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/godurable/durable/dashboard"
 	"github.com/godurable/durable/examples"
 	"github.com/godurable/durable/httpapi"
+	"golang.org/x/net/netutil"
 )
 
 // serve hosts every bundled example on the embedded runtime and serves the HTTP API
@@ -68,7 +71,8 @@ func serveUntilSignal(addr, data, key string, logger *slog.Logger, stdout io.Wri
 	if host, _, _ := net.SplitHostPort(addr); key == "" && !isLoopback(host) {
 		logger.Warn("serving on a non-loopback address without an API key: anyone who can reach it can manage instances", "addr", addr)
 	}
-	srv := &http.Server{Handler: routes(rt.Client(), key, logger), ReadHeaderTimeout: 10 * time.Second}
+	srv := newServer(routes(rt.Client(), key, logger), defaultLimits)
+	ln = netutil.LimitListener(ln, defaultLimits.maxConns)
 	fmt.Fprintf(stdout, "durable: serving http://%s (dashboard at /dashboard/, data in %s)\n", ln.Addr(), data)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
@@ -88,6 +92,30 @@ func serveUntilSignal(addr, data, key string, logger *slog.Logger, stdout io.Wri
 	return errors.Join(err, rt.Close())
 }
 
+// limits protect the server from clients that hold connections without using them:
+// a slow body, an idle keep-alive, or simply many connections. Long waits
+// (?timeout= on a status query) extend their own write deadline.
+type limits struct {
+	readHeader, read, write, idle time.Duration
+	maxConns                      int
+}
+
+var defaultLimits = limits{
+	readHeader: 10 * time.Second, read: time.Minute, write: time.Minute, idle: 2 * time.Minute,
+	maxConns: 1000,
+}
+
+func newServer(h http.Handler, l limits) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: l.readHeader,
+		ReadTimeout:       l.read,
+		WriteTimeout:      l.write,
+		IdleTimeout:       l.idle,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
 // routes mounts the management API, the seeds' starter route and the dashboard.
 func routes(c *durable.Client, key string, logger *slog.Logger) http.Handler {
 	api := httpapi.New(c, httpapi.Options{APIKey: key, Logger: logger})
@@ -98,7 +126,15 @@ func routes(c *durable.Client, key string, logger *slog.Logger) http.Handler {
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/dashboard/", http.StatusFound)
 	})
-	return mux
+	// ServeMux redirects a path such as "//x" to its clean form, in HTML and before
+	// anything checks the API key; the API answers such paths itself, after the check.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; p != "/" && (p == "" || path.Clean(p) != strings.TrimSuffix(p, "/")) {
+			api.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 func isLoopback(host string) bool {

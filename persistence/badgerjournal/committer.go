@@ -141,6 +141,7 @@ func (j *Journal) commitTogether(ops []*op, errs []error) error {
 		return txnError(err)
 	}
 	b.committed()
+	j.mark.observe(j.db)
 	j.commits.Add(1)
 	j.keys.Add(int64(b.keys))
 	return nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 )
 
 // Config configures a Journal. Zero fields take the defaults below.
@@ -131,6 +132,9 @@ func orDefault[T int | int64 | time.Duration](v, def T) T {
 //   - NumCompactors 2, the minimum Badger accepts, one per core.
 //   - DetectConflicts off: the committer is the only writer, so there is nothing to detect.
 //   - Metrics off: they are process-global expvars that every open database would update.
+//   - Checksums of blocks verified as they are read: a flipped bit in a table is
+//     reported, not served (the journal's own checksums cover values, not keys or
+//     the table's index).
 func (c *Config) badgerOptions() badger.Options {
 	opts := badger.DefaultOptions(c.Dir)
 	if c.InMemory {
@@ -146,7 +150,8 @@ func (c *Config) badgerOptions() badger.Options {
 		WithNumCompactors(2).
 		WithNumGoroutines(2).
 		WithDetectConflicts(false).
-		WithMetricsEnabled(false)
+		WithMetricsEnabled(false).
+		WithChecksumVerificationMode(options.OnBlockRead)
 }
 
 // badgerLogger passes Badger's warnings and errors to slog and keeps its chatter (table

@@ -27,7 +27,8 @@ type Journal struct {
 	queuedKeys, queuedBytes atomic.Int64
 	wake                    chan struct{} // capacity 1: a pending wake-up is never lost
 
-	rows *rowCache // the commit goroutine's alone
+	rows *rowCache  // the commit goroutine's alone
+	mark *watermark // nil in memory
 
 	// commits counts transactions committed, so tests can see batching happen, and
 	// keys the sets and deletes they held, so tests can see what an append costs.
@@ -49,7 +50,13 @@ func Open(cfg Config) (*Journal, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	db, err := badger.Open(cfg.badgerOptions())
+	opts := cfg.badgerOptions()
+	if !cfg.InMemory {
+		if err := checkFiles(cfg.Dir, opts); err != nil {
+			return nil, err
+		}
+	}
+	db, err := openBadger(opts)
 	if err != nil {
 		return nil, fmt.Errorf("badgerjournal: open %q: %w", cfg.Dir, err)
 	}
@@ -64,12 +71,29 @@ func Open(cfg Config) (*Journal, error) {
 		rows:          newRowCache(cfg.RowCacheSize),
 		committerDone: make(chan struct{}),
 	}
+	if !cfg.InMemory {
+		if err := checkWatermark(db, cfg.Dir); err != nil {
+			return nil, errors.Join(err, db.Close())
+		}
+		j.mark = startWatermark(cfg.Dir, db.MaxVersion())
+	}
 	go j.commitLoop()
 	if cfg.GCInterval > 0 && !cfg.InMemory {
 		j.stopGC, j.gcDone = make(chan struct{}), make(chan struct{})
 		go j.gcLoop()
 	}
 	return j, nil
+}
+
+// openBadger opens the database, turning a panic of Badger's over damaged files into
+// an error.
+func openBadger(opts badger.Options) (db *badger.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("%w: %v", ErrDamaged, r)
+		}
+	}()
+	return badger.Open(opts)
 }
 
 // formatVersion names the layout of keys and values. Version 2 moved small payloads,
@@ -165,6 +189,7 @@ func (j *Journal) close() error {
 	j.mu.Unlock()
 	j.signal()
 	<-j.committerDone
+	j.mark.close(j.db)
 	if j.stopGC != nil {
 		close(j.stopGC)
 		<-j.gcDone

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"testing"
 	"time"
 
@@ -18,6 +19,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if dir := os.Getenv(writerEnv); dir != "" {
+		crashedWriter(dir)
+	}
 	goleak.VerifyTestMain(m)
 }
 
