@@ -20,6 +20,9 @@ var (
 	ErrInvalidInput         = actors.ErrInvalidInput
 	ErrUnknownOrchestration = actors.ErrUnknownOrchestration
 	ErrPayloadTooLarge      = actors.ErrPayloadTooLarge
+	// ErrUnavailable: the request was not recorded because the runtime cannot write
+	// for now (its disk is full); nothing changed, and it may be tried again later.
+	ErrUnavailable = actors.ErrUnavailable
 )
 
 // Client starts, queries and manages instances. It is safe for concurrent use.

@@ -20,6 +20,9 @@ var (
 	ErrInvalidInput         = errors.New("invalid input")
 	ErrUnknownOrchestration = errors.New("unknown orchestration")
 	ErrPayloadTooLarge      = errors.New("payload too large")
+	// ErrUnavailable: the request was not recorded because the runtime cannot write
+	// for now (its disk is full); nothing changed, and it may be tried again later.
+	ErrUnavailable = errors.New("temporarily unavailable")
 )
 
 // StartOptions configures Start.
@@ -191,6 +194,8 @@ func replyError(r *replyMsg) error {
 		base = ErrWrongState
 	case codeInvalid:
 		base = ErrInvalidInput
+	case codeUnavailable:
+		base = ErrUnavailable
 	default:
 		return errors.New(r.Message)
 	}

@@ -220,16 +220,20 @@ func (a *instance) commitFailed(ctx actor.Context, pt *pendingTurn, err error) {
 		pt.exec.Stop()
 	}
 	a.h.watchers.released(a) // the journal may now hold a row this one has not seen
-	if errors.Is(err, persistence.ErrVersionConflict) {
+	switch {
+	case errors.Is(err, persistence.ErrVersionConflict):
 		a.logger().Warn("another activation of the instance committed first; this one stops", "error", err)
-	} else {
+	case errors.Is(err, persistence.ErrUnavailable):
+		a.logger().Warn("the journal takes no writes for now; the instance waits", "error", err)
+		a.h.wakeLater(a.id)
+	default:
 		a.logger().Error("journal append failed; the instance reloads", "error", err)
 		a.h.wakeLater(a.id)
 	}
 	for _, r := range pt.replies {
 		m := r.msg
 		if m.Code == codeOK {
-			m = &replyMsg{Code: codeRetry, Message: "not recorded: " + err.Error()}
+			m = notRecorded(err)
 		}
 		a.respond(ctx, r.to, m)
 	}

@@ -251,7 +251,7 @@ func (a *entity) committed(ctx actor.Context, err error) {
 	if err != nil {
 		a.logger().Error("entity checkpoint failed; the entity reloads", "error", err)
 		for _, r := range t.replies {
-			respond(ctx, r.to, &replyMsg{Code: codeRetry, Message: "not recorded: " + err.Error()})
+			respond(ctx, r.to, notRecorded(err))
 		}
 		for _, r := range a.queue {
 			respond(ctx, r.replyTo, &replyMsg{Code: codeRetry, Message: "entity is reloading"})

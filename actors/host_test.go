@@ -27,6 +27,16 @@ type corruptOne struct {
 	bad string
 }
 
+// Append refuses instances whose id starts with "nospace-", as a journal on a full
+// disk does.
+func (c corruptOne) Append(b *persistence.Batch, done func(error)) {
+	if strings.HasPrefix(b.InstanceID, "nospace-") {
+		done(fmt.Errorf("%w: disk full", persistence.ErrUnavailable))
+		return
+	}
+	c.Journal.Append(b, done)
+}
+
 func (c corruptOne) Load(ctx context.Context, id string) (*persistence.Instance, []history.Event, error) {
 	if id == c.bad {
 		return nil, nil, &persistence.CorruptionError{InstanceID: id, Key: "h/" + id, Err: errors.New("checksum mismatch")}
@@ -117,5 +127,18 @@ func TestTimerWakesPassivatedInstance(t *testing.T) {
 	}
 	if row := waitRow(t, ctx, id); row.Status != history.StatusCompleted || string(row.Output) != `"rested"` {
 		t.Fatalf("%v %s", row.Status, row.Output)
+	}
+}
+
+// A request the journal cannot record for now fails at once as unavailable, and
+// leaves nothing behind.
+func TestUnavailableJournalRefusesAtOnce(t *testing.T) {
+	ctx := ctxT(t)
+	_, err := host.Start(ctx, "Wait", nil, StartOptions{InstanceID: "nospace-1"})
+	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("start on a full journal: %v", err)
+	}
+	if _, _, err := host.Get(ctx, "nospace-1", false); !errors.Is(err, ErrInstanceNotFound) {
+		t.Fatalf("refused start left %v", err)
 	}
 }

@@ -1,9 +1,11 @@
 package actors
 
 import (
+	"errors"
 	"time"
 
 	"github.com/godurable/durable/history"
+	"github.com/godurable/durable/persistence"
 )
 
 // startMsg asks an instance to start a new execution.
@@ -69,7 +71,18 @@ const (
 	codeInvalid
 	codeRetry
 	codeInternal
+	// codeUnavailable: the request was not recorded because the journal takes no
+	// writes for now; the caller may try again later.
+	codeUnavailable
 )
+
+// notRecorded answers a request whose turn the journal did not take.
+func notRecorded(err error) *replyMsg {
+	if errors.Is(err, persistence.ErrUnavailable) {
+		return &replyMsg{Code: codeUnavailable, Message: err.Error()}
+	}
+	return &replyMsg{Code: codeRetry, Message: "not recorded: " + err.Error()}
+}
 
 // deliveredMsg tells a sender which of its outbox messages were acknowledged.
 type deliveredMsg struct {

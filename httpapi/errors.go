@@ -53,6 +53,7 @@ var runtimeErrors = []struct {
 	{durable.ErrInvalidInput, http.StatusBadRequest, "InvalidInput"},
 	{durable.ErrUnknownOrchestration, http.StatusBadRequest, "UnknownOrchestration"},
 	{durable.ErrPayloadTooLarge, http.StatusRequestEntityTooLarge, "PayloadTooLarge"},
+	{durable.ErrUnavailable, http.StatusServiceUnavailable, "Unavailable"},
 	// The request's own context ends these: the client went away or the server is
 	// shutting down, neither of which is an internal error worth a 500.
 	{context.Canceled, http.StatusServiceUnavailable, "Canceled"},
@@ -82,6 +83,10 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case status == http.StatusInternalServerError:
 		a.log.Error("httpapi: request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 		msg = "internal error; the server log has the details"
+	case code == "Unavailable":
+		// Nothing was recorded and nothing is wrong with the request: ask again later.
+		w.Header().Set("Retry-After", "5")
+		a.log.Warn("httpapi: request not recorded", "method", r.Method, "path", r.URL.Path, "error", err)
 	case status > 500:
 		// A client that went away or a shutdown: worth noting, not alarming.
 		a.log.Warn("httpapi: request cut short", "method", r.Method, "path", r.URL.Path, "status", status, "error", err)

@@ -172,6 +172,9 @@ var (
 	ErrVersionConflict = errors.New("journal version conflict: another activation of the instance committed first")
 	ErrClosed          = errors.New("journal closed")
 	ErrBatchTooLarge   = errors.New("batch too large for one journal transaction")
+	// ErrUnavailable: the journal cannot take appends for now (its disk is full, say);
+	// reads go on, and appends are accepted again once the cause is gone.
+	ErrUnavailable = errors.New("journal temporarily unavailable for writes")
 )
 
 // CorruptionError reports a stored value that failed its checksum or did not decode.

@@ -100,6 +100,12 @@ func (j *Journal) take() []*op {
 // so that only the culprit fails.
 func (j *Journal) commit(ops []*op) {
 	errs := make([]error, len(ops))
+	if err := j.space.check(time.Now()); err != nil {
+		for _, o := range ops {
+			o.done(err)
+		}
+		return
+	}
 	if err := j.commitTogether(ops, errs); err != nil {
 		if len(ops) == 1 {
 			errs[0] = err
@@ -151,5 +157,17 @@ func txnError(err error) error {
 	if errors.Is(err, badger.ErrTxnTooBig) {
 		return fmt.Errorf("%w: %w", persistence.ErrBatchTooLarge, err)
 	}
+	if len(err.Error()) > maxErrorText {
+		return shortError{err}
+	}
 	return err
 }
+
+// maxErrorText bounds the text of an error passed on from Badger, which quotes a
+// value it refuses in full, as a hex dump: megabytes in a log line.
+const maxErrorText = 300
+
+type shortError struct{ error }
+
+func (e shortError) Error() string { return e.error.Error()[:maxErrorText] + "…" }
+func (e shortError) Unwrap() error { return e.error }

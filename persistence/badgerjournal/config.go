@@ -57,6 +57,11 @@ type Config struct {
 	// GCInterval is how often value-log garbage collection runs; only values over 1 MiB
 	// live in the value log. Negative disables it. Default 10 minutes.
 	GCInterval time.Duration
+	// MinFreeBytes is the free disk space below which appends are refused with
+	// persistence.ErrUnavailable while reads go on. Badger writes through memory-mapped
+	// files, and a write the full disk cannot back kills the process with SIGBUS
+	// instead of failing. Default four memtables; negative disables the check.
+	MinFreeBytes int64
 }
 
 const (
@@ -100,6 +105,7 @@ func (c *Config) validate() error {
 	c.MemTableSize = orDefault(c.MemTableSize, defaultMemTableSize)
 	c.BlockCacheSize = orDefault(c.BlockCacheSize, defaultBlockCacheSize)
 	c.GCInterval = orDefault(c.GCInterval, defaultGCInterval)
+	c.MinFreeBytes = orDefault(c.MinFreeBytes, 4*c.MemTableSize)
 	if limit := c.MemTableSize * 15 / 100; int64(c.MaxBatchBytes) > limit*9/10 {
 		return fmt.Errorf("badgerjournal: MaxBatchBytes %d leaves no headroom under Badger's transaction limit %d; raise MemTableSize",
 			c.MaxBatchBytes, limit)

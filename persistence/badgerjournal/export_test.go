@@ -25,3 +25,9 @@ var (
 	IDPrefix    = idPrefix
 	MaxRowTimer = maxRowTimers
 )
+
+// SetFreeSpace replaces the free-space probe; call it before the first append.
+func (j *Journal) SetFreeSpace(free func(dir string) (int64, error)) { j.space.free = free }
+
+// MinFreeBytes returns the free space the journal insists on.
+func (j *Journal) MinFreeBytes() int64 { return j.space.min }

@@ -27,8 +27,9 @@ type Journal struct {
 	queuedKeys, queuedBytes atomic.Int64
 	wake                    chan struct{} // capacity 1: a pending wake-up is never lost
 
-	rows *rowCache  // the commit goroutine's alone
-	mark *watermark // nil in memory
+	rows  *rowCache  // the commit goroutine's alone
+	mark  *watermark // nil in memory
+	space *space     // nil in memory
 
 	// commits counts transactions committed, so tests can see batching happen, and
 	// keys the sets and deletes they held, so tests can see what an append costs.
@@ -76,6 +77,7 @@ func Open(cfg Config) (*Journal, error) {
 			return nil, errors.Join(err, db.Close())
 		}
 		j.mark = startWatermark(cfg.Dir, db.MaxVersion())
+		j.space = newSpace(cfg.Dir, cfg.MinFreeBytes)
 	}
 	go j.commitLoop()
 	if cfg.GCInterval > 0 && !cfg.InMemory {

@@ -245,10 +245,9 @@ func (j *Journal) listPage(ctx context.Context, txn *badger.Txn, q persistence.Q
 			start = after
 		}
 	}
-	size := query.PageSize(q)
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: min(size, 100)})
+	page := query.NewPage(q)
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: min(query.PageSize(q), 100)})
 	defer it.Close()
-	var page []*persistence.Instance
 	for it.Seek(start); it.Valid(); it.Next() {
 		if err := ctx.Err(); err != nil {
 			return nil, "", err
@@ -260,8 +259,8 @@ func (j *Journal) listPage(ctx context.Context, txn *badger.Txn, q persistence.Q
 		if inst == nil {
 			continue
 		}
-		if len(page) == size {
-			return page, page[size-1].ID, nil
+		if page.Full() {
+			return page.Instances, page.Continuation(), nil
 		}
 		if q.WithPayloads {
 			if err := readExternalPayloads(txn, inst, flags); err != nil {
@@ -271,9 +270,9 @@ func (j *Journal) listPage(ctx context.Context, txn *badger.Txn, q persistence.Q
 				continue
 			}
 		}
-		page = append(page, inst)
+		page.Add(inst)
 	}
-	return page, "", nil
+	return page.Instances, "", nil
 }
 
 // listed decodes one row of a scan and returns it, with its inline payloads if q asks

@@ -7,6 +7,7 @@ import (
 
 	"github.com/godurable/durable/history"
 	"github.com/godurable/durable/persistence"
+	"github.com/godurable/durable/persistence/internal/query"
 )
 
 var statuses = []history.RuntimeStatus{history.StatusRunning, history.StatusCompleted, history.StatusFailed}
@@ -329,4 +330,54 @@ func testListEntities(h *harness) {
 		}
 		h.equal(tc.name, ids(page), tc.want)
 	}
+}
+
+// testListBounded: a page holds at most query.MaxPageSize instances however many are
+// asked for, and stops early once its payloads pass query.MaxPageBytes; paging still
+// reaches every instance.
+func testListBounded(h *harness) {
+	var pending []<-chan error
+	for i := range query.MaxPageSize + 1 {
+		id := fmt.Sprintf("many-%04d", i)
+		pending = append(pending, h.submit(&persistence.Batch{InstanceID: id, Instance: row(id, "Many", history.StatusRunning)}))
+	}
+	for _, ch := range pending {
+		if err := h.wait(ch); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	page, next, err := h.j.List(h.ctx, persistence.Query{IDPrefix: "many-", PageSize: 1 << 20})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.equal("instances on a page asked for 1<<20", len(page), query.MaxPageSize)
+	h.equal("continuation", next, page[len(page)-1].ID)
+
+	big := make([]byte, 900<<10)
+	for i := range big {
+		big[i] = 'x'
+	}
+	big[0], big[len(big)-1] = '"', '"'
+	const n = 20
+	for i := range n {
+		id := fmt.Sprintf("big-%02d", i)
+		h.mustAppend(&persistence.Batch{InstanceID: id, Instance: row(id, "Big", history.StatusRunning), SetInput: big})
+	}
+	q := persistence.Query{IDPrefix: "big-", WithPayloads: true}
+	page, next, err = h.j.List(h.ctx, q)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if len(page) >= n || next == "" || len(page)*len(big) > query.MaxPageBytes+len(big) {
+		h.t.Fatalf("a page of %d 900-KiB payloads, continuation %q", len(page), next)
+	}
+	total := len(page)
+	for next != "" {
+		q.Continuation = next
+		if page, next, err = h.j.List(h.ctx, q); err != nil {
+			h.t.Fatal(err)
+		}
+		total += len(page)
+	}
+	h.equal("instances over all pages", total, n)
 }

@@ -43,6 +43,7 @@ var cases = []struct {
 	{"ListFilters", testListFilters},
 	{"ListPaging", testListPaging},
 	{"ListPayloads", testListPayloads},
+	{"ListBounded", testListBounded},
 	{"ListEntities", testListEntities},
 	{"Timers", testTimers},
 	{"CancelTimers", testCancelTimers},

@@ -88,19 +88,18 @@ func (j *Journal) List(ctx context.Context, q persistence.Query) ([]*persistence
 	if j.closed {
 		return nil, "", persistence.ErrClosed
 	}
-	size := query.PageSize(q)
-	var page []*persistence.Instance
+	page := query.NewPage(q)
 	for _, id := range slices.Sorted(maps.Keys(j.instances)) {
 		inst := j.instances[id]
 		if !query.After(q, id) || !query.Matches(q, &inst.row) {
 			continue
 		}
-		if len(page) == size {
-			return page, page[size-1].ID, nil
+		if page.Full() {
+			return page.Instances, page.Continuation(), nil
 		}
-		page = append(page, inst.export(q.WithPayloads))
+		page.Add(inst.export(q.WithPayloads))
 	}
-	return page, "", nil
+	return page.Instances, "", nil
 }
 
 // Timers implements persistence.Journal.

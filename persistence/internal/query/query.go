@@ -9,16 +9,47 @@ import (
 	"github.com/godurable/durable/persistence"
 )
 
-// DefaultPageSize is the page size of a Query that names none.
-const DefaultPageSize = 100
+// DefaultPageSize is the page size of a Query that names none; MaxPageSize bounds the
+// size a Query may ask for, and MaxPageBytes the payloads one page holds, so that no
+// listing, however it is asked, holds much of the journal in memory.
+const (
+	DefaultPageSize = 100
+	MaxPageSize     = 1000
+	MaxPageBytes    = 16 << 20
+)
 
-// PageSize returns the number of instances one page of q holds.
+// PageSize returns the number of instances one page of q holds at most.
 func PageSize(q persistence.Query) int {
 	if q.PageSize <= 0 {
 		return DefaultPageSize
 	}
-	return q.PageSize
+	return min(q.PageSize, MaxPageSize)
 }
+
+// Page gathers one page of a listing in id order.
+type Page struct {
+	Instances []*persistence.Instance
+	size      int
+	bytes     int
+}
+
+// NewPage starts a page of q.
+func NewPage(q persistence.Query) *Page { return &Page{size: PageSize(q)} }
+
+// Full reports whether the page takes no more instances; a further match then means
+// another page follows, and Continuation is its token.
+func (p *Page) Full() bool {
+	return len(p.Instances) >= p.size || len(p.Instances) > 0 && p.bytes >= MaxPageBytes
+}
+
+// Add appends inst, counting its payloads toward the page's bound.
+func (p *Page) Add(inst *persistence.Instance) {
+	p.Instances = append(p.Instances, inst)
+	p.bytes += len(inst.Input) + len(inst.Output) + len(inst.CustomStatus)
+}
+
+// Continuation returns the token of the page after this one.
+func (p *Page) Continuation() string { return p.Instances[len(p.Instances)-1].ID }
 
 // Matches reports whether inst passes every filter of q. The id prefix is checked too,
 // though scans usually seek to it, so that callers need not trust their own seek.
