@@ -29,12 +29,14 @@ var (
 type Client struct{ rt *Runtime }
 
 // StartOption configures Start.
-type StartOption func(*actors.StartOptions)
+type StartOption func(*startOptions)
+
+type startOptions struct{ instanceID string }
 
 // WithInstanceID starts the instance under id instead of a random one. An id whose
 // instance is still running is refused with ErrInstanceExists; a finished one is replaced.
 func WithInstanceID(id string) StartOption {
-	return func(o *actors.StartOptions) { o.InstanceID = id }
+	return func(o *startOptions) { o.instanceID = id }
 }
 
 // Start starts the orchestrator registered as name with input (any JSON-encodable
@@ -48,11 +50,11 @@ func (c *Client) Start(ctx context.Context, name string, input any, opts ...Star
 	if err != nil {
 		return "", err
 	}
-	var o actors.StartOptions
+	var o startOptions
 	for _, f := range opts {
 		f(&o)
 	}
-	return h.Start(ctx, name, in, o)
+	return h.Start(ctx, name, in, actors.StartOptions{InstanceID: o.instanceID})
 }
 
 // StatusOption configures Status.

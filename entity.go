@@ -30,15 +30,20 @@ func (r *Runtime) RegisterEntity(name string, fn entities.Func) error {
 }
 
 // SignalOption configures SignalEntity.
-type SignalOption func(*actors.SignalOptions)
+type SignalOption func(*signalOptions)
+
+type signalOptions struct {
+	at             time.Time
+	idempotencyKey string
+}
 
 // SignalAt delivers the signal no earlier than t; the wait is durable.
-func SignalAt(t time.Time) SignalOption { return func(o *actors.SignalOptions) { o.At = t } }
+func SignalAt(t time.Time) SignalOption { return func(o *signalOptions) { o.at = t } }
 
 // WithIdempotencyKey applies the signal once however often it is sent with key, so a
 // client that did not hear back may simply send it again.
 func WithIdempotencyKey(key string) SignalOption {
-	return func(o *actors.SignalOptions) { o.IdempotencyKey = key }
+	return func(o *signalOptions) { o.idempotencyKey = key }
 }
 
 // SignalEntity sends operation with input (JSON-encodable) to the entity id without
@@ -52,11 +57,11 @@ func (c *Client) SignalEntity(ctx context.Context, id entities.ID, operation str
 	if err != nil {
 		return err
 	}
-	var o actors.SignalOptions
+	var o signalOptions
 	for _, f := range opts {
 		f(&o)
 	}
-	return h.SignalEntity(ctx, id, operation, b, o)
+	return h.SignalEntity(ctx, id, operation, b, actors.SignalOptions{At: o.at, IdempotencyKey: o.idempotencyKey})
 }
 
 // EntityState is a snapshot of a stored entity.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/godurable/durable/actors/internal/wire"
 	"github.com/godurable/durable/history"
 	"github.com/godurable/durable/internal/validate"
 	"github.com/godurable/durable/persistence"
@@ -33,19 +34,19 @@ type StartOptions struct {
 // Start starts the orchestrator registered as name with input (JSON) and returns the
 // instance id once the start is durable.
 func (h *Host) Start(ctx context.Context, name string, input []byte, opts StartOptions) (string, error) {
-	if _, ok := h.registry.Orchestrator(name); !ok {
+	if _, ok := h.cfg.Registry.Orchestrator(name); !ok {
 		return "", fmt.Errorf("%w: %q is not registered", ErrUnknownOrchestration, name)
 	}
 	id := opts.InstanceID
 	if id == "" {
-		id = newExecutionID()
+		id = wire.NewID()
 	} else if err := validate.InstanceID(id); err != nil {
 		return "", fmt.Errorf("%w: %v", ErrInvalidInput, err)
 	}
 	if err := h.checkPayload("input", input); err != nil {
 		return "", err
 	}
-	return id, h.call(ctx, id, &startMsg{Name: name, Input: input, ExecutionID: newExecutionID()})
+	return id, h.call(ctx, id, &wire.Start{Name: name, Input: input, ExecutionID: wire.NewID()})
 }
 
 func (h *Host) checkPayload(what string, b []byte) error {
@@ -63,33 +64,33 @@ func (h *Host) RaiseEvent(ctx context.Context, id, name string, data []byte) err
 	if err := h.checkPayload("event data", data); err != nil {
 		return err
 	}
-	return h.call(ctx, id, &raiseMsg{Name: name, Input: data})
+	return h.call(ctx, id, &wire.Raise{Name: name, Input: data})
 }
 
 // Terminate ends a running instance with reason as its output; recursive also ends
 // its sub-orchestrations.
 func (h *Host) Terminate(ctx context.Context, id string, reason []byte, recursive bool) error {
-	return h.call(ctx, id, &controlMsg{Op: opTerminate, Reason: reason, Recursive: recursive})
+	return h.call(ctx, id, &wire.Control{Op: wire.OpTerminate, Reason: reason, Recursive: recursive})
 }
 
 // Suspend pauses a running instance; events that arrive meanwhile wait for Resume.
 func (h *Host) Suspend(ctx context.Context, id string, reason []byte) error {
-	return h.call(ctx, id, &controlMsg{Op: opSuspend, Reason: reason})
+	return h.call(ctx, id, &wire.Control{Op: wire.OpSuspend, Reason: reason})
 }
 
 // Resume continues a suspended instance.
 func (h *Host) Resume(ctx context.Context, id string, reason []byte) error {
-	return h.call(ctx, id, &controlMsg{Op: opResume, Reason: reason})
+	return h.call(ctx, id, &wire.Control{Op: wire.OpResume, Reason: reason})
 }
 
 // Rewind re-runs the failed work of a failed instance.
 func (h *Host) Rewind(ctx context.Context, id string, reason []byte) error {
-	return h.call(ctx, id, &controlMsg{Op: opRewind, Reason: reason})
+	return h.call(ctx, id, &wire.Control{Op: wire.OpRewind, Reason: reason})
 }
 
 // Purge deletes a finished instance and its history.
 func (h *Host) Purge(ctx context.Context, id string) error {
-	return h.call(ctx, id, &controlMsg{Op: opPurge})
+	return h.call(ctx, id, &wire.Control{Op: wire.OpPurge})
 }
 
 // Get returns an instance's status row; withHistory adds its current history.
@@ -103,9 +104,9 @@ func (h *Host) Get(ctx context.Context, id string, withHistory bool) (*persisten
 		err  error
 	)
 	if withHistory {
-		row, hist, err = h.journal.Load(ctx, id)
+		row, hist, err = h.env.Journal.Load(ctx, id)
 	} else {
-		row, err = h.journal.Get(ctx, id, true)
+		row, err = h.env.Journal.Get(ctx, id, true)
 	}
 	if errors.Is(err, persistence.ErrNotFound) {
 		return nil, nil, fmt.Errorf("%w: %q", ErrInstanceNotFound, id)
@@ -115,7 +116,7 @@ func (h *Host) Get(ctx context.Context, id string, withHistory bool) (*persisten
 
 // List returns instances matching q and the continuation token of the next page.
 func (h *Host) List(ctx context.Context, q persistence.Query) ([]*persistence.Instance, string, error) {
-	return h.journal.List(ctx, q)
+	return h.env.Journal.List(ctx, q)
 }
 
 // Wait blocks until the instance satisfies done (checked after every committed change),
@@ -124,20 +125,20 @@ func (h *Host) Wait(ctx context.Context, id string, done func(*persistence.Insta
 	if err := validate.InstanceID(id); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidInput, err)
 	}
-	changed, cancel, row, known := h.watchers.watch(id)
+	changed, cancel, row, known := h.env.Watchers.Watch(id)
 	defer cancel()
 	if !known {
 		// Payloads are read only when the instance is already done: otherwise the row
 		// that wakes the waiter carries them.
 		var err error
-		row, err = h.journal.Get(ctx, id, false)
+		row, err = h.env.Journal.Get(ctx, id, false)
 		switch {
 		case errors.Is(err, persistence.ErrNotFound):
 			row = nil
 		case err != nil:
 			return nil, err
 		case done(row):
-			if row, err = h.journal.Get(ctx, id, true); err != nil {
+			if row, err = h.env.Journal.Get(ctx, id, true); err != nil {
 				return nil, err
 			}
 		}
@@ -164,11 +165,11 @@ func (h *Host) call(ctx context.Context, id string, msg any) error {
 // the actor is moving (passivating, reloading).
 func (h *Host) callActor(ctx context.Context, id string, msg any) error {
 	for attempt := 0; ; attempt++ {
-		r, err := h.ask(id, msg)
+		r, err := h.env.Ask(id, msg)
 		if err != nil {
 			return fmt.Errorf("instance %q: %w", id, err)
 		}
-		if r.Code != codeRetry || attempt >= 20 {
+		if r.Code != wire.CodeRetry || attempt >= 20 {
 			return replyError(r)
 		}
 		select {
@@ -179,22 +180,22 @@ func (h *Host) callActor(ctx context.Context, id string, msg any) error {
 	}
 }
 
-func replyError(r *replyMsg) error {
+func replyError(r *wire.Reply) error {
 	var base error
 	switch r.Code {
-	case codeOK:
+	case wire.CodeOK:
 		return nil
-	case codeNotFound:
+	case wire.CodeNotFound:
 		base = ErrInstanceNotFound
-	case codeExists:
+	case wire.CodeExists:
 		base = ErrInstanceExists
-	case codeFinished:
+	case wire.CodeFinished:
 		base = ErrInstanceFinished
-	case codeWrongState:
+	case wire.CodeWrongState:
 		base = ErrWrongState
-	case codeInvalid:
+	case wire.CodeInvalid:
 		base = ErrInvalidInput
-	case codeUnavailable:
+	case wire.CodeUnavailable:
 		base = ErrUnavailable
 	default:
 		return errors.New(r.Message)

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/vmihailenco/msgpack/v5"
-
+	"github.com/godurable/durable/actors/internal/entity"
+	"github.com/godurable/durable/actors/internal/wire"
 	"github.com/godurable/durable/entities"
 	"github.com/godurable/durable/history"
 	"github.com/godurable/durable/internal/validate"
@@ -41,7 +41,7 @@ func (h *Host) SignalEntity(ctx context.Context, id entities.ID, operation strin
 	if err := h.checkPayload("signal input", input); err != nil {
 		return err
 	}
-	m := &entityMsg{Kind: entityOp, Op: operation, Input: input, At: o.At}
+	m := &wire.EntityMsg{Kind: wire.EntityOperation, Op: operation, Input: input, At: o.At}
 	if o.IdempotencyKey != "" {
 		m.From, m.Seq = "key:"+o.IdempotencyKey, 1
 	}
@@ -52,7 +52,7 @@ func (h *Host) checkEntity(id entities.ID) error {
 	if err := id.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidInput, err)
 	}
-	if _, ok := h.registry.Entity(id.Name); !ok {
+	if _, ok := h.cfg.Registry.Entity(id.Name); !ok {
 		return fmt.Errorf("%w: %q is not registered", ErrUnknownEntity, id.Name)
 	}
 	return nil
@@ -74,7 +74,7 @@ func (h *Host) EntityState(ctx context.Context, id entities.ID) (*EntityInfo, er
 	if err := id.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidInput, err)
 	}
-	row, err := h.journal.Get(ctx, id.String(), true)
+	row, err := h.env.Journal.Get(ctx, id.String(), true)
 	if errors.Is(err, persistence.ErrNotFound) {
 		return nil, fmt.Errorf("%w: %s", ErrEntityNotFound, id)
 	}
@@ -91,23 +91,23 @@ func (h *Host) EntityState(ctx context.Context, id entities.ID) (*EntityInfo, er
 	return info, nil
 }
 
-func entityInfo(row *persistence.Instance, withState bool) (*EntityInfo, *entityRecord, error) {
+func entityInfo(row *persistence.Instance, withState bool) (*EntityInfo, entity.Stored, error) {
 	id, err := entities.ParseID(row.ID)
 	if err != nil {
-		return nil, nil, err
+		return nil, entity.Stored{}, err
 	}
-	var rec entityRecord
-	if err := msgpack.Unmarshal(row.Output, &rec); err != nil {
-		return nil, nil, &persistence.CorruptionError{InstanceID: row.ID, Key: "entity record", Err: err}
+	st, err := entity.Decode(row)
+	if err != nil {
+		return nil, entity.Stored{}, err
 	}
 	info := &EntityInfo{ID: id, LastOperation: row.UpdatedAt}
 	if withState {
-		info.State = rec.State
+		info.State = st.State
 	}
-	if rec.Lock != nil {
-		info.LockedBy = rec.Lock.Owner
+	if st.Lock != nil {
+		info.LockedBy = st.Lock.Owner
 	}
-	return info, &rec, nil
+	return info, st, nil
 }
 
 // EntityQuery selects entities for ListEntities. Zero fields do not filter.
@@ -126,7 +126,7 @@ func (h *Host) ListEntities(ctx context.Context, q EntityQuery) ([]*EntityInfo, 
 	if q.Name != "" {
 		prefix = entities.ID{Name: q.Name}.String() // "@name@"
 	}
-	rows, next, err := h.journal.List(ctx, persistence.Query{
+	rows, next, err := h.env.Journal.List(ctx, persistence.Query{
 		Entities: true, IDPrefix: prefix, UpdatedFrom: q.LastOperationFrom, UpdatedTo: q.LastOperationTo,
 		PageSize: q.PageSize, Continuation: q.Continuation, WithPayloads: true,
 	})
@@ -137,7 +137,7 @@ func (h *Host) ListEntities(ctx context.Context, q EntityQuery) ([]*EntityInfo, 
 	for _, r := range rows {
 		info, _, err := entityInfo(r, q.WithState)
 		if err != nil {
-			h.log.Warn("entity listing skips an undecodable entity", "entity", r.ID, "error", err)
+			h.env.Log.Warn("entity listing skips an undecodable entity", "entity", r.ID, "error", err)
 			continue
 		}
 		out = append(out, info)
@@ -169,7 +169,7 @@ func (h *Host) CleanEntityStorage(ctx context.Context) (released, removed int, e
 }
 
 func (h *Host) cleanEntity(ctx context.Context, e *EntityInfo) (released, removed int, err error) {
-	row, err := h.journal.Get(ctx, e.ID.String(), true)
+	row, err := h.env.Journal.Get(ctx, e.ID.String(), true)
 	if err != nil {
 		return 0, 0, nil // gone meanwhile
 	}
@@ -178,15 +178,15 @@ func (h *Host) cleanEntity(ctx context.Context, e *EntityInfo) (released, remove
 		return 0, 0, nil
 	}
 	if rec.Lock != nil && !h.running(ctx, rec.Lock.Owner) {
-		m := &entityMsg{Kind: entityUnlock, Lock: &lockRef{Owner: rec.Lock.Owner, ExecutionID: rec.Lock.ExecutionID}}
+		m := &wire.EntityMsg{Kind: wire.EntityUnlock, Lock: &wire.LockRef{Owner: rec.Lock.Owner, ExecutionID: rec.Lock.ExecutionID}}
 		if err := h.callActor(ctx, e.ID.String(), m); err != nil {
 			return 0, 0, err
 		}
 		released = 1
 	}
-	if rec.empty() {
+	if rec.Empty {
 		// Waking the entity lets it delete its own storage once nothing is pending.
-		if err := h.callActor(ctx, e.ID.String(), &deliveredMsg{}); err != nil {
+		if err := h.callActor(ctx, e.ID.String(), &wire.Delivered{}); err != nil {
 			return released, 0, err
 		}
 		removed = 1
@@ -195,6 +195,6 @@ func (h *Host) cleanEntity(ctx context.Context, e *EntityInfo) (released, remove
 }
 
 func (h *Host) running(ctx context.Context, instanceID string) bool {
-	row, err := h.journal.Get(ctx, instanceID, false)
+	row, err := h.env.Journal.Get(ctx, instanceID, false)
 	return err == nil && !row.Status.IsTerminal() && row.Status != history.StatusContinuedAsNew
 }

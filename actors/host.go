@@ -2,8 +2,6 @@ package actors
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,8 +10,16 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	pcluster "github.com/asynkron/protoactor-go/cluster"
 
+	"github.com/godurable/durable/actors/internal/activities"
+	"github.com/godurable/durable/actors/internal/courier"
+	"github.com/godurable/durable/actors/internal/entity"
+	"github.com/godurable/durable/actors/internal/env"
+	"github.com/godurable/durable/actors/internal/instance"
+	"github.com/godurable/durable/actors/internal/lifecycle"
+	"github.com/godurable/durable/actors/internal/timers"
+	"github.com/godurable/durable/actors/internal/watch"
+	"github.com/godurable/durable/actors/internal/wire"
 	"github.com/godurable/durable/cluster"
-	"github.com/godurable/durable/orchestrator"
 	"github.com/godurable/durable/persistence"
 )
 
@@ -74,22 +80,12 @@ func (c *Config) validate() error {
 	return nil
 }
 
-// Host runs orchestration instances as virtual actors of a cluster member, their
-// activities on a pool of worker actors, and their durable timers.
+// Host runs orchestration instances and entities as virtual actors of a cluster
+// member, their activities on a pool of worker actors, and their durable timers.
 type Host struct {
 	cfg      Config
-	log      *slog.Logger
-	journal  persistence.Journal
-	registry *Registry
-	clock    Clock
-	member   *cluster.Member
-	pool     *activityPool
-	timers   *timerService
-	courier  *courier
-	watchers *watchers
-	dispatch *pooledDispatcher
-	parking  *parking
-	ctx      context.Context
+	env      *env.Env
+	dispatch *lifecycle.Dispatcher
 	cancel   context.CancelFunc
 }
 
@@ -101,22 +97,27 @@ func Start(cfg Config) (*Host, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	h := &Host{
-		cfg: cfg, log: cfg.Logger, journal: cfg.Journal, registry: cfg.Registry, clock: cfg.Clock,
-		watchers: newWatchers(), ctx: ctx, cancel: cancel, dispatch: newPooledDispatcher(300, 0),
+	e := &env.Env{
+		Journal: cfg.Journal, Registry: cfg.Registry, Log: cfg.Logger, Now: cfg.Clock.Now,
+		MaxPayloadBytes: cfg.MaxPayloadBytes, RequestTimeout: cfg.RequestTimeout,
+		Watchers: watch.New(), Ctx: ctx,
 	}
-	h.member = cluster.Start(cluster.Config{
+	h := &Host{cfg: cfg, env: e, cancel: cancel, dispatch: lifecycle.NewDispatcher(300, 0)}
+	e.Member = cluster.Start(cluster.Config{
 		Kinds: []*pcluster.Kind{
-			pcluster.NewKind(OrchestrationKind, newInstanceProps(h, h.dispatch)),
-			pcluster.NewKind(EntityKind, newEntityProps(h, h.dispatch)),
+			pcluster.NewKind(wire.OrchestrationKind, instance.Props(e, h.dispatch)),
+			pcluster.NewKind(wire.EntityKind, entity.Props(e, h.dispatch)),
 		},
 		ActorLogger:    cfg.ActorLogger,
 		RequestTimeout: cfg.RequestTimeout,
 	})
-	h.parking = newParking(cfg.MaxIdleInstances, func(pid *actor.PID, m any) { h.member.System.Root.Send(pid, m) })
-	h.courier = newCourier(h)
-	h.pool = newActivityPool(h, cfg.ActivityWorkers)
-	h.timers = newTimerService(h)
+	e.Lifecycle = &lifecycle.Env{
+		Parking: lifecycle.NewParking(cfg.MaxIdleInstances, func(pid *actor.PID, m any) { e.Member.System.Root.Send(pid, m) }),
+		Now:     cfg.Clock.Now, IdleTimeout: cfg.IdleTimeout, Member: e.Member,
+	}
+	e.Courier = courier.New(e.Ask)
+	e.Activities = activities.NewPool(e.Member.System, cfg.ActivityWorkers, cfg.Registry.Activity, ctx, cfg.MaxPayloadBytes)
+	e.Timers = timers.New(cfg.Journal, cfg.Clock.Now, func(to string, m any) { e.Courier.Send(to, m, nil) })
 	if err := h.recover(ctx); err != nil {
 		h.Close(context.Background())
 		return nil, err
@@ -126,18 +127,19 @@ func Start(cfg Config) (*Host, error) {
 
 // recover resumes work after a restart.
 func (h *Host) recover(ctx context.Context) error {
-	if err := h.timers.load(ctx); err != nil {
+	e := h.env
+	if err := e.Timers.Load(ctx); err != nil {
 		return fmt.Errorf("load timers: %w", err)
 	}
-	err := h.journal.Recoverable(ctx, func(id string) error {
-		h.courier.send(id, &controlMsg{Op: opWake}, nil)
+	err := e.Journal.Recoverable(ctx, func(id string) error {
+		e.Courier.Send(id, &wire.Control{Op: wire.OpWake}, nil)
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("list instances to recover: %w", err)
 	}
-	if err := h.journal.Outbox(ctx, func(m persistence.Message) error {
-		h.deliverOutbox(m)
+	if err := e.Journal.Outbox(ctx, func(m persistence.Message) error {
+		e.DeliverOutbox(m)
 		return nil
 	}); err != nil {
 		return fmt.Errorf("load outbox: %w", err)
@@ -147,49 +149,16 @@ func (h *Host) recover(ctx context.Context) error {
 
 // Close stops the timers, the instances and the workers. It does not close the journal.
 func (h *Host) Close(ctx context.Context) {
-	h.timers.stop()
-	h.courier.stop()
+	e := h.env
+	e.Timers.Stop()
+	e.Courier.Stop()
 	h.cancel()
-	h.member.Stop(ctx)
-	h.pool.stop()
-	h.dispatch.stop()
-}
-
-func (h *Host) newExecution(id string, fn orchestrator.Func) *orchestrator.Execution {
-	return orchestrator.NewExecution(id, fn, orchestrator.Options{MaxPayloadBytes: h.cfg.MaxPayloadBytes, Logger: h.log})
-}
-
-// deliverOutbox sends a stored message and, once the receiver took it (or refused it
-// for good), removes it from the sender's outbox.
-func (h *Host) deliverOutbox(m persistence.Message) {
-	msg, err := decodeMessage(m.Payload)
-	if err != nil {
-		h.log.Error("undecodable outbox message dropped", "from", m.From, "id", m.ID, "error", err)
-		return
-	}
-	h.courier.send(m.To, msg, func(r *replyMsg) {
-		if r.Code != codeOK {
-			h.log.Warn("message not delivered", "from", m.From, "to", m.To, "reason", r.Message)
-		}
-		h.courier.send(m.From, &deliveredMsg{IDs: []int64{m.ID}}, nil)
-	})
-}
-
-// wakeLater activates an instance again after a pause, to resume work a failed
-// append left undone.
-func (h *Host) wakeLater(id string) {
-	time.AfterFunc(time.Second, func() {
-		if h.ctx.Err() == nil {
-			h.courier.send(id, &controlMsg{Op: opWake}, nil)
-		}
-	})
-}
-
-func newExecutionID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	e.Member.Stop(ctx)
+	e.Activities.Stop()
+	h.dispatch.Stop()
 }
 
 // isActive reports whether the instance is in memory on this member.
-func (h *Host) isActive(id string) bool { return h.member.Placement.Has(OrchestrationKind, id) }
+func (h *Host) isActive(id string) bool {
+	return h.env.Member.Placement.Has(wire.OrchestrationKind, id)
+}

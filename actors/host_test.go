@@ -115,7 +115,7 @@ func TestTimerWakesPassivatedInstance(t *testing.T) {
 	}
 	passivated := false
 	for !passivated {
-		row, err := host.journal.Get(ctx, id, false)
+		row, err := host.env.Journal.Get(ctx, id, false)
 		if err != nil {
 			t.Fatal(err)
 		}

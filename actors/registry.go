@@ -10,7 +10,7 @@ import (
 )
 
 // ActivityFunc is an activity in its stored form: JSON input in, JSON output out.
-type ActivityFunc func(ctx context.Context, input []byte) ([]byte, error)
+type ActivityFunc = func(ctx context.Context, input []byte) ([]byte, error)
 
 // Registry maps names to orchestrators and activities. Names match case-insensitively,
 // as Azure Functions names do. It is safe for concurrent use and may grow while the

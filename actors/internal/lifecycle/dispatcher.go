@@ -1,4 +1,4 @@
-package actors
+package lifecycle
 
 import (
 	"runtime"
@@ -6,31 +6,31 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 )
 
-// pooledDispatcher runs actor mailboxes on long-lived goroutines. protoactor's default
+// Dispatcher runs actor mailboxes on long-lived goroutines. protoactor's default
 // dispatcher starts a goroutine whenever an idle actor gets a message, and each new
 // goroutine grows its stack again from scratch: with one message per orchestration
 // turn, stack growth alone took about 15% of the CPU. Instance actors never block for
 // long (journal appends are asynchronous), so a small pool serves them all; when every
 // pool goroutine is busy a mailbox gets its own goroutine, as before.
-type pooledDispatcher struct {
+type Dispatcher struct {
 	work       chan func()
 	done       chan struct{}
 	throughput int
 }
 
-// newPooledDispatcher starts a pool of goroutines (4 per CPU when goroutines is 0).
-func newPooledDispatcher(throughput, goroutines int) *pooledDispatcher {
+// NewDispatcher starts a pool of goroutines (4 per CPU when goroutines is 0).
+func NewDispatcher(throughput, goroutines int) *Dispatcher {
 	if goroutines <= 0 {
 		goroutines = 4 * runtime.GOMAXPROCS(0)
 	}
-	d := &pooledDispatcher{work: make(chan func(), 1024), done: make(chan struct{}), throughput: throughput}
+	d := &Dispatcher{work: make(chan func(), 1024), done: make(chan struct{}), throughput: throughput}
 	for range goroutines {
 		go d.loop()
 	}
 	return d
 }
 
-func (d *pooledDispatcher) loop() {
+func (d *Dispatcher) loop() {
 	for {
 		select {
 		case fn := <-d.work:
@@ -41,9 +41,9 @@ func (d *pooledDispatcher) loop() {
 	}
 }
 
-// stop ends the pool goroutines once the actors are stopped; mailboxes still
+// Stop ends the pool goroutines once the actors are stopped; mailboxes still
 // scheduled get goroutines of their own.
-func (d *pooledDispatcher) stop() {
+func (d *Dispatcher) Stop() {
 	close(d.done)
 	for {
 		select {
@@ -55,9 +55,9 @@ func (d *pooledDispatcher) stop() {
 	}
 }
 
-var _ actor.Dispatcher = (*pooledDispatcher)(nil)
+var _ actor.Dispatcher = (*Dispatcher)(nil)
 
-func (d *pooledDispatcher) Schedule(fn func()) {
+func (d *Dispatcher) Schedule(fn func()) {
 	select {
 	case <-d.done:
 		go fn()
@@ -71,4 +71,4 @@ func (d *pooledDispatcher) Schedule(fn func()) {
 	}
 }
 
-func (d *pooledDispatcher) Throughput() int { return d.throughput }
+func (d *Dispatcher) Throughput() int { return d.throughput }

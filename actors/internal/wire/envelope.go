@@ -1,4 +1,4 @@
-package actors
+package wire
 
 import (
 	"fmt"
@@ -8,10 +8,8 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 )
 
-// Messages to virtual actors may cross processes, and protoactor only carries
-// registered protobuf messages between processes (plain structs are dropped, unknown
-// proto types crash the receiver). So every such message travels as one proto type,
-// anypb.Any, whose TypeUrl names our message and whose Value is its msgpack encoding.
+// typePrefix starts the TypeUrl of every message of ours; stored outbox messages hold
+// it, so the names below never change.
 const typePrefix = "durable/"
 
 var (
@@ -26,17 +24,17 @@ func registerMessage[T any](name string) {
 }
 
 func init() {
-	registerMessage[startMsg]("start")
-	registerMessage[raiseMsg]("raise")
-	registerMessage[controlMsg]("control")
-	registerMessage[timerMsg]("timer")
-	registerMessage[childDoneMsg]("childDone")
-	registerMessage[replyMsg]("reply")
-	registerMessage[deliveredMsg]("delivered")
+	registerMessage[Start]("start")
+	registerMessage[Raise]("raise")
+	registerMessage[Control]("control")
+	registerMessage[Timer]("timer")
+	registerMessage[ChildDone]("childDone")
+	registerMessage[Reply]("reply")
+	registerMessage[Delivered]("delivered")
 }
 
-// pack wraps a message for the wire.
-func pack(m any) (*anypb.Any, error) {
+// Pack wraps a message for the wire.
+func Pack(m any) (*anypb.Any, error) {
 	url, ok := typeURLs[fmt.Sprintf("%T", m)]
 	if !ok {
 		return nil, fmt.Errorf("message type %T is not registered", m)
@@ -48,27 +46,27 @@ func pack(m any) (*anypb.Any, error) {
 	return &anypb.Any{TypeUrl: url, Value: b}, nil
 }
 
-// encodeMessage turns a message into bytes for the outbox, which stores it until the
+// Encode turns a message into bytes for the outbox, which stores it until the
 // receiver acknowledged it.
-func encodeMessage(m any) ([]byte, error) {
-	a, err := pack(m)
+func Encode(m any) ([]byte, error) {
+	a, err := Pack(m)
 	if err != nil {
 		return nil, err
 	}
 	return proto.Marshal(a)
 }
 
-// decodeMessage reverses encodeMessage.
-func decodeMessage(b []byte) (any, error) {
+// Decode reverses Encode.
+func Decode(b []byte) (any, error) {
 	var a anypb.Any
 	if err := proto.Unmarshal(b, &a); err != nil {
 		return nil, fmt.Errorf("decode stored message: %w", err)
 	}
-	return unpack(&a)
+	return Unpack(&a)
 }
 
-// unpack decodes a message packed by pack.
-func unpack(a *anypb.Any) (any, error) {
+// Unpack decodes a message packed by Pack.
+func Unpack(a *anypb.Any) (any, error) {
 	mk, ok := typeNames[a.TypeUrl]
 	if !ok {
 		return nil, fmt.Errorf("unknown message type %q", a.TypeUrl)

@@ -1,4 +1,4 @@
-package actors
+package lifecycle
 
 import (
 	"sync"
@@ -6,36 +6,36 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 )
 
-// parking bounds how many idle actors stay in memory. An actor with nothing in flight
+// Parking bounds how many idle actors stay in memory. An actor with nothing in flight
 // parks itself here after each turn and leaves when new input arrives; past the limit
 // the least recently used is asked to passivate at once instead of waiting for its idle
 // timeout. Without it, a burst of instances that all wait on events would keep every
 // one of them in memory for the idle timeout.
 //
 // Actors park and leave on nearly every message, so the list is intrusive: each actor
-// owns its slot, and parking allocates nothing and hashes nothing.
-type parking struct {
+// owns its slot, and Parking allocates nothing and hashes nothing.
+type Parking struct {
 	mu    sync.Mutex
 	limit int
 	n     int
-	head  parkSlot // sentinel: head.next is the most recently parked
+	head  ParkSlot // sentinel: head.next is the most recently parked
 	send  func(pid *actor.PID, msg any)
 }
 
-// parkSlot is an actor's place in the list; its links belong to parking's mutex.
-type parkSlot struct {
-	prev, next *parkSlot
+// ParkSlot is an actor's place in the list; its links belong to Parking's mutex.
+type ParkSlot struct {
+	prev, next *ParkSlot
 	pid        *actor.PID
 }
 
-func newParking(limit int, send func(*actor.PID, any)) *parking {
-	p := &parking{limit: limit, send: send}
+func NewParking(limit int, send func(*actor.PID, any)) *Parking {
+	p := &Parking{limit: limit, send: send}
 	p.head.prev, p.head.next = &p.head, &p.head
 	return p
 }
 
-// park records that the actor of slot s is idle in memory.
-func (p *parking) park(s *parkSlot, pid *actor.PID) {
+// Park records that the actor of slot s is idle in memory.
+func (p *Parking) Park(s *ParkSlot, pid *actor.PID) {
 	p.mu.Lock()
 	if s.next != nil {
 		p.unlink(s)
@@ -53,13 +53,13 @@ func (p *parking) park(s *parkSlot, pid *actor.PID) {
 	}
 	p.mu.Unlock()
 	for _, pid := range evict {
-		p.send(pid, &idleCheck{evict: true})
+		p.send(pid, &IdleCheck{Evict: true})
 	}
 }
 
-// unpark records that the actor of slot s is busy, or gone; it may have been evicted
+// Unpark records that the actor of slot s is busy, or gone; it may have been evicted
 // already.
-func (p *parking) unpark(s *parkSlot) {
+func (p *Parking) Unpark(s *ParkSlot) {
 	p.mu.Lock()
 	if s.next != nil {
 		p.unlink(s)
@@ -67,7 +67,7 @@ func (p *parking) unpark(s *parkSlot) {
 	p.mu.Unlock()
 }
 
-func (p *parking) unlink(s *parkSlot) {
+func (p *Parking) unlink(s *ParkSlot) {
 	s.prev.next, s.next.prev = s.next, s.prev
 	s.prev, s.next = nil, nil
 	p.n--

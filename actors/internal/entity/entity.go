@@ -1,4 +1,5 @@
-package actors
+// Package entity is the virtual actor of one durable entity.
+package entity
 
 import (
 	"context"
@@ -13,12 +14,12 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 	"google.golang.org/protobuf/types/known/anypb"
 
+	"github.com/godurable/durable/actors/internal/env"
+	"github.com/godurable/durable/actors/internal/lifecycle"
+	"github.com/godurable/durable/actors/internal/wire"
 	"github.com/godurable/durable/entities"
 	"github.com/godurable/durable/persistence"
 )
-
-// EntityKind is the cluster kind of entity actors; their identity is "@name@key".
-const EntityKind = "entity"
 
 // entityRecord is what an entity keeps in its journal next to its index row: the
 // state, the last message applied per sender, and its lock.
@@ -27,9 +28,9 @@ type entityRecord struct {
 	// Senders holds, per sender incarnation, the highest sequence number applied:
 	// senders deliver in order, so anything at or below it is a duplicate.
 	Senders map[string]senderMark `msgpack:"d,omitempty"`
-	Lock    *lockRef              `msgpack:"l,omitempty"`
+	Lock    *wire.LockRef         `msgpack:"l,omitempty"`
 	// Held are operations and lock requests waiting for the lock to be released.
-	Held []entityMsg `msgpack:"h,omitempty"`
+	Held []wire.EntityMsg `msgpack:"h,omitempty"`
 	// Incarnation tells this entity's messages apart from those of an earlier entity
 	// with the same id that was deleted.
 	Incarnation string `msgpack:"n,omitempty"`
@@ -66,7 +67,7 @@ func (r *entityRecord) takeScheduled(id int64) bool {
 // previous checkpoint is being written are applied together and checkpointed in one
 // journal append, which is what makes a hot entity fast.
 type entity struct {
-	h    *Host
+	h    *env.Env
 	id   string
 	eid  entities.ID
 	ci   *pcluster.ClusterIdentity
@@ -81,17 +82,18 @@ type entity struct {
 	queue      []request
 	committing *entityTurn
 	unacked    map[int64]bool // outbox messages sent, not yet acknowledged
-	idle       idler
+	idle       lifecycle.Idler
 }
 
-func newEntityProps(h *Host, d actor.Dispatcher) *actor.Props {
+// Props makes the actors of entities on the member of h.
+func Props(h *env.Env, d actor.Dispatcher) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor { return &entity{h: h, unacked: map[int64]bool{}} }, actor.WithDispatcher(d))
 }
 
 func (a *entity) Receive(ctx actor.Context) {
 	a.receive(ctx)
 	if a.ci != nil {
-		a.idle.settle(a.h, a.self, a.committing == nil && len(a.queue) == 0)
+		a.idle.Settle(a.h.Lifecycle, a.self, a.committing == nil && len(a.queue) == 0)
 	}
 }
 
@@ -100,57 +102,57 @@ func (a *entity) receive(ctx actor.Context) {
 	case *pcluster.ClusterInit:
 		a.activate(ctx, m.Identity)
 	case *anypb.Any:
-		msg, err := unpack(m)
+		msg, err := wire.Unpack(m)
 		if err != nil {
-			respond(ctx, ctx.Sender(), &replyMsg{Code: codeInvalid, Message: err.Error()})
+			env.Respond(ctx, ctx.Sender(), &wire.Reply{Code: wire.CodeInvalid, Message: err.Error()})
 			return
 		}
 		a.enqueue(ctx, msg, ctx.Sender())
-	case *entityMsg, *timerMsg, *deliveredMsg:
+	case *wire.EntityMsg, *wire.Timer, *wire.Delivered:
 		a.enqueue(ctx, m, ctx.Sender())
-	case *appendDone:
-		a.committed(ctx, m.err)
-	case *idleCheck:
-		if a.idle.due(ctx, a.h, a.committing == nil && len(a.queue) == 0, m) {
-			a.idle.leave(a.h, a.ci, a.self)
+	case *wire.AppendDone:
+		a.committed(ctx, m.Err)
+	case *lifecycle.IdleCheck:
+		if a.idle.Due(ctx, a.h.Lifecycle, a.committing == nil && len(a.queue) == 0, m) {
+			a.idle.Leave(a.h.Lifecycle, a.ci, a.self)
 		}
-	case *passivate:
+	case *lifecycle.Passivate:
 		ctx.Stop(ctx.Self())
 	case *actor.Stopping:
-		a.idle.stop(a.h)
+		a.idle.Stop(a.h.Lifecycle)
 		if a.ci != nil {
-			a.h.member.Placement.RemovePid(a.ci, a.self)
+			a.h.Member.Placement.RemovePid(a.ci, a.self)
 		}
 	}
 }
 
 func (a *entity) activate(ctx actor.Context, ci *pcluster.ClusterIdentity) {
 	a.ci, a.id, a.self = ci, ci.Identity, ctx.Self()
-	a.idle.arm(ctx, a.h.cfg.IdleTimeout)
+	a.idle.Arm(ctx, a.h.Lifecycle.IdleTimeout)
 	eid, err := entities.ParseID(a.id)
 	if err != nil {
 		a.broken = err
 		return
 	}
 	a.eid = eid
-	if fn, ok := a.h.registry.Entity(eid.Name); ok {
+	if fn, ok := a.h.Registry.Entity(eid.Name); ok {
 		a.fn = fn
 	} else {
 		a.fn = unregisteredEntity(eid.Name)
 	}
-	row, err := a.h.journal.Get(context.Background(), a.id, true)
+	row, err := a.h.Journal.Get(context.Background(), a.id, true)
 	switch {
 	case errors.Is(err, persistence.ErrNotFound):
-		a.rec.Incarnation = newExecutionID()
+		a.rec.Incarnation = wire.NewID()
 		return
 	case err != nil:
 		a.broken = err
-		a.h.log.Error("cannot load entity; it is left as stored", "entity", a.id, "error", err)
+		a.h.Log.Error("cannot load entity; it is left as stored", "entity", a.id, "error", err)
 		return
 	}
 	if err := msgpack.Unmarshal(row.Output, &a.rec); err != nil {
 		a.broken = &persistence.CorruptionError{InstanceID: a.id, Key: "entity record", Err: err}
-		a.h.log.Error("cannot decode entity record; it is left as stored", "entity", a.id, "error", err)
+		a.h.Log.Error("cannot decode entity record; it is left as stored", "entity", a.id, "error", err)
 		return
 	}
 	a.row = row
@@ -168,35 +170,22 @@ func (nonRetriable) NonRetriable() bool { return true }
 func (n nonRetriable) Unwrap() error    { return n.error }
 
 func (a *entity) enqueue(ctx actor.Context, msg any, replyTo *actor.PID) {
-	a.idle.touch(a.h)
+	a.idle.Touch(a.h.Lifecycle)
 	switch {
-	case a.idle.passivating:
-		respond(ctx, replyTo, &replyMsg{Code: codeRetry, Message: "entity is passivating"})
+	case a.idle.Passivating:
+		env.Respond(ctx, replyTo, &wire.Reply{Code: wire.CodeRetry, Message: "entity is passivating"})
 	case a.broken != nil:
-		respond(ctx, replyTo, &replyMsg{Code: codeInternal, Message: a.broken.Error()})
+		env.Respond(ctx, replyTo, &wire.Reply{Code: wire.CodeInternal, Message: a.broken.Error()})
 	default:
 		a.queue = append(a.queue, request{msg: msg, replyTo: replyTo})
 		a.runTurn(ctx)
 	}
 }
 
-// respond answers a request: as it is within this process, as an envelope across.
-func respond(ctx actor.Context, to *actor.PID, r *replyMsg) {
-	if to == nil {
-		return
-	}
-	if to.Address == ctx.Self().Address {
-		ctx.Send(to, r)
-		return
-	}
-	if p, err := pack(r); err == nil {
-		ctx.Send(to, p)
-	}
-}
+// Identity and Version make the entity an env.Outboxer.
+func (a *entity) Identity() string { return a.id }
 
-func (a *entity) identity() string { return a.id }
-
-func (a *entity) version() uint64 {
+func (a *entity) Version() uint64 {
 	if a.row == nil {
 		return 0
 	}
@@ -206,4 +195,16 @@ func (a *entity) version() uint64 {
 // sender is how this entity identifies itself in the messages it sends.
 func (a *entity) sender() string { return a.id + "/" + a.rec.Incarnation }
 
-func (a *entity) logger() *slog.Logger { return a.h.log.With("entity", a.id) }
+func (a *entity) logger() *slog.Logger { return a.h.Log.With("entity", a.id) }
+
+// request is one input waiting for the next turn, with where to send its reply.
+type request struct {
+	msg     any
+	replyTo *actor.PID
+}
+
+// reply is an answer held until the turn it belongs to is durable.
+type reply struct {
+	to  *actor.PID
+	msg *wire.Reply
+}

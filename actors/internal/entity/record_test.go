@@ -1,4 +1,4 @@
-package actors
+package entity
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/godurable/durable/actors/internal/wire"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -17,8 +18,8 @@ func TestEntityRecordRoundTrip(t *testing.T) {
 		{
 			State:       []byte(`1`),
 			Senders:     map[string]senderMark{"a/x": {Seq: 7, Seen: seen}, "key:1": {Seq: 1, Seen: seen}},
-			Lock:        &lockRef{Owner: "o", ExecutionID: "x", TaskID: 3, Entities: []string{"@a@1", "@b@2"}},
-			Held:        []entityMsg{{Kind: entityOp, Op: "add", Input: []byte("1"), From: "f", Seq: 2, Call: &callRef{InstanceID: "i", ExecutionID: "x", TaskID: 1}}},
+			Lock:        &wire.LockRef{Owner: "o", ExecutionID: "x", TaskID: 3, Entities: []string{"@a@1", "@b@2"}},
+			Held:        []wire.EntityMsg{{Kind: wire.EntityOperation, Op: "add", Input: []byte("1"), From: "f", Seq: 2, Call: &wire.CallRef{InstanceID: "i", ExecutionID: "x", TaskID: 1}}},
 			Incarnation: "n",
 			Scheduled:   []int64{1 << 20, 3<<20 | 1},
 		},

@@ -1,4 +1,4 @@
-package actors
+package entity
 
 import (
 	"maps"
@@ -8,6 +8,8 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/vmihailenco/msgpack/v5"
 
+	"github.com/godurable/durable/actors/internal/env"
+	"github.com/godurable/durable/actors/internal/wire"
 	"github.com/godurable/durable/entities"
 	"github.com/godurable/durable/history"
 	"github.com/godurable/durable/persistence"
@@ -19,7 +21,7 @@ type entityTurn struct {
 	now     time.Time
 	rec     entityRecord
 	ops     []entities.Operation
-	calls   []*callRef // per op: where its result goes (nil for signals)
+	calls   []*wire.CallRef // per op: where its result goes (nil for signals)
 	batch   persistence.Batch
 	replies []reply
 	deleted bool
@@ -31,33 +33,33 @@ func (a *entity) runTurn(ctx actor.Context) {
 	}
 	reqs := a.queue
 	a.queue = nil
-	t := &entityTurn{a: a, now: a.h.clock.Now().UTC(), rec: a.rec}
+	t := &entityTurn{a: a, now: a.h.Now().UTC(), rec: a.rec}
 	t.rec.Senders = maps.Clone(a.rec.Senders)
-	t.rec.Held = append([]entityMsg(nil), a.rec.Held...)
+	t.rec.Held = append([]wire.EntityMsg(nil), a.rec.Held...)
 	for _, r := range reqs {
 		t.add(r)
 	}
 	if !t.finish() {
 		for _, r := range t.replies {
-			respond(ctx, r.to, r.msg)
+			env.Respond(ctx, r.to, r.msg)
 		}
 		a.maybeDelete(ctx)
 		return
 	}
 	a.committing = t
 	sys, self := ctx.ActorSystem(), ctx.Self()
-	a.h.journal.Append(&t.batch, func(err error) { sys.Root.Send(self, &appendDone{err: err}) })
+	a.h.Journal.Append(&t.batch, func(err error) { sys.Root.Send(self, &wire.AppendDone{Err: err}) })
 }
 
 func (t *entityTurn) ok(r request) {
 	if r.replyTo != nil {
-		t.replies = append(t.replies, reply{to: r.replyTo, msg: &replyMsg{Code: codeOK}})
+		t.replies = append(t.replies, reply{to: r.replyTo, msg: &wire.Reply{Code: wire.CodeOK}})
 	}
 }
 
 func (t *entityTurn) add(r request) {
 	switch m := r.msg.(type) {
-	case *entityMsg:
+	case *wire.EntityMsg:
 		if !t.fresh(m) {
 			t.ok(r) // applied before: the sender re-sent it after a restart
 			return
@@ -68,10 +70,10 @@ func (t *entityTurn) add(r request) {
 			t.admit(*m)
 		}
 		t.ok(r)
-	case *timerMsg:
+	case *wire.Timer:
 		// A scheduled signal is due; the stored timer goes with this checkpoint.
 		t.batch.CancelTimers = append(t.batch.CancelTimers, persistence.Timer{InstanceID: t.a.id, ID: m.TimerID, FireAt: m.FireAt})
-		var due entityMsg
+		var due wire.EntityMsg
 		if !t.rec.takeScheduled(m.TimerID) && !t.rec.TimersUnlisted {
 			t.ok(r) // fired before, and applied with the checkpoint that removed it
 			return
@@ -81,7 +83,7 @@ func (t *entityTurn) add(r request) {
 			t.admit(due)
 		}
 		t.ok(r)
-	case *deliveredMsg:
+	case *wire.Delivered:
 		t.batch.Delivered = append(t.batch.Delivered, m.IDs...)
 		for _, id := range m.IDs {
 			delete(t.a.unacked, id)
@@ -89,13 +91,13 @@ func (t *entityTurn) add(r request) {
 		t.ok(r)
 	default:
 		if r.replyTo != nil {
-			t.replies = append(t.replies, reply{to: r.replyTo, msg: &replyMsg{Code: codeInvalid, Message: "entities do not take this message"}})
+			t.replies = append(t.replies, reply{to: r.replyTo, msg: &wire.Reply{Code: wire.CodeInvalid, Message: "entities do not take this message"}})
 		}
 	}
 }
 
 // fresh records m's sender mark and reports whether m was not applied before.
-func (t *entityTurn) fresh(m *entityMsg) bool {
+func (t *entityTurn) fresh(m *wire.EntityMsg) bool {
 	if m.From == "" {
 		return true
 	}
@@ -110,25 +112,25 @@ func (t *entityTurn) fresh(m *entityMsg) bool {
 }
 
 // schedule keeps a signal for later as a durable timer carrying the message.
-func (t *entityTurn) schedule(m *entityMsg) {
+func (t *entityTurn) schedule(m *wire.EntityMsg) {
 	payload, err := msgpack.Marshal(m)
 	if err != nil {
 		return
 	}
-	id := int64(t.a.version()+1)<<20 | int64(len(t.batch.ArmTimers))
+	id := int64(t.a.Version()+1)<<20 | int64(len(t.batch.ArmTimers))
 	t.batch.ArmTimers = append(t.batch.ArmTimers, persistence.Timer{InstanceID: t.a.id, ID: id, FireAt: m.At, Payload: payload})
 	t.rec.Scheduled = append(slices.Clone(t.rec.Scheduled), id)
 }
 
 // admit applies the lock rules to m in arrival order: lock requests and releases
 // change the lock, operations from anyone but the holder wait for its release.
-func (t *entityTurn) admit(m entityMsg) {
-	work := []entityMsg{m}
+func (t *entityTurn) admit(m wire.EntityMsg) {
+	work := []wire.EntityMsg{m}
 	for len(work) > 0 {
 		m, work = work[0], work[1:]
 		held := t.rec.Lock
 		switch {
-		case m.Kind == entityUnlock:
+		case m.Kind == wire.EntityUnlock:
 			if held != nil && m.Lock != nil && held.Owner == m.Lock.Owner && held.ExecutionID == m.Lock.ExecutionID {
 				t.rec.Lock = nil
 				work = append(t.rec.Held, work...)
@@ -136,7 +138,7 @@ func (t *entityTurn) admit(m entityMsg) {
 			}
 		case held != nil && !ownedBy(held, &m):
 			t.rec.Held = append(t.rec.Held, m)
-		case m.Kind == entityLock:
+		case m.Kind == wire.EntityLock:
 			t.grant(m.Lock)
 		default:
 			t.ops = append(t.ops, entities.Operation{Name: m.Op, Input: m.Input})
@@ -145,27 +147,27 @@ func (t *entityTurn) admit(m entityMsg) {
 	}
 }
 
-func ownedBy(l *lockRef, m *entityMsg) bool {
+func ownedBy(l *wire.LockRef, m *wire.EntityMsg) bool {
 	return m.Call != nil && m.Call.InstanceID == l.Owner && m.Call.ExecutionID == l.ExecutionID
 }
 
 // grant takes the lock for l's owner and passes the request down its chain; the last
 // entity of the chain tells the orchestration.
-func (t *entityTurn) grant(l *lockRef) {
+func (t *entityTurn) grant(l *wire.LockRef) {
 	if l == nil {
 		return
 	}
-	t.rec.Lock = &lockRef{Owner: l.Owner, ExecutionID: l.ExecutionID, TaskID: l.TaskID}
+	t.rec.Lock = &wire.LockRef{Owner: l.Owner, ExecutionID: l.ExecutionID, TaskID: l.TaskID}
 	if next := l.Position + 1; next < len(l.Entities) {
 		fwd := *l
 		fwd.Position = next
-		outbox(t.a, &t.batch, l.Entities[next], func(id int64) any {
-			return &entityMsg{Kind: entityLock, From: t.a.sender(), Seq: id, Lock: &fwd}
+		env.Outbox(t.a, &t.batch, l.Entities[next], func(id int64) any {
+			return &wire.EntityMsg{Kind: wire.EntityLock, From: t.a.sender(), Seq: id, Lock: &fwd}
 		})
 		return
 	}
-	outbox(t.a, &t.batch, l.Owner, func(int64) any {
-		return &entityReplyMsg{ExecutionID: l.ExecutionID, TaskID: l.TaskID, Granted: true, Entities: l.Entities}
+	env.Outbox(t.a, &t.batch, l.Owner, func(int64) any {
+		return &wire.EntityReply{ExecutionID: l.ExecutionID, TaskID: l.TaskID, Granted: true, Entities: l.Entities}
 	})
 }
 
@@ -187,7 +189,7 @@ func (t *entityTurn) finish() bool {
 	if !changed {
 		return false
 	}
-	t.batch.InstanceID, t.batch.ExpectedVersion = a.id, a.version()
+	t.batch.InstanceID, t.batch.ExpectedVersion = a.id, a.Version()
 	created := t.now
 	if a.row != nil {
 		created = a.row.CreatedAt
@@ -204,22 +206,22 @@ func (t *entityTurn) finish() bool {
 
 // effects routes one operation's result: to the waiting orchestration, and the
 // signals and starts it asked for to their receivers, all through the outbox.
-func (t *entityTurn) effects(call *callRef, res entities.Result) {
+func (t *entityTurn) effects(call *wire.CallRef, res entities.Result) {
 	a := t.a
 	if call != nil {
-		reply := &entityReplyMsg{ExecutionID: call.ExecutionID, TaskID: call.TaskID, Result: res.Output, Failure: res.Failure}
-		outbox(a, &t.batch, call.InstanceID, func(int64) any { return reply })
+		reply := &wire.EntityReply{ExecutionID: call.ExecutionID, TaskID: call.TaskID, Result: res.Output, Failure: res.Failure}
+		env.Outbox(a, &t.batch, call.InstanceID, func(int64) any { return reply })
 	}
 	for _, s := range res.Signals {
 		s := s
-		outbox(a, &t.batch, s.Target.String(), func(id int64) any {
-			return &entityMsg{Kind: entityOp, Op: s.Operation, Input: s.Input, From: a.sender(), Seq: id, At: s.At}
+		env.Outbox(a, &t.batch, s.Target.String(), func(id int64) any {
+			return &wire.EntityMsg{Kind: wire.EntityOperation, Op: s.Operation, Input: s.Input, From: a.sender(), Seq: id, At: s.At}
 		})
 	}
 	for _, st := range res.Starts {
 		st := st
-		outbox(a, &t.batch, st.InstanceID, func(int64) any {
-			return &startMsg{Name: st.Name, Input: st.Input, ExecutionID: newExecutionID()}
+		env.Outbox(a, &t.batch, st.InstanceID, func(int64) any {
+			return &wire.Start{Name: st.Name, Input: st.Input, ExecutionID: wire.NewID()}
 		})
 	}
 }
@@ -251,19 +253,19 @@ func (a *entity) committed(ctx actor.Context, err error) {
 	if err != nil {
 		a.logger().Error("entity checkpoint failed; the entity reloads", "error", err)
 		for _, r := range t.replies {
-			respond(ctx, r.to, notRecorded(err))
+			env.Respond(ctx, r.to, wire.NotRecorded(err))
 		}
 		for _, r := range a.queue {
-			respond(ctx, r.replyTo, &replyMsg{Code: codeRetry, Message: "entity is reloading"})
+			env.Respond(ctx, r.replyTo, &wire.Reply{Code: wire.CodeRetry, Message: "entity is reloading"})
 		}
 		a.queue = nil
-		a.idle.passivating = true
-		a.h.member.Placement.RemovePid(a.ci, a.self)
+		a.idle.Passivating = true
+		a.h.Member.Placement.RemovePid(a.ci, a.self)
 		ctx.Stop(ctx.Self())
 		return
 	}
 	if t.deleted {
-		a.row, a.rec = nil, entityRecord{Incarnation: newExecutionID()}
+		a.row, a.rec = nil, entityRecord{Incarnation: wire.NewID()}
 	} else {
 		a.rec = t.rec
 		a.row = t.batch.Instance
@@ -272,13 +274,13 @@ func (a *entity) committed(ctx actor.Context, err error) {
 	}
 	for _, m := range t.batch.Send {
 		a.unacked[m.ID] = true
-		a.h.deliverOutbox(m)
+		a.h.DeliverOutbox(m)
 	}
 	for _, tm := range t.batch.ArmTimers {
-		a.h.timers.arm(tm)
+		a.h.Timers.Arm(tm)
 	}
 	for _, r := range t.replies {
-		respond(ctx, r.to, r.msg)
+		env.Respond(ctx, r.to, r.msg)
 	}
 	a.maybeDelete(ctx)
 	a.runTurn(ctx)
@@ -291,8 +293,8 @@ func (a *entity) maybeDelete(ctx actor.Context) {
 		return
 	}
 	t := &entityTurn{a: a, deleted: true}
-	t.batch = persistence.Batch{InstanceID: a.id, ExpectedVersion: a.version(), Delete: true}
+	t.batch = persistence.Batch{InstanceID: a.id, ExpectedVersion: a.Version(), Delete: true}
 	a.committing = t
 	sys, self := ctx.ActorSystem(), ctx.Self()
-	a.h.journal.Append(&t.batch, func(err error) { sys.Root.Send(self, &appendDone{err: err}) })
+	a.h.Journal.Append(&t.batch, func(err error) { sys.Root.Send(self, &wire.AppendDone{Err: err}) })
 }

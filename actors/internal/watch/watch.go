@@ -1,4 +1,5 @@
-package actors
+// Package watch wakes clients waiting for an orchestration instance to change.
+package watch
 
 import (
 	"sync"
@@ -6,9 +7,9 @@ import (
 	"github.com/godurable/durable/persistence"
 )
 
-// watchers wakes clients waiting for an instance to change, handing them the row the
+// Watchers wakes clients waiting for an instance to change, handing them the row the
 // instance just committed, so waiting needs neither polling nor a journal read.
-type watchers struct {
+type Watchers struct {
 	mu sync.Mutex
 	by map[string][]chan *persistence.Instance
 	// live holds the last committed row of every instance active in memory, so that
@@ -19,19 +20,20 @@ type watchers struct {
 }
 
 type liveRow struct {
-	owner *instance
+	owner any                   // the activation, compared by identity
 	row   *persistence.Instance // nil: the instance does not exist
 }
 
-func newWatchers() *watchers {
-	return &watchers{by: map[string][]chan *persistence.Instance{}, live: map[string]liveRow{}}
+// New returns watchers with nobody waiting.
+func New() *Watchers {
+	return &Watchers{by: map[string][]chan *persistence.Instance{}, live: map[string]liveRow{}}
 }
 
-// watch subscribes to the instance's committed rows (nil when it was purged): the
+// Watch subscribes to the instance's committed rows (nil when it was purged): the
 // channel holds the latest one not yet received, so none is missed between reads.
 // When the instance is active, current is its last committed row and known is true;
 // otherwise the caller reads the journal. The returned function ends the subscription.
-func (w *watchers) watch(id string) (changed <-chan *persistence.Instance, cancel func(), current *persistence.Instance, known bool) {
+func (w *Watchers) Watch(id string) (changed <-chan *persistence.Instance, cancel func(), current *persistence.Instance, known bool) {
 	ch := make(chan *persistence.Instance, 1)
 	w.mu.Lock()
 	w.by[id] = append(w.by[id], ch)
@@ -55,30 +57,31 @@ func (w *watchers) watch(id string) (changed <-chan *persistence.Instance, cance
 	}, lr.row, known
 }
 
-// activated publishes the row an activation loaded (nil: no such instance yet).
-func (w *watchers) activated(owner *instance, row *persistence.Instance) {
+// Activated publishes the row the activation owner of instance id loaded (nil: no
+// such instance yet).
+func (w *Watchers) Activated(owner any, id string, row *persistence.Instance) {
 	w.mu.Lock()
-	w.live[owner.id] = liveRow{owner: owner, row: row}
+	w.live[id] = liveRow{owner: owner, row: row}
 	w.mu.Unlock()
 }
 
-// released forgets the row of an activation that stops or no longer trusts it.
-func (w *watchers) released(owner *instance) {
+// Released forgets the row of an activation that stops or no longer trusts it.
+func (w *Watchers) Released(owner any, id string) {
 	w.mu.Lock()
-	if w.live[owner.id].owner == owner {
-		delete(w.live, owner.id)
+	if w.live[id].owner == owner {
+		delete(w.live, id)
 	}
 	w.mu.Unlock()
 }
 
-// notify records row as the one owner just committed and hands it to everyone watching
-// the instance, replacing a row they have not read yet. Committed rows are never
-// modified afterwards, so they are shared.
-func (w *watchers) notify(owner *instance, row *persistence.Instance) {
+// Notify records row as the one owner just committed for instance id and hands it to
+// everyone watching the instance, replacing a row they have not read yet. Committed rows
+// are never modified afterwards, so they are shared.
+func (w *Watchers) Notify(owner any, id string, row *persistence.Instance) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.live[owner.id] = liveRow{owner: owner, row: row}
-	for _, ch := range w.by[owner.id] {
+	w.live[id] = liveRow{owner: owner, row: row}
+	for _, ch := range w.by[id] {
 		select {
 		case ch <- row:
 		default:

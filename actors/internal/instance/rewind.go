@@ -1,40 +1,41 @@
-package actors
+package instance
 
 import (
 	"context"
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/godurable/durable/actors/internal/wire"
 	"github.com/godurable/durable/history"
 )
 
 // rewind re-runs a failed instance from its history minus the failures: failed
 // activities run again, failed children are rewound, everything that succeeded stays.
-func (t *turn) rewind(r request, m *controlMsg) {
+func (t *turn) rewind(r request, m *wire.Control) {
 	switch {
 	case t.row == nil:
-		t.fail(r, codeNotFound, "instance %q not found", t.a.id)
+		t.fail(r, wire.CodeNotFound, "instance %q not found", t.a.id)
 		return
 	case t.row.Status == history.StatusFailed:
 	case t.row.Status.IsTerminal():
-		t.fail(r, codeFinished, "instance %q is %s; only failed instances can be rewound", t.a.id, t.row.Status)
+		t.fail(r, wire.CodeFinished, "instance %q is %s; only failed instances can be rewound", t.a.id, t.row.Status)
 		return
 	default:
-		t.fail(r, codeWrongState, "instance %q is %s; only failed instances can be rewound", t.a.id, t.row.Status)
+		t.fail(r, wire.CodeWrongState, "instance %q is %s; only failed instances can be rewound", t.a.id, t.row.Status)
 		return
 	}
-	fn, ok := t.a.h.registry.Orchestrator(t.row.Name)
+	fn, ok := t.a.h.Registry.Orchestrator(t.row.Name)
 	if !ok {
-		t.fail(r, codeInvalid, "orchestrator %q is not registered", t.row.Name)
+		t.fail(r, wire.CodeInvalid, "orchestrator %q is not registered", t.row.Name)
 		return
 	}
-	_, hist, err := t.a.h.journal.Load(context.Background(), t.a.id)
+	_, hist, err := t.a.h.Journal.Load(context.Background(), t.a.id)
 	if err != nil {
-		t.fail(r, codeInternal, "load history: %v", err)
+		t.fail(r, wire.CodeInternal, "load history: %v", err)
 		return
 	}
 	kept, children := withoutFailures(hist)
-	t.exec = t.a.h.newExecution(t.a.id, fn)
+	t.exec = t.a.h.NewExecution(t.a.id, fn)
 	t.exec.Replay(kept)
 	t.fresh, t.prefix, t.redispatch, t.rewoundChildren = true, kept, true, children
 	t.row.Failure, t.row.Output = nil, nil
@@ -71,7 +72,7 @@ func (a *instance) redispatchRewound(ctx actor.Context, rewound map[string]bool)
 		case ev.Type == history.EventTaskScheduled:
 			a.dispatchActivity(ctx, ev)
 		case ev.Type == history.EventSubOrchestrationCreated && rewound[ev.InstanceID]:
-			a.h.courier.send(ev.InstanceID, &controlMsg{Op: opRewind, Reason: []byte(`"parent rewound"`)}, nil)
+			a.h.Courier.Send(ev.InstanceID, &wire.Control{Op: wire.OpRewind, Reason: []byte(`"parent rewound"`)}, nil)
 		case ev.Type == history.EventSubOrchestrationCreated:
 			a.startChild(ev)
 		}

@@ -1,26 +1,29 @@
-package actors
+// Package courier delivers messages between virtual actors without blocking the sender.
+package courier
 
 import (
-	"errors"
 	"hash/fnv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
-	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/godurable/durable/actors/internal/wire"
 )
 
-// courier delivers messages between virtual actors without blocking the sender: an
+// Courier delivers messages between virtual actors without blocking the sender: an
 // actor must never wait on another (A→B→A deadlocks). Each message is retried with
 // backoff until its receiver answers or the host stops. Messages to one receiver go
 // through one lane, one at a time, so they arrive in the order they were sent: that
 // order is what lets receivers de-duplicate by sender sequence number.
-type courier struct {
-	h     *Host
+type Courier struct {
+	ask   Ask
 	lanes []*lane
 	done  chan struct{}
 }
+
+// Ask sends msg to the actor with identity to and returns its answer: one attempt.
+type Ask func(to string, msg any) (*wire.Reply, error)
 
 type lane struct {
 	mu    sync.Mutex
@@ -31,13 +34,14 @@ type lane struct {
 type delivery struct {
 	to      string
 	msg     any
-	onReply func(*replyMsg)
+	onReply func(*wire.Reply)
 }
 
 const courierLanes = 32
 
-func newCourier(h *Host) *courier {
-	c := &courier{h: h, done: make(chan struct{})}
+// New starts a courier that delivers through ask.
+func New(ask Ask) *Courier {
+	c := &Courier{ask: ask, done: make(chan struct{})}
 	for i := 0; i < courierLanes; i++ {
 		l := &lane{}
 		l.ready = sync.NewCond(&l.mu)
@@ -47,9 +51,9 @@ func newCourier(h *Host) *courier {
 	return c
 }
 
-// send queues msg for the actor with identity to; onReply, if set, runs on a courier
+// Send queues msg for the actor with identity to; onReply, if set, runs on a courier
 // goroutine with the receiver's answer.
-func (c *courier) send(to string, msg any, onReply func(*replyMsg)) {
+func (c *Courier) Send(to string, msg any, onReply func(*wire.Reply)) {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(to))
 	l := c.lanes[h.Sum32()%courierLanes]
@@ -59,7 +63,8 @@ func (c *courier) send(to string, msg any, onReply func(*replyMsg)) {
 	l.ready.Signal()
 }
 
-func (c *courier) stop() {
+// Stop ends delivery; messages still queued are dropped (the outbox re-sends them).
+func (c *Courier) Stop() {
 	close(c.done)
 	for _, l := range c.lanes {
 		l.mu.Lock()
@@ -68,7 +73,7 @@ func (c *courier) stop() {
 	}
 }
 
-func (c *courier) next(l *lane) (delivery, bool) {
+func (c *Courier) next(l *lane) (delivery, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for len(l.queue) == 0 {
@@ -85,7 +90,7 @@ func (c *courier) next(l *lane) (delivery, bool) {
 	return d, true
 }
 
-func (c *courier) run(l *lane) {
+func (c *Courier) run(l *lane) {
 	for {
 		d, ok := c.next(l)
 		if !ok {
@@ -97,12 +102,12 @@ func (c *courier) run(l *lane) {
 	}
 }
 
-func (c *courier) deliver(d delivery) *replyMsg {
+func (c *Courier) deliver(d delivery) *wire.Reply {
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval, b.MaxInterval, b.MaxElapsedTime = 10*time.Millisecond, 2*time.Second, 0
 	for {
-		r, err := c.h.ask(d.to, d.msg)
-		if err == nil && r.Code != codeRetry {
+		r, err := c.ask(d.to, d.msg)
+		if err == nil && r.Code != wire.CodeRetry {
 			return r
 		}
 		select {
@@ -112,34 +117,3 @@ func (c *courier) deliver(d delivery) *replyMsg {
 		}
 	}
 }
-
-// kindOf tells which actor kind an identity belongs to: entity ids start with '@',
-// which orchestration instance ids may not.
-func kindOf(id string) string {
-	if strings.HasPrefix(id, "@") {
-		return EntityKind
-	}
-	return OrchestrationKind
-}
-
-// ask sends msg to the actor id and waits for its reply (one attempt, with
-// protoactor's retries on dead letters). Only code outside actors may call it.
-func (h *Host) ask(id string, msg any) (*replyMsg, error) {
-	res, err := h.member.Request(id, kindOf(id), msg, h.cfg.RequestTimeout, wire)
-	if err != nil {
-		return nil, err
-	}
-	if a, ok := res.(*anypb.Any); ok {
-		if res, err = unpack(a); err != nil {
-			return nil, err
-		}
-	}
-	r, ok := res.(*replyMsg)
-	if !ok {
-		return nil, errors.New("unexpected reply type")
-	}
-	return r, nil
-}
-
-// wire packs a message that crosses processes.
-func wire(m any) (any, error) { return pack(m) }

@@ -1,4 +1,4 @@
-package actors
+package wire
 
 import (
 	"testing"
@@ -10,15 +10,15 @@ import (
 // into the protobuf envelope, protobuf encoding, and the reverse.
 func BenchmarkEnvelope(b *testing.B) {
 	msgs := map[string]any{
-		"start":  &startMsg{Name: "HelloSequence5", Input: []byte(`"world"`), ExecutionID: "0123456789abcdef0123456789abcdef"},
-		"entity": &entityMsg{Kind: entityOp, Op: "add", Input: []byte("1"), From: "client/1", Seq: 42},
-		"reply":  &replyMsg{Code: codeOK},
+		"start":  &Start{Name: "HelloSequence5", Input: []byte(`"world"`), ExecutionID: "0123456789abcdef0123456789abcdef"},
+		"entity": &EntityMsg{Kind: EntityOperation, Op: "add", Input: []byte("1"), From: "client/1", Seq: 42},
+		"reply":  &Reply{Code: CodeOK},
 	}
 	for name, m := range msgs {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				a, err := pack(m)
+				a, err := Pack(m)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -26,7 +26,7 @@ func BenchmarkEnvelope(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := decodeMessage(wire); err != nil {
+				if _, err := Decode(wire); err != nil {
 					b.Fatal(err)
 				}
 			}

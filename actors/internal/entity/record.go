@@ -1,8 +1,10 @@
-package actors
+package entity
 
 import (
 	"fmt"
 
+	"github.com/godurable/durable/actors/internal/wire"
+	"github.com/godurable/durable/persistence"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -116,4 +118,22 @@ func (r *entityRecord) decodeSenders(d *msgpack.Decoder) error {
 		r.Senders[k] = m
 	}
 	return nil
+}
+
+// Stored is what an entity's journal row says about it, for queries.
+type Stored struct {
+	State []byte
+	// Lock is the orchestration execution holding the entity locked, if any.
+	Lock *wire.LockRef
+	// Empty: no state, no lock, nothing pending; the entity may be removed.
+	Empty bool
+}
+
+// Decode reads the entity record kept in an entity's row.
+func Decode(row *persistence.Instance) (Stored, error) {
+	var rec entityRecord
+	if err := msgpack.Unmarshal(row.Output, &rec); err != nil {
+		return Stored{}, &persistence.CorruptionError{InstanceID: row.ID, Key: "entity record", Err: err}
+	}
+	return Stored{State: rec.State, Lock: rec.Lock, Empty: rec.empty()}, nil
 }

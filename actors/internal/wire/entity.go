@@ -1,4 +1,4 @@
-package actors
+package wire
 
 import (
 	"time"
@@ -6,38 +6,38 @@ import (
 	"github.com/godurable/durable/history"
 )
 
-type entityMsgKind uint8
+type EntityMsgKind uint8
 
 const (
-	entityOp entityMsgKind = iota + 1
-	entityLock
-	entityUnlock
+	EntityOperation EntityMsgKind = iota + 1
+	EntityLock
+	EntityUnlock
 )
 
-// entityMsg is everything sent to an entity: an operation (signal or call), a lock
+// EntityMsg is everything sent to an entity: an operation (signal or call), a lock
 // request travelling along its chain, or a release. From and Seq identify the sender's
 // incarnation and message; the entity applies each (From, Seq) once.
-type entityMsg struct {
-	Kind  entityMsgKind `msgpack:"k"`
+type EntityMsg struct {
+	Kind  EntityMsgKind `msgpack:"k"`
 	Op    string        `msgpack:"o,omitempty"`
 	Input []byte        `msgpack:"in,omitempty"`
 	From  string        `msgpack:"f,omitempty"` // "" = no de-duplication (plain client signals)
 	Seq   int64         `msgpack:"s,omitempty"`
 	At    time.Time     `msgpack:"at,omitempty"` // scheduled signal: not before this
-	Call  *callRef      `msgpack:"c,omitempty"`  // a call: where the result goes
-	Lock  *lockRef      `msgpack:"l,omitempty"`
+	Call  *CallRef      `msgpack:"c,omitempty"`  // a call: where the result goes
+	Lock  *LockRef      `msgpack:"l,omitempty"`
 }
 
-// callRef names the orchestration task waiting for an entity operation's result.
-type callRef struct {
+// CallRef names the orchestration task waiting for an entity operation's result.
+type CallRef struct {
 	InstanceID  string `msgpack:"i"`
 	ExecutionID string `msgpack:"x"`
 	TaskID      int64  `msgpack:"t"`
 }
 
-// lockRef is a lock request: the orchestration that asked, the sorted entities it
+// LockRef is a lock request: the orchestration that asked, the sorted entities it
 // locks, and how far along the chain the request has come.
-type lockRef struct {
+type LockRef struct {
 	Owner       string   `msgpack:"o"`
 	ExecutionID string   `msgpack:"x"`
 	TaskID      int64    `msgpack:"t"`
@@ -45,8 +45,8 @@ type lockRef struct {
 	Position    int      `msgpack:"p,omitempty"`
 }
 
-// entityReplyMsg answers an orchestration: an operation's result, or its lock granted.
-type entityReplyMsg struct {
+// EntityReply answers an orchestration: an operation's result, or its lock granted.
+type EntityReply struct {
 	ExecutionID string           `msgpack:"x"`
 	TaskID      int64            `msgpack:"t"`
 	Result      []byte           `msgpack:"out,omitempty"`
@@ -58,6 +58,6 @@ type entityReplyMsg struct {
 }
 
 func init() {
-	registerMessage[entityMsg]("entity")
-	registerMessage[entityReplyMsg]("entityReply")
+	registerMessage[EntityMsg]("entity")
+	registerMessage[EntityReply]("entityReply")
 }

@@ -1,12 +1,13 @@
-package actors
+package instance
 
 import (
 	"fmt"
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/godurable/durable/actors/internal/activities"
+	"github.com/godurable/durable/actors/internal/wire"
 	"github.com/godurable/durable/history"
-	"github.com/godurable/durable/orchestrator"
 	"github.com/godurable/durable/persistence"
 )
 
@@ -14,7 +15,7 @@ import (
 type turn struct {
 	a       *instance
 	row     *persistence.Instance // the row as the turn leaves it; nil: absent
-	exec    *orchestrator.Execution
+	exec    Replay
 	fresh   bool // exec is a new execution: the history restarts
 	events  []history.Event
 	force   bool // step even without events (record a failure found in replay)
@@ -57,16 +58,16 @@ func (a *instance) runTurn(ctx actor.Context) {
 	}
 	a.committing = pt
 	sys, self := ctx.ActorSystem(), ctx.Self()
-	a.h.journal.Append(pt.batch, func(err error) { sys.Root.Send(self, &appendDone{err: err}) })
+	a.h.Journal.Append(pt.batch, func(err error) { sys.Root.Send(self, &wire.AppendDone{Err: err}) })
 }
 
-func (t *turn) ok(r request) { t.reply(r, codeOK, "") }
-func (t *turn) fail(r request, c replyCode, format string, args ...any) {
+func (t *turn) ok(r request) { t.reply(r, wire.CodeOK, "") }
+func (t *turn) fail(r request, c wire.Code, format string, args ...any) {
 	t.reply(r, c, fmt.Sprintf(format, args...))
 }
-func (t *turn) reply(r request, c replyCode, m string) {
+func (t *turn) reply(r request, c wire.Code, m string) {
 	if r.replyTo != nil {
-		t.replies = append(t.replies, reply{to: r.replyTo, msg: &replyMsg{Code: c, Message: m}})
+		t.replies = append(t.replies, reply{to: r.replyTo, msg: &wire.Reply{Code: c, Message: m}})
 	}
 }
 
@@ -75,7 +76,7 @@ func (t *turn) reply(r request, c replyCode, m string) {
 func (t *turn) add(r request) bool {
 	busy := len(t.events) > 0 || t.fresh || t.deleted
 	switch m := r.msg.(type) {
-	case *startMsg:
+	case *wire.Start:
 		if busy {
 			return false
 		}
@@ -85,28 +86,28 @@ func (t *turn) add(r request) bool {
 			return false
 		}
 		t.continueAsNew(m)
-	case *raiseMsg:
+	case *wire.Raise:
 		if t.requireActive(r) {
 			t.events = append(t.events, history.Event{Type: history.EventEventRaised, Name: m.Name, Input: m.Input})
 			t.ok(r)
 		}
-	case *controlMsg:
+	case *wire.Control:
 		return t.control(r, m, busy)
-	case *timerMsg:
+	case *wire.Timer:
 		t.timerFired(r, m)
-	case *childDoneMsg:
+	case *wire.ChildDone:
 		t.childDone(r, m)
-	case *entityReplyMsg:
+	case *wire.EntityReply:
 		t.entityReply(r, m)
-	case *activityDone:
-		if t.exec != nil && !t.fresh && t.exec.ExecutionID() == m.executionID && t.exec.IsOpen(m.taskID) {
-			t.events = append(t.events, taskResult(history.EventTaskCompleted, history.EventTaskFailed, m.taskID, m.result, m.failure))
+	case *activities.Done:
+		if t.exec != nil && !t.fresh && t.exec.ExecutionID() == m.ExecutionID && t.exec.IsOpen(m.TaskID) {
+			t.events = append(t.events, taskResult(history.EventTaskCompleted, history.EventTaskFailed, m.TaskID, m.Result, m.Failure))
 		}
-	case *deliveredMsg:
+	case *wire.Delivered:
 		t.batch.Delivered = append(t.batch.Delivered, m.IDs...)
 		t.ok(r)
 	default:
-		t.fail(r, codeInvalid, "unexpected message %T", m)
+		t.fail(r, wire.CodeInvalid, "unexpected message %T", m)
 	}
 	return true
 }
@@ -122,24 +123,24 @@ func taskResult(okType, failType history.EventType, id int64, result []byte, f *
 func (t *turn) requireActive(r request) bool {
 	switch {
 	case t.row == nil:
-		t.fail(r, codeNotFound, "instance %q not found", t.a.id)
+		t.fail(r, wire.CodeNotFound, "instance %q not found", t.a.id)
 	case t.row.Status.IsTerminal():
-		t.fail(r, codeFinished, "instance %q is %s", t.a.id, t.row.Status)
+		t.fail(r, wire.CodeFinished, "instance %q is %s", t.a.id, t.row.Status)
 	case t.exec == nil:
-		t.fail(r, codeInternal, "instance %q cannot run", t.a.id)
+		t.fail(r, wire.CodeInternal, "instance %q cannot run", t.a.id)
 	default:
 		return true
 	}
 	return false
 }
 
-func (t *turn) start(r request, m *startMsg) {
+func (t *turn) start(r request, m *wire.Start) {
 	if t.row != nil && !t.row.Status.IsTerminal() {
 		if m.Parent != nil && sameParent(t.row.Parent, m.Parent) {
 			t.ok(r) // a parent re-sending the start of its child after a restart
 			return
 		}
-		t.fail(r, codeExists, "instance %q already exists and is %s", t.a.id, t.row.Status)
+		t.fail(r, wire.CodeExists, "instance %q already exists and is %s", t.a.id, t.row.Status)
 		return
 	}
 	if t.row != nil && m.Parent != nil && sameParent(t.row.Parent, m.Parent) {
@@ -147,12 +148,12 @@ func (t *turn) start(r request, m *startMsg) {
 		t.ok(r)
 		return
 	}
-	fn, ok := t.a.h.registry.Orchestrator(m.Name)
+	fn, ok := t.a.h.Registry.Orchestrator(m.Name)
 	if !ok {
-		t.fail(r, codeInvalid, "orchestrator %q is not registered", m.Name)
+		t.fail(r, wire.CodeInvalid, "orchestrator %q is not registered", m.Name)
 		return
 	}
-	t.exec = t.a.h.newExecution(t.a.id, fn)
+	t.exec = t.a.h.NewExecution(t.a.id, fn)
 	t.fresh = true
 	created := t.now.Time
 	t.row = &persistence.Instance{
@@ -172,13 +173,13 @@ func (t *turn) continueAsNew(m *continueMsg) {
 	if t.row == nil || t.row.Status != history.StatusContinuedAsNew {
 		return // purged, or ended otherwise since it continued as new
 	}
-	fn, ok := t.a.h.registry.Orchestrator(t.row.Name)
+	fn, ok := t.a.h.Registry.Orchestrator(t.row.Name)
 	if !ok {
 		return
 	}
-	t.exec = t.a.h.newExecution(t.a.id, fn)
+	t.exec = t.a.h.NewExecution(t.a.id, fn)
 	t.fresh = true
-	t.row.ExecutionID = newExecutionID()
+	t.row.ExecutionID = wire.NewID()
 	t.row.Status, t.row.Input, t.row.Output, t.row.Failure = history.StatusRunning, m.input, nil, nil
 	t.batch.SetInput = nonNil(m.input)
 	t.batch.SetOutput = []byte{}
@@ -200,12 +201,12 @@ func nonNil(b []byte) []byte {
 	return b
 }
 
-func (t *turn) control(r request, m *controlMsg, busy bool) bool {
+func (t *turn) control(r request, m *wire.Control, busy bool) bool {
 	switch m.Op {
-	case opWake:
+	case wire.OpWake:
 		t.force = t.exec != nil && t.exec.Status() == history.StatusFailed && t.row != nil && t.row.Status != history.StatusFailed
 		t.ok(r)
-	case opTerminate:
+	case wire.OpTerminate:
 		if t.requireActive(r) {
 			t.events = append(t.events, history.Event{Type: history.EventExecutionTerminated, Input: m.Reason})
 			if m.Recursive {
@@ -213,34 +214,34 @@ func (t *turn) control(r request, m *controlMsg, busy bool) bool {
 			}
 			t.ok(r)
 		}
-	case opSuspend:
+	case wire.OpSuspend:
 		if t.requireActive(r) {
 			if t.row.Status != history.StatusSuspended {
 				t.events = append(t.events, history.Event{Type: history.EventExecutionSuspended, Input: m.Reason})
 			}
 			t.ok(r)
 		}
-	case opResume:
+	case wire.OpResume:
 		if t.requireActive(r) {
 			if t.row.Status != history.StatusSuspended && !t.suspendedInTurn() {
-				t.fail(r, codeWrongState, "instance %q is %s, not Suspended", t.a.id, t.row.Status)
+				t.fail(r, wire.CodeWrongState, "instance %q is %s, not Suspended", t.a.id, t.row.Status)
 				return true
 			}
 			t.events = append(t.events, history.Event{Type: history.EventExecutionResumed, Input: m.Reason})
 			t.ok(r)
 		}
-	case opRewind:
+	case wire.OpRewind:
 		if busy {
 			return false
 		}
 		t.rewind(r, m)
-	case opPurge:
+	case wire.OpPurge:
 		if busy {
 			return false
 		}
 		t.purge(r)
 	default:
-		t.fail(r, codeInvalid, "unknown operation %d", m.Op)
+		t.fail(r, wire.CodeInvalid, "unknown operation %d", m.Op)
 	}
 	return true
 }
@@ -257,16 +258,16 @@ func (t *turn) suspendedInTurn() bool {
 func (t *turn) purge(r request) {
 	switch {
 	case t.row == nil:
-		t.fail(r, codeNotFound, "instance %q not found", t.a.id)
+		t.fail(r, wire.CodeNotFound, "instance %q not found", t.a.id)
 	case !t.row.Status.IsTerminal():
-		t.fail(r, codeWrongState, "instance %q is %s; only finished instances can be purged", t.a.id, t.row.Status)
+		t.fail(r, wire.CodeWrongState, "instance %q is %s; only finished instances can be purged", t.a.id, t.row.Status)
 	default:
 		t.deleted = true
 		t.ok(r)
 	}
 }
 
-func (t *turn) timerFired(r request, m *timerMsg) {
+func (t *turn) timerFired(r request, m *wire.Timer) {
 	// The stored timer goes whatever happens: it fired, and anything it was for has
 	// moved on if the timer is no longer awaited.
 	if t.row != nil {
@@ -280,7 +281,7 @@ func (t *turn) timerFired(r request, m *timerMsg) {
 	t.ok(r)
 }
 
-func (t *turn) entityReply(r request, m *entityReplyMsg) {
+func (t *turn) entityReply(r request, m *wire.EntityReply) {
 	awaited := t.exec != nil && !t.fresh && !finished(t.exec.Status()) &&
 		t.exec.ExecutionID() == m.ExecutionID && t.exec.IsOpen(m.TaskID)
 	if m.Granted && !awaited {
@@ -300,19 +301,19 @@ func (t *turn) entityReply(r request, m *entityReplyMsg) {
 // releaseStale gives back a lock granted to an execution that stopped waiting for it
 // (terminated, failed or continued as new while its request was queued): otherwise
 // the entities would stay locked by nobody.
-func (t *turn) releaseStale(m *entityReplyMsg) {
+func (t *turn) releaseStale(m *wire.EntityReply) {
 	if t.row == nil {
 		return
 	}
 	for _, target := range m.Entities {
 		t.a.outbox(&t.batch, target, func(seq int64) any {
-			return &entityMsg{Kind: entityUnlock, From: t.a.id + "/" + m.ExecutionID + "/release", Seq: seq,
-				Lock: &lockRef{Owner: t.a.id, ExecutionID: m.ExecutionID}}
+			return &wire.EntityMsg{Kind: wire.EntityUnlock, From: t.a.id + "/" + m.ExecutionID + "/release", Seq: seq,
+				Lock: &wire.LockRef{Owner: t.a.id, ExecutionID: m.ExecutionID}}
 		})
 	}
 }
 
-func (t *turn) childDone(r request, m *childDoneMsg) {
+func (t *turn) childDone(r request, m *wire.ChildDone) {
 	if t.exec != nil && !t.fresh && t.exec.ExecutionID() == m.ParentExecutionID && t.exec.IsOpen(m.TaskID) {
 		t.events = append(t.events, taskResult(history.EventSubOrchestrationCompleted,
 			history.EventSubOrchestrationFailed, m.TaskID, m.Result, m.Failure))

@@ -1,4 +1,5 @@
-package actors
+// Package timers fires durable timers.
+package timers
 
 import (
 	"container/heap"
@@ -6,40 +7,47 @@ import (
 	"sync"
 	"time"
 
+	"github.com/godurable/durable/actors/internal/wire"
 	"github.com/godurable/durable/persistence"
 )
 
-// timerService fires durable timers. The journal is the truth: the service loads
+// Service fires durable timers. The journal is the truth: the service loads
 // armed timers at start, learns of new ones as instances commit them, and hands each
 // due timer to its instance, which removes it from the journal when it records the
 // firing. A crash in between fires it again; the instance ignores timers it no
 // longer awaits.
-type timerService struct {
-	h    *Host
-	mu   sync.Mutex
-	q    timerHeap
-	wake chan struct{}
-	done chan struct{}
+type Service struct {
+	journal persistence.Journal
+	now     func() time.Time
+	send    func(to string, msg any)
+	mu      sync.Mutex
+	q       timerHeap
+	wake    chan struct{}
+	done    chan struct{}
 }
 
-func newTimerService(h *Host) *timerService {
-	s := &timerService{h: h, wake: make(chan struct{}, 1), done: make(chan struct{})}
+// New starts a timer service that reads armed timers from journal and hands each due
+// one to its actor through send.
+func New(journal persistence.Journal, now func() time.Time, send func(to string, msg any)) *Service {
+	s := &Service{journal: journal, now: now, send: send, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	go s.loop()
 	return s
 }
 
-func (s *timerService) load(ctx context.Context) error {
-	timers, err := s.h.journal.Timers(ctx, time.Unix(1<<40, 0), 0)
+// Load arms every timer the journal holds: at start, before anything new is armed.
+func (s *Service) Load(ctx context.Context) error {
+	timers, err := s.journal.Timers(ctx, time.Unix(1<<40, 0), 0)
 	if err != nil {
 		return err
 	}
 	for _, t := range timers {
-		s.arm(t)
+		s.Arm(t)
 	}
 	return nil
 }
 
-func (s *timerService) arm(t persistence.Timer) {
+// Arm fires t at its time; a timer armed twice fires twice (instances ignore the second).
+func (s *Service) Arm(t persistence.Timer) {
 	s.mu.Lock()
 	heap.Push(&s.q, t)
 	first := s.q[0].FireAt.Equal(t.FireAt)
@@ -52,9 +60,10 @@ func (s *timerService) arm(t persistence.Timer) {
 	}
 }
 
-func (s *timerService) stop() { close(s.done) }
+// Stop ends the service; armed timers stay in the journal.
+func (s *Service) Stop() { close(s.done) }
 
-func (s *timerService) loop() {
+func (s *Service) loop() {
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
 	for {
@@ -70,8 +79,8 @@ func (s *timerService) loop() {
 }
 
 // fireDue delivers every due timer and returns how long until the next one.
-func (s *timerService) fireDue() time.Duration {
-	now := s.h.clock.Now()
+func (s *Service) fireDue() time.Duration {
+	now := s.now()
 	for {
 		s.mu.Lock()
 		if len(s.q) == 0 {
@@ -85,7 +94,7 @@ func (s *timerService) fireDue() time.Duration {
 		}
 		heap.Pop(&s.q)
 		s.mu.Unlock()
-		s.h.courier.send(next.InstanceID, &timerMsg{ExecutionID: next.ExecutionID, TimerID: next.ID, FireAt: next.FireAt, Payload: next.Payload}, nil)
+		s.send(next.InstanceID, &wire.Timer{ExecutionID: next.ExecutionID, TimerID: next.ID, FireAt: next.FireAt, Payload: next.Payload})
 	}
 }
 

@@ -1,4 +1,5 @@
-package actors
+// Package instance is the virtual actor of one orchestration instance.
+package instance
 
 import (
 	"context"
@@ -10,26 +11,48 @@ import (
 	pcluster "github.com/asynkron/protoactor-go/cluster"
 	"google.golang.org/protobuf/types/known/anypb"
 
+	"github.com/godurable/durable/actors/internal/activities"
+	"github.com/godurable/durable/actors/internal/env"
+	"github.com/godurable/durable/actors/internal/lifecycle"
+	"github.com/godurable/durable/actors/internal/wire"
 	"github.com/godurable/durable/history"
 	"github.com/godurable/durable/orchestrator"
 	"github.com/godurable/durable/persistence"
 )
 
-// OrchestrationKind is the cluster kind of orchestration instance actors.
-const OrchestrationKind = "orchestration"
+// Replay is the replay step an instance drives: events in, the turn's events and
+// actions out. *orchestrator.Execution is the one for Go code; the interface is where
+// the instance actor ends and the code it runs begins.
+type Replay interface {
+	// Replay applies recorded history; Step applies new events and returns the turn.
+	Replay(events []history.Event)
+	Step(events []history.Event) orchestrator.Turn
+	// Stop abandons the execution; it must not be used afterwards.
+	Stop()
+	ExecutionID() string
+	Status() history.RuntimeStatus
+	// Open lists the scheduling events of work in flight; IsOpen tells whether one
+	// task still awaits its completion; HasWorkInFlight whether activities or
+	// children do.
+	Open() []history.Event
+	IsOpen(taskID int64) bool
+	HasWorkInFlight() bool
+	// Unconsumed lists the external events received and not consumed.
+	Unconsumed() []history.Event
+}
 
 // instance is the virtual actor of one orchestration instance. It loads its journal on
 // activation, keeps its execution parked in memory between turns, and turns every
 // batch of inputs that arrived while its previous append was in flight into one
 // journal append. Nothing it does is acknowledged before that append is durable.
 type instance struct {
-	h    *Host
+	h    *env.Env
 	id   string
 	ci   *pcluster.ClusterIdentity
 	self *actor.PID
 
 	row  *persistence.Instance // nil: the instance does not exist
-	exec *orchestrator.Execution
+	exec Replay
 	// broken holds why the instance cannot run (corrupt journal, unregistered
 	// orchestrator); requests get it as an error and nothing is written.
 	broken error
@@ -46,7 +69,7 @@ type instance struct {
 	unacked map[int64]bool
 	// endedHere: the instance ended while this activation ran it.
 	endedHere bool
-	idle      idler
+	idle      lifecycle.Idler
 }
 
 // request is one input waiting for the next turn, with where to send its reply.
@@ -60,7 +83,7 @@ type pendingTurn struct {
 	batch   *persistence.Batch
 	row     *persistence.Instance
 	replies []reply
-	exec    *orchestrator.Execution // the execution after the turn
+	exec    Replay // the execution after the turn
 	turn    orchestrator.Turn
 	deleted bool
 	// redispatch: a rewind reopened work; rewoundChildren failed and are rewound too.
@@ -71,10 +94,11 @@ type pendingTurn struct {
 
 type reply struct {
 	to  *actor.PID
-	msg *replyMsg
+	msg *wire.Reply
 }
 
-func newInstanceProps(h *Host, d actor.Dispatcher) *actor.Props {
+// Props makes the actors of orchestration instances on the member of h.
+func Props(h *env.Env, d actor.Dispatcher) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor { return &instance{h: h} }, actor.WithDispatcher(d))
 }
 
@@ -84,14 +108,14 @@ func (a *instance) Receive(ctx actor.Context) {
 		return
 	}
 	idle := a.idleNow()
-	if idle && a.finished() && !a.idle.passivating {
+	if idle && a.finished() && !a.idle.Passivating {
 		// An instance that just ended has nothing left to do in memory: passivate it
 		// now rather than let it hold its place among the idle ones. One activated
 		// again after it ended stays until it is idle long enough, so that the
 		// request that activated it is answered rather than told to retry.
-		a.idle.leave(a.h, a.ci, a.self)
+		a.idle.Leave(a.h.Lifecycle, a.ci, a.self)
 	}
-	a.idle.settle(a.h, a.self, idle)
+	a.idle.Settle(a.h.Lifecycle, a.self, idle)
 }
 
 // finished reports whether the instance ended in this activation and owes nobody an
@@ -105,24 +129,24 @@ func (a *instance) receive(ctx actor.Context) {
 	case *pcluster.ClusterInit:
 		a.activate(ctx, m.Identity)
 	case *anypb.Any:
-		msg, err := unpack(m)
+		msg, err := wire.Unpack(m)
 		if err != nil {
-			a.respond(ctx, ctx.Sender(), &replyMsg{Code: codeInvalid, Message: err.Error()})
+			a.respond(ctx, ctx.Sender(), &wire.Reply{Code: wire.CodeInvalid, Message: err.Error()})
 			return
 		}
 		a.enqueue(ctx, msg, ctx.Sender())
-	case *startMsg, *raiseMsg, *controlMsg, *timerMsg, *childDoneMsg, *entityReplyMsg, *deliveredMsg:
+	case *wire.Start, *wire.Raise, *wire.Control, *wire.Timer, *wire.ChildDone, *wire.EntityReply, *wire.Delivered:
 		a.enqueue(ctx, m, ctx.Sender())
-	case *activityDone:
+	case *activities.Done:
 		a.inflight--
 		a.enqueue(ctx, m, nil)
-	case *appendDone:
-		a.committed(ctx, m.err)
-	case *idleCheck:
-		if a.idle.due(ctx, a.h, a.idleNow(), m) {
-			a.idle.leave(a.h, a.ci, a.self)
+	case *wire.AppendDone:
+		a.committed(ctx, m.Err)
+	case *lifecycle.IdleCheck:
+		if a.idle.Due(ctx, a.h.Lifecycle, a.idleNow(), m) {
+			a.idle.Leave(a.h.Lifecycle, a.ci, a.self)
 		}
-	case *passivate:
+	case *lifecycle.Passivate:
 		// Nothing new was accepted since passivating began: requests were answered
 		// with a retry, and no activity or append was outstanding.
 		ctx.Stop(ctx.Self())
@@ -133,29 +157,29 @@ func (a *instance) receive(ctx actor.Context) {
 
 func (a *instance) activate(ctx actor.Context, ci *pcluster.ClusterIdentity) {
 	a.ci, a.id, a.self = ci, ci.Identity, ctx.Self()
-	a.idle.arm(ctx, a.h.cfg.IdleTimeout)
-	row, hist, err := a.h.journal.Load(context.Background(), a.id)
+	a.idle.Arm(ctx, a.h.Lifecycle.IdleTimeout)
+	row, hist, err := a.h.Journal.Load(context.Background(), a.id)
 	switch {
 	case errors.Is(err, persistence.ErrNotFound):
-		a.h.watchers.activated(a, nil)
+		a.h.Watchers.Activated(a, a.id, nil)
 		return
 	case err != nil:
 		a.broken = err
-		a.h.log.Error("cannot load orchestration instance; it is left as stored", "instanceId", a.id, "error", err)
+		a.h.Log.Error("cannot load orchestration instance; it is left as stored", "instanceId", a.id, "error", err)
 		return
 	}
 	a.row = row
-	a.h.watchers.activated(a, row)
+	a.h.Watchers.Activated(a, a.id, row)
 	if row.Status.IsTerminal() {
 		return
 	}
-	fn, ok := a.h.registry.Orchestrator(row.Name)
+	fn, ok := a.h.Registry.Orchestrator(row.Name)
 	if !ok {
 		a.broken = &unregisteredError{name: row.Name}
-		a.h.log.Error("orchestrator is not registered; instance waits until it is", "instanceId", a.id, "name", row.Name)
+		a.h.Log.Error("orchestrator is not registered; instance waits until it is", "instanceId", a.id, "name", row.Name)
 		return
 	}
-	a.exec = a.h.newExecution(a.id, fn)
+	a.exec = a.h.NewExecution(a.id, fn)
 	a.exec.Replay(hist)
 	if row.Status == history.StatusContinuedAsNew {
 		a.queue = append(a.queue, request{msg: &continueMsg{input: row.Output, carry: a.exec.Unconsumed()}})
@@ -185,35 +209,35 @@ func (a *instance) redispatch(ctx actor.Context) {
 		}
 	}
 	if a.exec.Status() == history.StatusFailed {
-		a.queue = append(a.queue, request{msg: &controlMsg{Op: opWake}})
+		a.queue = append(a.queue, request{msg: &wire.Control{Op: wire.OpWake}})
 	}
 }
 
 func (a *instance) enqueue(ctx actor.Context, msg any, replyTo *actor.PID) {
-	a.idle.touch(a.h)
-	if a.idle.passivating {
-		a.respond(ctx, replyTo, &replyMsg{Code: codeRetry, Message: "instance is passivating"})
+	a.idle.Touch(a.h.Lifecycle)
+	if a.idle.Passivating {
+		a.respond(ctx, replyTo, &wire.Reply{Code: wire.CodeRetry, Message: "instance is passivating"})
 		return
 	}
 	if a.broken != nil {
-		a.respond(ctx, replyTo, &replyMsg{Code: codeInternal, Message: a.broken.Error()})
+		a.respond(ctx, replyTo, &wire.Reply{Code: wire.CodeInternal, Message: a.broken.Error()})
 		return
 	}
 	a.queue = append(a.queue, request{msg: msg, replyTo: replyTo})
 	a.runTurn(ctx)
 }
 
-func (a *instance) respond(ctx actor.Context, to *actor.PID, r *replyMsg) { respond(ctx, to, r) }
+func (a *instance) respond(ctx actor.Context, to *actor.PID, r *wire.Reply) { env.Respond(ctx, to, r) }
 
 func (a *instance) idleNow() bool {
 	return a.committing == nil && len(a.queue) == 0 && a.inflight == 0
 }
 
 func (a *instance) release() {
-	a.h.watchers.released(a)
-	a.idle.stop(a.h)
+	a.h.Watchers.Released(a, a.id)
+	a.idle.Stop(a.h.Lifecycle)
 	if a.ci != nil {
-		a.h.member.Placement.RemovePid(a.ci, a.self)
+		a.h.Member.Placement.RemovePid(a.ci, a.self)
 	}
 	if a.exec != nil {
 		a.exec.Stop()
@@ -221,12 +245,26 @@ func (a *instance) release() {
 	}
 }
 
-func (a *instance) now() time.Time { return a.h.clock.Now().UTC() }
+func (a *instance) now() time.Time { return a.h.Now().UTC() }
 
-func (a *instance) logger() *slog.Logger { return a.h.log.With("instanceId", a.id) }
+func (a *instance) logger() *slog.Logger { return a.h.Log.With("instanceId", a.id) }
 
 type unregisteredError struct{ name string }
 
 func (e *unregisteredError) Error() string {
 	return "orchestrator " + e.name + " is not registered in this process"
+}
+
+// Identity and Version make the instance an env.Outboxer.
+func (a *instance) Identity() string { return a.id }
+
+func (a *instance) Version() uint64 {
+	if a.row == nil {
+		return 0
+	}
+	return a.row.Version
+}
+
+func (a *instance) outbox(b *persistence.Batch, to string, mk func(id int64) any) {
+	env.Outbox(a, b, to, mk)
 }

@@ -1,4 +1,4 @@
-package actors
+package instance
 
 import (
 	"encoding/json"
@@ -6,6 +6,8 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/godurable/durable/actors/internal/activities"
+	"github.com/godurable/durable/actors/internal/wire"
 	"github.com/godurable/durable/history"
 	"github.com/godurable/durable/orchestrator"
 	"github.com/godurable/durable/persistence"
@@ -92,7 +94,7 @@ func (t *turn) record(tr orchestrator.Turn) {
 // batch commits and re-sent after a restart until the receiver acknowledges it.
 func (t *turn) send(ev history.Event) {
 	t.a.outbox(&t.batch, ev.InstanceID, func(id int64) any {
-		return &raiseMsg{Name: ev.Name, Input: ev.Input, From: t.a.id, ID: id}
+		return &wire.Raise{Name: ev.Name, Input: ev.Input, From: t.a.id, ID: id}
 	})
 }
 
@@ -103,20 +105,20 @@ func (t *turn) sendToEntity(ev history.Event, execID string) {
 	from := t.a.id + "/" + execID
 	target := ev.InstanceID
 	t.a.outbox(&t.batch, target, func(seq int64) any {
-		m := &entityMsg{Kind: entityOp, Op: ev.Name, Input: ev.Input, From: from, Seq: seq}
+		m := &wire.EntityMsg{Kind: wire.EntityOperation, Op: ev.Name, Input: ev.Input, From: from, Seq: seq}
 		switch ev.Type {
 		case history.EventEntityOperationCalled:
-			m.Call = &callRef{InstanceID: t.a.id, ExecutionID: execID, TaskID: ev.ID}
+			m.Call = &wire.CallRef{InstanceID: t.a.id, ExecutionID: execID, TaskID: ev.ID}
 		case history.EventEntityOperationSignaled:
 			m.At = ev.FireAt
 		case history.EventEntityLockRequested:
 			var list []string
 			_ = json.Unmarshal(ev.Input, &list)
-			m.Kind, m.Op, m.Input = entityLock, "", nil
-			m.Lock = &lockRef{Owner: t.a.id, ExecutionID: execID, TaskID: ev.ID, Entities: list}
+			m.Kind, m.Op, m.Input = wire.EntityLock, "", nil
+			m.Lock = &wire.LockRef{Owner: t.a.id, ExecutionID: execID, TaskID: ev.ID, Entities: list}
 		case history.EventEntityUnlockSent:
-			m.Kind, m.Op = entityUnlock, ""
-			m.Lock = &lockRef{Owner: t.a.id, ExecutionID: execID}
+			m.Kind, m.Op = wire.EntityUnlock, ""
+			m.Lock = &wire.LockRef{Owner: t.a.id, ExecutionID: execID}
 		}
 		return m
 	})
@@ -152,14 +154,14 @@ func (a *instance) committed(ctx actor.Context, err error) {
 	}
 	// Waiters learn of the row before callers hear that their request is done, so that
 	// a caller that waits next starts from this row, not from an older one.
-	a.h.watchers.notify(a, a.row)
+	a.h.Watchers.Notify(a, a.id, a.row)
 	for _, r := range pt.replies {
 		a.respond(ctx, r.to, r.msg)
 	}
 	a.runTurn(ctx)
 }
 
-func (a *instance) setExec(e *orchestrator.Execution) {
+func (a *instance) setExec(e Replay) {
 	if a.exec != nil && a.exec != e {
 		a.exec.Stop()
 	}
@@ -181,10 +183,10 @@ func (a *instance) dispatch(ctx actor.Context, pt *pendingTurn) {
 		}
 	}
 	for _, tm := range pt.batch.ArmTimers {
-		a.h.timers.arm(tm)
+		a.h.Timers.Arm(tm)
 	}
 	for _, m := range pt.batch.Send {
-		a.h.deliverOutbox(m)
+		a.h.DeliverOutbox(m)
 		if a.unacked == nil {
 			a.unacked = map[int64]bool{}
 		}
@@ -195,7 +197,7 @@ func (a *instance) dispatch(ctx actor.Context, pt *pendingTurn) {
 	}
 	for _, ev := range pt.terminateChildren {
 		if ev.Type == history.EventSubOrchestrationCreated {
-			a.h.courier.send(ev.InstanceID, &controlMsg{Op: opTerminate, Recursive: true, Reason: []byte(`"parent terminated"`)}, nil)
+			a.h.Courier.Send(ev.InstanceID, &wire.Control{Op: wire.OpTerminate, Recursive: true, Reason: []byte(`"parent terminated"`)}, nil)
 		}
 	}
 	switch a.row.Status {
@@ -219,52 +221,52 @@ func (a *instance) commitFailed(ctx actor.Context, pt *pendingTurn, err error) {
 	if pt.exec != nil && pt.exec != a.exec {
 		pt.exec.Stop()
 	}
-	a.h.watchers.released(a) // the journal may now hold a row this one has not seen
+	a.h.Watchers.Released(a, a.id) // the journal may now hold a row this one has not seen
 	switch {
 	case errors.Is(err, persistence.ErrVersionConflict):
 		a.logger().Warn("another activation of the instance committed first; this one stops", "error", err)
 	case errors.Is(err, persistence.ErrUnavailable):
 		a.logger().Warn("the journal takes no writes for now; the instance waits", "error", err)
-		a.h.wakeLater(a.id)
+		a.h.WakeLater(a.id)
 	default:
 		a.logger().Error("journal append failed; the instance reloads", "error", err)
-		a.h.wakeLater(a.id)
+		a.h.WakeLater(a.id)
 	}
 	for _, r := range pt.replies {
 		m := r.msg
-		if m.Code == codeOK {
-			m = notRecorded(err)
+		if m.Code == wire.CodeOK {
+			m = wire.NotRecorded(err)
 		}
 		a.respond(ctx, r.to, m)
 	}
 	for _, r := range a.queue {
-		a.respond(ctx, r.replyTo, &replyMsg{Code: codeRetry, Message: "instance is reloading"})
+		a.respond(ctx, r.replyTo, &wire.Reply{Code: wire.CodeRetry, Message: "instance is reloading"})
 	}
 	a.queue = nil
-	a.idle.passivating = true
-	a.h.member.Placement.RemovePid(a.ci, a.self)
+	a.idle.Passivating = true
+	a.h.Member.Placement.RemovePid(a.ci, a.self)
 	ctx.Stop(ctx.Self())
 }
 
 func (a *instance) dispatchActivity(ctx actor.Context, ev history.Event) {
 	a.inflight++
-	a.h.pool.submit(&activityTask{
-		replyTo: ctx.Self(), instanceID: a.id, executionID: a.exec.ExecutionID(),
-		taskID: ev.ID, name: ev.Name, input: ev.Input,
+	a.h.Activities.Submit(&activities.Task{
+		ReplyTo: ctx.Self(), InstanceID: a.id, ExecutionID: a.exec.ExecutionID(),
+		TaskID: ev.ID, Name: ev.Name, Input: ev.Input,
 	})
 }
 
 func (a *instance) startChild(ev history.Event) {
 	parent := &history.ParentRef{InstanceID: a.id, ExecutionID: a.exec.ExecutionID(), TaskID: ev.ID, Name: a.row.Name}
-	msg := &startMsg{Name: ev.Name, Input: ev.Input, ExecutionID: newExecutionID(), Parent: parent}
-	a.h.courier.send(ev.InstanceID, msg, func(r *replyMsg) {
-		if r.Code == codeOK {
+	msg := &wire.Start{Name: ev.Name, Input: ev.Input, ExecutionID: wire.NewID(), Parent: parent}
+	a.h.Courier.Send(ev.InstanceID, msg, func(r *wire.Reply) {
+		if r.Code == wire.CodeOK {
 			return
 		}
 		// The child could not start (name unknown, id taken): its task fails.
-		a.h.courier.send(a.id, &childDoneMsg{
+		a.h.Courier.Send(a.id, &wire.ChildDone{
 			ParentExecutionID: parent.ExecutionID, TaskID: ev.ID, ChildID: ev.InstanceID,
-			Failure: &history.Failure{ErrorType: "StartError", Message: r.Message, NonRetriable: r.Code == codeInvalid},
+			Failure: &history.Failure{ErrorType: "StartError", Message: r.Message, NonRetriable: r.Code == wire.CodeInvalid},
 		}, nil)
 	})
 }
@@ -275,7 +277,7 @@ func (a *instance) notifyParent(row *persistence.Instance) {
 	if p == nil {
 		return
 	}
-	msg := &childDoneMsg{ParentExecutionID: p.ExecutionID, TaskID: p.TaskID, ChildID: row.ID}
+	msg := &wire.ChildDone{ParentExecutionID: p.ExecutionID, TaskID: p.TaskID, ChildID: row.ID}
 	switch row.Status {
 	case history.StatusCompleted:
 		msg.Result = row.Output
@@ -287,7 +289,7 @@ func (a *instance) notifyParent(row *persistence.Instance) {
 	default:
 		msg.Failure = &history.Failure{ErrorType: row.Status.String(), Message: "sub-orchestration " + row.ID + " was " + row.Status.String()}
 	}
-	a.h.courier.send(p.InstanceID, msg, nil)
+	a.h.Courier.Send(p.InstanceID, msg, nil)
 }
 
 func cloneRow(r *persistence.Instance) *persistence.Instance {

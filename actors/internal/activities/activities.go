@@ -1,0 +1,162 @@
+// Package activities runs activities on a bounded pool of stateless worker actors.
+package activities
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"sync"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/godurable/durable/actors/internal/lifecycle"
+	"github.com/godurable/durable/history"
+	"github.com/godurable/durable/orchestrator"
+)
+
+// Func is an activity in its stored form: JSON input in, JSON output out.
+type Func = func(ctx context.Context, input []byte) ([]byte, error)
+
+// Task is one activity execution requested by an instance on this member.
+type Task struct {
+	ReplyTo     *actor.PID
+	InstanceID  string
+	ExecutionID string
+	TaskID      int64
+	Name        string
+	Input       []byte
+}
+
+// Done is a worker's result for the instance that asked: it never leaves the process.
+type Done struct {
+	ExecutionID string
+	TaskID      int64
+	Result      []byte
+	Failure     *history.Failure
+}
+
+// Pool runs activities on a fixed set of stateless worker actors, which bounds
+// how many run at once. Work goes to an idle worker directly, or waits in a queue that
+// the next worker to finish drains, so a slow activity never holds up work queued
+// behind it while other workers are free.
+type Pool struct {
+	system     *actor.ActorSystem
+	lookup     func(name string) (Func, bool)
+	base       context.Context
+	maxPayload int
+	mu         sync.Mutex
+	queue      []*Task
+	idle       []*actor.PID
+	workers    []*actor.PID
+	// dispatch gives each worker a goroutine that outlives its messages: with one
+	// started per message, every activity grew a fresh stack again. It is the
+	// workers' own, so activities that block never hold up instances.
+	dispatch *lifecycle.Dispatcher
+}
+
+// NewPool starts n workers on system. Activities are found by lookup, run with a
+// context derived from base, and fail when their result exceeds maxPayload bytes.
+func NewPool(system *actor.ActorSystem, n int, lookup func(name string) (Func, bool), base context.Context, maxPayload int) *Pool {
+	p := &Pool{system: system, lookup: lookup, base: base, maxPayload: maxPayload, dispatch: lifecycle.NewDispatcher(1, n)}
+	props := actor.PropsFromProducer(func() actor.Actor { return &worker{pool: p} }, actor.WithDispatcher(p.dispatch))
+	root := system.Root
+	for i := 0; i < n; i++ {
+		pid := root.Spawn(props)
+		p.workers = append(p.workers, pid)
+		p.idle = append(p.idle, pid)
+	}
+	return p
+}
+
+// Submit runs t on an idle worker, or queues it for the next one to finish.
+func (p *Pool) Submit(t *Task) {
+	p.mu.Lock()
+	if n := len(p.idle); n > 0 {
+		w := p.idle[n-1]
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
+		p.system.Root.Send(w, t)
+		return
+	}
+	p.queue = append(p.queue, t)
+	p.mu.Unlock()
+}
+
+// take hands a finishing worker its next task, or marks it idle.
+func (p *Pool) take(self *actor.PID) *Task {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.queue) == 0 {
+		p.idle = append(p.idle, self)
+		return nil
+	}
+	t := p.queue[0]
+	p.queue[0] = nil
+	p.queue = p.queue[1:]
+	return t
+}
+
+// Stop stops the workers; activities running go on until they return.
+func (p *Pool) Stop() {
+	for _, w := range p.workers {
+		p.system.Root.Stop(w)
+	}
+	p.dispatch.Stop()
+}
+
+type worker struct{ pool *Pool }
+
+func (w *worker) Receive(ctx actor.Context) {
+	t, ok := ctx.Message().(*Task)
+	if !ok {
+		return
+	}
+	for t != nil {
+		ctx.Send(t.ReplyTo, w.pool.run(t))
+		t = w.pool.take(ctx.Self())
+	}
+}
+
+// run calls the activity, turning panics, unknown names and oversized results into
+// failures the orchestration can catch.
+func (p *Pool) run(t *Task) (done *Done) {
+	done = &Done{ExecutionID: t.ExecutionID, TaskID: t.TaskID}
+	fn, ok := p.lookup(t.Name)
+	if !ok {
+		done.Failure = &history.Failure{ErrorType: "UnknownActivity", Message: fmt.Sprintf("activity %q is not registered", t.Name), NonRetriable: true}
+		return done
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			done.Result = nil
+			done.Failure = &history.Failure{ErrorType: "panic", Message: fmt.Sprintf("activity %q panicked: %v", t.Name, r), Stack: string(debug.Stack())}
+		}
+	}()
+	ctx := context.WithValue(p.base, infoKey{}, Info{InstanceID: t.InstanceID, TaskID: t.TaskID, Name: t.Name})
+	out, err := fn(ctx, t.Input)
+	switch {
+	case err != nil:
+		done.Failure = orchestrator.FailureOf(err)
+	case len(out) > p.maxPayload:
+		done.Failure = &history.Failure{ErrorType: "PayloadTooLarge", NonRetriable: true,
+			Message: fmt.Sprintf("result of activity %q is %d bytes, over the %d-byte payload limit", t.Name, len(out), p.maxPayload)}
+	default:
+		done.Result = out
+	}
+	return done
+}
+
+// Info describes the activity execution a context belongs to.
+type Info struct {
+	InstanceID string
+	TaskID     int64
+	Name       string
+}
+
+type infoKey struct{}
+
+// InfoFrom returns the activity execution ctx was created for.
+func InfoFrom(ctx context.Context) (Info, bool) {
+	info, ok := ctx.Value(infoKey{}).(Info)
+	return info, ok
+}

@@ -1,0 +1,102 @@
+package wire
+
+import (
+	"errors"
+	"time"
+
+	"github.com/godurable/durable/history"
+	"github.com/godurable/durable/persistence"
+)
+
+// Start asks an instance to start a new execution.
+type Start struct {
+	Name        string             `msgpack:"n"`
+	Input       []byte             `msgpack:"in,omitempty"`
+	ExecutionID string             `msgpack:"x"`
+	Parent      *history.ParentRef `msgpack:"p,omitempty"`
+}
+
+// Raise delivers an external event. From and ID identify an orchestration sender's
+// outbox message, so a re-sent event is applied once.
+type Raise struct {
+	Name  string `msgpack:"n"`
+	Input []byte `msgpack:"in,omitempty"`
+	From  string `msgpack:"f,omitempty"`
+	ID    int64  `msgpack:"id,omitempty"`
+}
+
+type ControlOp uint8
+
+const (
+	OpTerminate ControlOp = iota + 1
+	OpSuspend
+	OpResume
+	OpRewind
+	OpPurge
+	OpWake
+)
+
+// Control carries the instance management operations.
+type Control struct {
+	Op        ControlOp `msgpack:"op"`
+	Reason    []byte    `msgpack:"r,omitempty"`
+	Recursive bool      `msgpack:"rc,omitempty"`
+}
+
+// Timer tells an instance one of its durable timers is due.
+type Timer struct {
+	ExecutionID string    `msgpack:"x"`
+	TimerID     int64     `msgpack:"id"`
+	FireAt      time.Time `msgpack:"at"`
+	Payload     []byte    `msgpack:"p,omitempty"` // a scheduled entity signal
+}
+
+// ChildDone reports a sub-orchestration's end to its parent.
+type ChildDone struct {
+	ParentExecutionID string           `msgpack:"x"`
+	TaskID            int64            `msgpack:"tid"`
+	ChildID           string           `msgpack:"c"`
+	Result            []byte           `msgpack:"out,omitempty"`
+	Failure           *history.Failure `msgpack:"f,omitempty"`
+}
+
+type Code uint8
+
+const (
+	CodeOK Code = iota
+	CodeNotFound
+	CodeExists
+	CodeFinished
+	CodeWrongState
+	CodeInvalid
+	CodeRetry
+	CodeInternal
+	// CodeUnavailable: the request was not recorded because the journal takes no
+	// writes for now; the caller may try again later.
+	CodeUnavailable
+)
+
+// NotRecorded answers a request whose turn the journal did not take.
+func NotRecorded(err error) *Reply {
+	if errors.Is(err, persistence.ErrUnavailable) {
+		return &Reply{Code: CodeUnavailable, Message: err.Error()}
+	}
+	return &Reply{Code: CodeRetry, Message: "not recorded: " + err.Error()}
+}
+
+// Delivered tells a sender which of its outbox messages were acknowledged.
+type Delivered struct {
+	IDs []int64 `msgpack:"ids"`
+}
+
+// Reply answers a request once its effect is durable (or refused).
+type Reply struct {
+	Code    Code   `msgpack:"c"`
+	Message string `msgpack:"m,omitempty"`
+}
+
+// AppendDone reports the journal's verdict on an actor's last batch. It never leaves
+// the process, so it stays a plain struct.
+type AppendDone struct {
+	Err error
+}
