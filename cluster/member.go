@@ -25,6 +25,9 @@ type Config struct {
 	ActorLogger *slog.Logger
 	// RequestTimeout bounds one attempt of a request to a virtual actor (default 10 s).
 	RequestTimeout time.Duration
+	// Secret is what members present to each other; remoting refuses callers without
+	// it. Empty: a random one, which no other process knows (a member on its own).
+	Secret string
 }
 
 // Member is this process's membership in the cluster.
@@ -57,7 +60,12 @@ func Start(cfg Config) *Member {
 	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return logger }))
 	placement := NewPlacement()
 	provider := test.NewTestProvider(test.NewInMemAgent())
-	ccfg := pcluster.Configure(cfg.Name, provider, placement, remote.Configure(cfg.Host, cfg.Port),
+	if cfg.Secret == "" {
+		cfg.Secret = randomSecret()
+	}
+	serverOpts, dialOpts := authOptions(cfg.Secret)
+	rcfg := remote.Configure(cfg.Host, cfg.Port, remote.WithServerOptions(serverOpts...), remote.WithDialOptions(dialOpts...))
+	ccfg := pcluster.Configure(cfg.Name, provider, placement, rcfg,
 		pcluster.WithKinds(cfg.Kinds...),
 		pcluster.WithRequestTimeout(cfg.RequestTimeout),
 		pcluster.WithClusterContextProducer(newRequester))
