@@ -168,3 +168,63 @@ func TestLeaseCloseLeaves(t *testing.T) {
 		t.Fatalf("register again after leaving: %v", err)
 	}
 }
+
+// A view follows changes made by others: partition swaps, members joining and leaving.
+func TestViewFollowsChanges(t *testing.T) {
+	etcd := etcdtest.Start(t)
+	ctx := ctxT(t)
+	other := NewStore(etcd.Client(t), "orders")
+	v, err := NewStore(etcd.Client(t), "orders").Watch(ctx, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if r := v.Partition(3); r.Primary != "" || len(v.Members()) != 0 {
+		t.Fatalf("empty cluster seen as %+v, %v", r, v.Members())
+	}
+	changed := v.Changed()
+	rec, err := other.Swap(ctx, 3, Record{}, Record{Primary: "m1", Standby: "m2", Epoch: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-changed
+	if err := v.WaitRevision(ctx, rec.Revision); err != nil {
+		t.Fatal(err)
+	}
+	if got := v.Partition(3); got.Primary != "m1" || got.Standby != "m2" || got.Epoch != 1 || got.Revision != rec.Revision {
+		t.Fatalf("view has %+v, want %+v", got, rec)
+	}
+	// A record read from the view is good for the next swap.
+	if _, err := other.Swap(ctx, 3, v.Partition(3), Record{Primary: "m2", Epoch: 2}); err != nil {
+		t.Fatalf("swap from the view's record: %v", err)
+	}
+	l, err := other.Register(ctx, Member{ID: "m9", Peer: "10.0.0.9:1", Format: 1}, MinTTL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		ch := v.Changed()
+		if m, ok := v.Member("m9"); ok && m.Peer == "10.0.0.9:1" && v.Partition(3).Primary == "m2" {
+			break
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			t.Fatal("the view never saw the member join")
+		}
+	}
+	if err := l.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		ch := v.Changed()
+		if _, ok := v.Member("m9"); !ok {
+			break
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			t.Fatal("the view never saw the member leave")
+		}
+	}
+}
