@@ -84,21 +84,21 @@ func (c *Client) Status(ctx context.Context, id string, opts ...StatusOption) (*
 
 // WaitForStart waits until the instance exists and has left Pending.
 func (c *Client) WaitForStart(ctx context.Context, id string) (*Status, error) {
-	return c.wait(ctx, id, func(r *persistence.Instance) bool { return r.Status != StatusPending })
+	return c.wait(ctx, id, actors.UntilStarted)
 }
 
 // WaitForCompletion waits until the instance has finished (Completed, Failed,
 // Terminated or Canceled). The runtime wakes it when the instance commits a change.
 func (c *Client) WaitForCompletion(ctx context.Context, id string) (*Status, error) {
-	return c.wait(ctx, id, func(r *persistence.Instance) bool { return r.Status.IsTerminal() })
+	return c.wait(ctx, id, actors.UntilFinished)
 }
 
-func (c *Client) wait(ctx context.Context, id string, done func(*persistence.Instance) bool) (*Status, error) {
+func (c *Client) wait(ctx context.Context, id string, until actors.Until) (*Status, error) {
 	h, err := c.rt.started()
 	if err != nil {
 		return nil, err
 	}
-	row, err := h.Wait(ctx, id, done)
+	row, err := h.Wait(ctx, id, until)
 	if err != nil {
 		return nil, err
 	}

@@ -36,6 +36,9 @@ type Config struct {
 	MaxIdleInstances int
 	// MaxPayloadBytes caps every input, output, result and event payload (default 1 MiB).
 	MaxPayloadBytes int
+	// Cluster, when set, makes the runtime one member of a cluster of many; nil: the
+	// runtime is on its own (embedded mode: no etcd, nothing listening for others).
+	Cluster *ClusterConfig
 }
 
 // Runtime hosts orchestrations and activities in this process: an embedded journal and
@@ -115,14 +118,41 @@ func (r *Runtime) RegisterActivity(name string, fn any) error {
 // Start starts running instances, resuming what an earlier run left in flight. It is
 // idempotent; the first client call starts the runtime if Start was not called.
 func (r *Runtime) Start() error {
-	r.startOnce.Do(func() {
-		r.host, r.startErr = actors.Start(actors.Config{
-			Journal: r.journal, Registry: r.registry, Logger: r.cfg.Logger, ActorLogger: r.cfg.ActorLogger,
-			ActivityWorkers: r.cfg.ActivityWorkers, IdleTimeout: r.cfg.IdleTimeout, MaxPayloadBytes: r.cfg.MaxPayloadBytes,
-			MaxIdleInstances: r.cfg.MaxIdleInstances,
-		})
-	})
+	r.startOnce.Do(func() { r.startErr = r.start() })
 	return r.startErr
+}
+
+func (r *Runtime) start() error {
+	cfg := actors.Config{
+		Journal: r.journal, Registry: r.registry, Logger: r.cfg.Logger, ActorLogger: r.cfg.ActorLogger,
+		ActivityWorkers: r.cfg.ActivityWorkers, IdleTimeout: r.cfg.IdleTimeout, MaxPayloadBytes: r.cfg.MaxPayloadBytes,
+		MaxIdleInstances: r.cfg.MaxIdleInstances,
+	}
+	var stamp *clusterStamp
+	if c := r.cfg.Cluster; c != nil {
+		var err error
+		if cfg.Cluster, stamp, err = c.hostConfig(r.cfg.Dir, r.cfg.InMemory); err != nil {
+			return err
+		}
+		cfg.Cluster.Log = r.cfg.Logger
+		if stamp.ClusterID == "" {
+			if err := r.refuseUnclusteredData(); err != nil {
+				return err
+			}
+		}
+	}
+	h, err := actors.Start(cfg)
+	if err != nil {
+		return err
+	}
+	if stamp != nil && !r.cfg.InMemory {
+		if err := stamp.save(r.cfg.Dir, h.ClusterID()); err != nil {
+			h.Close(context.Background())
+			return fmt.Errorf("durable: record the cluster in %q: %w", r.cfg.Dir, err)
+		}
+	}
+	r.host = h
+	return nil
 }
 
 // Client returns the client for managing instances of this runtime.
@@ -149,4 +179,22 @@ func (r *Runtime) started() (*actors.Host, error) {
 		return nil, err
 	}
 	return r.host, nil
+}
+
+// refuseUnclusteredData refuses to make a member of a journal that already holds
+// instances of a runtime that ran on its own: in a cluster most of them would belong
+// to partitions other members own, and nobody would ever serve them.
+func (r *Runtime) refuseUnclusteredData() error {
+	ctx := context.Background()
+	for _, entities := range []bool{false, true} {
+		page, _, err := r.journal.List(ctx, persistence.Query{Entities: entities, PageSize: 1})
+		if err != nil {
+			return err
+		}
+		if len(page) > 0 {
+			return fmt.Errorf("durable: data directory %q holds instances of a runtime that ran on its own; "+
+				"a cluster member starts from an empty directory", r.cfg.Dir)
+		}
+	}
+	return nil
 }

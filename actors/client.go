@@ -93,11 +93,23 @@ func (h *Host) Purge(ctx context.Context, id string) error {
 	return h.call(ctx, id, &wire.Control{Op: wire.OpPurge})
 }
 
-// Get returns an instance's status row; withHistory adds its current history.
+// Get returns an instance's status row; withHistory adds its current history. In a
+// cluster the member serving the instance reads it.
 func (h *Host) Get(ctx context.Context, id string, withHistory bool) (*persistence.Instance, []history.Event, error) {
 	if err := validate.InstanceID(id); err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrInvalidInput, err)
 	}
+	if h.env.Member.Serves(id) {
+		return h.readLocal(ctx, id, withHistory)
+	}
+	res, err := h.askReader(ctx, id, &wire.Read{ID: id, History: withHistory, Payloads: true}, h.cfg.RequestTimeout)
+	if err != nil {
+		return nil, nil, err
+	}
+	return res.Row, res.History, nil
+}
+
+func (h *Host) readLocal(ctx context.Context, id string, withHistory bool) (*persistence.Instance, []history.Event, error) {
 	var (
 		row  *persistence.Instance
 		hist []history.Event
@@ -119,12 +131,46 @@ func (h *Host) List(ctx context.Context, q persistence.Query) ([]*persistence.In
 	return h.env.Journal.List(ctx, q)
 }
 
-// Wait blocks until the instance satisfies done (checked after every committed change),
-// ctx ends, or the instance turns out not to exist.
-func (h *Host) Wait(ctx context.Context, id string, done func(*persistence.Instance) bool) (*persistence.Instance, error) {
+// Wait blocks until the instance reaches until (checked after every committed
+// change), ctx ends, or the instance turns out not to exist. In a cluster the member
+// serving the instance waits on it, in slices, so the wait follows the instance when
+// its partition moves.
+func (h *Host) Wait(ctx context.Context, id string, until Until) (*persistence.Instance, error) {
 	if err := validate.InstanceID(id); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidInput, err)
 	}
+	for {
+		if h.env.Member.Serves(id) {
+			return h.waitLocal(ctx, id, until)
+		}
+		slice := remoteWaitSlice
+		if d, ok := ctx.Deadline(); ok {
+			slice = min(slice, time.Until(d))
+		}
+		res, err := h.askReader(ctx, id, &wire.WaitFor{ID: id, Until: uint8(until), MaxWait: slice}, slice+h.cfg.RequestTimeout)
+		switch {
+		case err != nil && !errors.Is(err, ErrInstanceNotFound):
+			return nil, err
+		case err == nil && res.Row != nil && until.reached(res.Row):
+			return res.Row, nil
+		case ctx.Err() != nil:
+			if res != nil {
+				return res.Row, ctx.Err()
+			}
+			return nil, ctx.Err()
+		}
+		if err != nil { // not there yet: it may be started in a moment
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+}
+
+func (h *Host) waitLocal(ctx context.Context, id string, until Until) (*persistence.Instance, error) {
+	done := until.reached
 	changed, cancel, row, known := h.env.Watchers.Watch(id)
 	defer cancel()
 	if !known {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -50,6 +51,20 @@ type Config struct {
 	MaxPayloadBytes int
 	// RequestTimeout bounds one attempt of a request to an instance (default 10 s).
 	RequestTimeout time.Duration
+	// Cluster, when set, makes the host one member of a cluster of many; nil: a member
+	// on its own, where every instance is local.
+	Cluster *ClusterConfig
+}
+
+// ClusterConfig places a host in a cluster of many members.
+type ClusterConfig struct {
+	// Name is the cluster's name; Host and Port are where this member listens for the
+	// others (and what it tells them); Secret is what members present to each other.
+	Name   string
+	Host   string
+	Port   int
+	Secret string
+	cluster.Group
 }
 
 func (c *Config) validate() error {
@@ -103,14 +118,29 @@ func Start(cfg Config) (*Host, error) {
 		Watchers: watch.New(), Ctx: ctx,
 	}
 	h := &Host{cfg: cfg, env: e, cancel: cancel, dispatch: lifecycle.NewDispatcher(300, 0)}
-	e.Member = cluster.Start(cluster.Config{
+	ccfg := cluster.Config{
 		Kinds: []*pcluster.Kind{
 			pcluster.NewKind(wire.OrchestrationKind, instance.Props(e, h.dispatch)),
 			pcluster.NewKind(wire.EntityKind, entity.Props(e, h.dispatch)),
 		},
 		ActorLogger:    cfg.ActorLogger,
 		RequestTimeout: cfg.RequestTimeout,
-	})
+	}
+	if c := cfg.Cluster; c != nil {
+		ccfg.Name, ccfg.Host, ccfg.Port, ccfg.Secret = c.Name, c.Host, c.Port, c.Secret
+		g := &gatedJournal{Journal: cfg.Journal}
+		e.Journal = g
+		member, err := cluster.Join(ctx, ccfg, c.Group)
+		if err != nil {
+			cancel()
+			h.dispatch.Stop()
+			return nil, err
+		}
+		g.member.Store(member)
+		e.Member = member
+	} else {
+		e.Member = cluster.Start(ccfg)
+	}
 	e.Lifecycle = &lifecycle.Env{
 		Parking: lifecycle.NewParking(cfg.MaxIdleInstances, func(pid *actor.PID, m any) { e.Member.System.Root.Send(pid, m) }),
 		Now:     cfg.Clock.Now, IdleTimeout: cfg.IdleTimeout, Member: e.Member,
@@ -118,6 +148,10 @@ func Start(cfg Config) (*Host, error) {
 	e.Courier = courier.New(e.Ask)
 	e.Activities = activities.NewPool(e.Member.System, cfg.ActivityWorkers, cfg.Registry.Activity, ctx, cfg.MaxPayloadBytes)
 	e.Timers = timers.New(cfg.Journal, cfg.Clock.Now, func(to string, m any) { e.Courier.Send(to, m, nil) })
+	if err := h.startReader(); err != nil {
+		h.Close(context.Background())
+		return nil, fmt.Errorf("start the reader: %w", err)
+	}
 	if err := h.recover(ctx); err != nil {
 		h.Close(context.Background())
 		return nil, err
@@ -162,3 +196,22 @@ func (h *Host) Close(ctx context.Context) {
 func (h *Host) isActive(id string) bool {
 	return h.env.Member.Placement.Has(wire.OrchestrationKind, id)
 }
+
+// gatedJournal refuses the appends of instances whose partition this member does not
+// serve: once its lease lapses (within two thirds of its TTL) or the partition moved,
+// nothing it commits can stand, whatever its actors still believe.
+type gatedJournal struct {
+	persistence.Journal
+	member atomic.Pointer[cluster.Member]
+}
+
+func (g *gatedJournal) Append(b *persistence.Batch, done func(error)) {
+	if m := g.member.Load(); m == nil || !m.Serves(b.InstanceID) {
+		done(fmt.Errorf("%w: instance %q", persistence.ErrFenced, b.InstanceID))
+		return
+	}
+	g.Journal.Append(b, done)
+}
+
+// ClusterID returns the id of the cluster this host is a member of; "" on its own.
+func (h *Host) ClusterID() string { return h.env.Member.Meta().ID }

@@ -80,7 +80,7 @@ func ctxT(t *testing.T) context.Context {
 
 func waitRow(t *testing.T, ctx context.Context, id string) *persistence.Instance {
 	t.Helper()
-	row, err := host.Wait(ctx, id, func(r *persistence.Instance) bool { return r.Status.IsTerminal() })
+	row, err := host.Wait(ctx, id, UntilFinished)
 	if err != nil {
 		t.Fatal(err)
 	}

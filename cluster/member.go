@@ -37,6 +37,7 @@ type Member struct {
 	Placement *Placement
 	requests  *requester
 	started   chan struct{} // closed when protoactor's StartMember returned
+	group     *group        // nil: a member on its own
 }
 
 // Start starts a single member with an in-process membership provider: the embedded,
@@ -44,6 +45,11 @@ type Member struct {
 // cluster topology to settle; placement here does not depend on the topology, so Start
 // returns as soon as actors can be placed and StartMember finishes in the background.
 func Start(cfg Config) *Member {
+	cfg.defaults()
+	return start(cfg, test.NewTestProvider(test.NewInMemAgent()), NewPlacement())
+}
+
+func (cfg *Config) defaults() {
 	if cfg.Name == "" {
 		cfg.Name = "durable"
 	}
@@ -53,16 +59,17 @@ func Start(cfg Config) *Member {
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 10 * time.Second
 	}
+	if cfg.Secret == "" {
+		cfg.Secret = randomSecret()
+	}
+}
+
+func start(cfg Config, provider pcluster.ClusterProvider, placement *Placement) *Member {
 	logger := cfg.ActorLogger
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError + 100}))
 	}
 	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return logger }))
-	placement := NewPlacement()
-	provider := test.NewTestProvider(test.NewInMemAgent())
-	if cfg.Secret == "" {
-		cfg.Secret = randomSecret()
-	}
 	serverOpts, dialOpts := authOptions(cfg.Secret)
 	rcfg := remote.Configure(cfg.Host, cfg.Port, remote.WithServerOptions(serverOpts...), remote.WithDialOptions(dialOpts...))
 	ccfg := pcluster.Configure(cfg.Name, provider, placement, rcfg,
@@ -70,8 +77,9 @@ func Start(cfg Config) *Member {
 		pcluster.WithRequestTimeout(cfg.RequestTimeout),
 		pcluster.WithClusterContextProducer(newRequester))
 	c := pcluster.New(system, ccfg)
-	m := &Member{System: system, Cluster: c, Placement: placement, requests: &requester{c: c, replies: newReplies(system)},
-		started: make(chan struct{})}
+	m := &Member{System: system, Cluster: c, Placement: placement,
+		requests: &requester{c: c, replies: newReplies(system), cache: placement.cache},
+		started:  make(chan struct{})}
 	go func() {
 		defer close(m.started)
 		c.StartMember()
@@ -94,6 +102,9 @@ func (m *Member) Stop(ctx context.Context) {
 		}
 		_ = f.Wait()
 	}
+	if m.group != nil {
+		m.group.leave(ctx)
+	}
 	<-m.started
 	m.Cluster.Shutdown(false)
 }
@@ -110,4 +121,20 @@ func (m *Member) Request(identity, kind string, msg any, timeout time.Duration, 
 		}
 		return wire(msg)
 	})
+}
+
+// Owner tells where identity is served: this member (local), another at addr, or, while
+// its partition has no owner or is moving, nowhere (ok false). A member on its own
+// serves everything.
+func (m *Member) Owner(identity string) (addr string, local, ok bool) {
+	if m.group == nil {
+		return m.System.Address(), true, true
+	}
+	return m.group.Route(identity)
+}
+
+// AskPeer sends msg, a protobuf message, to the actor named name on the member at addr
+// and waits up to timeout for its answer.
+func (m *Member) AskPeer(addr, name string, msg any, timeout time.Duration) (any, error) {
+	return m.System.Root.RequestFuture(actor.NewPID(addr, name), msg, timeout).Result()
 }

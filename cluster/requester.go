@@ -16,11 +16,20 @@ type requester struct {
 	c *pcluster.Cluster
 	// replies answers requests to actors of this process; nil until the member runs.
 	replies *replies
+	// cache remembers where identities were found; protoactor's own PID cache cannot
+	// be emptied when ownership changes.
+	cache *pidCache
 }
 
 var _ pcluster.Context = (*requester)(nil)
 
-func newRequester(c *pcluster.Cluster) pcluster.Context { return &requester{c: c} }
+func newRequester(c *pcluster.Cluster) pcluster.Context {
+	r := &requester{c: c, cache: newPidCache()}
+	if p, ok := c.Config.IdentityLookup.(*Placement); ok {
+		r.cache = p.cache
+	}
+	return r
+}
 
 func (r *requester) Request(identity, kind string, msg any, opts ...pcluster.GrainCallOption) (any, error) {
 	cfg := pcluster.NewGrainCallOptions(r.c)
@@ -61,7 +70,7 @@ func (r *requester) request(identity, kind string, timeout time.Duration, msgFor
 		if !retryable(err) {
 			return nil, err
 		}
-		r.c.PidCache.RemoveByValue(identity, kind, pid)
+		r.cache.removeByValue(kind+"/"+identity, pid)
 	}
 	return nil, fmt.Errorf("request to %s/%s failed after %d attempts: %w", kind, identity, attempts, lastErr)
 }
@@ -79,12 +88,13 @@ func (r *requester) RequestFuture(identity, kind string, msg any, opts ...pclust
 }
 
 func (r *requester) pid(identity, kind string) *actor.PID {
-	if pid, ok := r.c.PidCache.Get(identity, kind); ok && pid != nil {
+	key := kind + "/" + identity
+	if pid := r.cache.get(key); pid != nil {
 		return pid
 	}
 	pid := r.c.Get(identity, kind)
 	if pid != nil {
-		r.c.PidCache.Set(identity, kind, pid)
+		r.cache.set(key, pid)
 	}
 	return pid
 }

@@ -172,6 +172,10 @@ var (
 	ErrVersionConflict = errors.New("journal version conflict: another activation of the instance committed first")
 	ErrClosed          = errors.New("journal closed")
 	ErrBatchTooLarge   = errors.New("batch too large for one journal transaction")
+	// ErrFenced: the append comes from a member that no longer owns the instance's
+	// partition (its lease lapsed, or a newer epoch took over); it must stop acting
+	// for the instance.
+	ErrFenced = errors.New("append fenced: this member does not own the instance's partition")
 	// ErrUnavailable: the journal cannot take appends for now (its disk is full, say);
 	// reads go on, and appends are accepted again once the cause is gone.
 	ErrUnavailable = errors.New("journal temporarily unavailable for writes")

@@ -12,8 +12,13 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
-// ErrConflict: the record changed since it was read; read it again and decide anew.
-var ErrConflict = errors.New("ownership record changed meanwhile")
+// Errors callers branch on.
+var (
+	// ErrConflict: the record changed since it was read; read it again and decide anew.
+	ErrConflict = errors.New("ownership record changed meanwhile")
+	// ErrMismatch: a member's settings disagree with the cluster's; retrying will not help.
+	ErrMismatch = errors.New("settings disagree with the cluster's")
+)
 
 // Meta is what a cluster fixes when it is created; every member must agree with it.
 type Meta struct {
@@ -23,6 +28,9 @@ type Meta struct {
 	Partitions int    `json:"partitions"`
 	// Format is the message and journal format the members speak.
 	Format int `json:"format"`
+	// Secret is what members present to each other when they were given none of
+	// their own: whoever may read the cluster's etcd may join it.
+	Secret string `json:"secret,omitempty"`
 }
 
 // Record is the ownership of one partition.
@@ -82,11 +90,11 @@ func (s *Store) Join(ctx context.Context, want Meta) (Meta, error) {
 	}
 	switch {
 	case got.Partitions != want.Partitions:
-		return got, fmt.Errorf("ownership: the cluster was created with %d partitions, this member was started with %d: "+
-			"the partition count is fixed when a cluster is created", got.Partitions, want.Partitions)
+		return got, fmt.Errorf("%w: the cluster was created with %d partitions, this member was started with %d: "+
+			"the partition count is fixed when a cluster is created", ErrMismatch, got.Partitions, want.Partitions)
 	case got.Format != want.Format:
-		return got, fmt.Errorf("ownership: the cluster's members speak format %d, this member format %d: "+
-			"upgrade or downgrade the members to one version", got.Format, want.Format)
+		return got, fmt.Errorf("%w: the cluster's members speak format %d, this member format %d: "+
+			"upgrade or downgrade the members to one version", ErrMismatch, got.Format, want.Format)
 	}
 	return got, nil
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/godurable/durable"
+	"github.com/godurable/durable/cluster"
 	"github.com/godurable/durable/dashboard"
 	"github.com/godurable/durable/examples"
 	"github.com/godurable/durable/httpapi"
@@ -34,8 +35,22 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	data := fs.String("data", "./data", "journal directory")
 	key := fs.String("api-key", os.Getenv("DURABLE_API_KEY"), "require this key (?code= or x-functions-key header) on API calls")
 	verbose := fs.Bool("v", false, "log runtime activity at Info level")
+	clusterName := fs.String("cluster", "", "join the cluster of this name (needs --etcd and --peer); empty: run on its own")
+	etcd := fs.String("etcd", "", "etcd endpoints of the cluster, HOST:PORT[,HOST:PORT]")
+	peer := fs.String("peer", "", "HOST:PORT this member listens on for the other members")
+	partitions := fs.Int("partitions", cluster.DefaultPartitions, "partition count of a cluster this member creates")
+	replicas := fs.Int("replicas", 1, "members keeping each partition (this version: 1)")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	var cc *durable.ClusterConfig
+	if *clusterName != "" {
+		if *etcd == "" || *peer == "" {
+			fmt.Fprintln(stderr, "durable serve: --cluster needs --etcd and --peer")
+			return 2
+		}
+		cc = &durable.ClusterConfig{Name: *clusterName, Etcd: strings.Split(*etcd, ","), Peer: *peer,
+			Partitions: *partitions, Replicas: *replicas}
 	}
 	level := slog.LevelWarn
 	if *verbose {
@@ -43,15 +58,15 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(logger) // the hosted examples log through the default logger
-	if err := serveUntilSignal(*addr, *data, *key, logger, stdout); err != nil {
+	if err := serveUntilSignal(*addr, *data, *key, cc, logger, stdout); err != nil {
 		fmt.Fprintln(stderr, "durable serve:", err)
 		return 1
 	}
 	return 0
 }
 
-func serveUntilSignal(addr, data, key string, logger *slog.Logger, stdout io.Writer) error {
-	rt, err := durable.Open(durable.Config{Dir: data, Logger: logger})
+func serveUntilSignal(addr, data, key string, cc *durable.ClusterConfig, logger *slog.Logger, stdout io.Writer) error {
+	rt, err := durable.Open(durable.Config{Dir: data, Logger: logger, Cluster: cc})
 	if err != nil {
 		return err
 	}

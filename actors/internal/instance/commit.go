@@ -225,6 +225,8 @@ func (a *instance) commitFailed(ctx actor.Context, pt *pendingTurn, err error) {
 	switch {
 	case errors.Is(err, persistence.ErrVersionConflict):
 		a.logger().Warn("another activation of the instance committed first; this one stops", "error", err)
+	case errors.Is(err, persistence.ErrFenced):
+		a.logger().Warn("the instance's partition is no longer served here; this activation stops", "error", err)
 	case errors.Is(err, persistence.ErrUnavailable):
 		a.logger().Warn("the journal takes no writes for now; the instance waits", "error", err)
 		a.h.WakeLater(a.id)

@@ -31,6 +31,9 @@ func init() {
 	registerMessage[ChildDone]("childDone")
 	registerMessage[Reply]("reply")
 	registerMessage[Delivered]("delivered")
+	registerMessage[Read]("read")
+	registerMessage[WaitFor]("waitFor")
+	registerMessage[ReadResult]("readResult")
 }
 
 // Pack wraps a message for the wire.

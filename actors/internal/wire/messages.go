@@ -100,3 +100,27 @@ type Reply struct {
 type AppendDone struct {
 	Err error
 }
+
+// Read asks the member serving an instance for its row and, with History, its history.
+type Read struct {
+	ID       string `msgpack:"i"`
+	History  bool   `msgpack:"h,omitempty"`
+	Payloads bool   `msgpack:"p,omitempty"`
+}
+
+// WaitFor asks the member serving an instance to answer once the instance reaches
+// Until, or after MaxWait with the row as it is then.
+type WaitFor struct {
+	ID      string        `msgpack:"i"`
+	Until   uint8         `msgpack:"u"`
+	MaxWait time.Duration `msgpack:"w"`
+}
+
+// ReadResult answers Read and WaitFor: Code says whether Row (nil: no such instance)
+// and History are there.
+type ReadResult struct {
+	Code    Code                  `msgpack:"c"`
+	Message string                `msgpack:"m,omitempty"`
+	Row     *persistence.Instance `msgpack:"r,omitempty"`
+	History []history.Event       `msgpack:"h,omitempty"`
+}

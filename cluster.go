@@ -1,0 +1,127 @@
+package durable
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/godurable/durable/actors"
+	"github.com/godurable/durable/cluster"
+)
+
+// ClusterConfig makes the runtime one member of a cluster: the same program started
+// as several members shares the instances, and any member answers for any instance.
+// Membership and partition ownership live in etcd.
+type ClusterConfig struct {
+	// Name names the cluster; members started with the same Name and etcd form one.
+	Name string
+	// Etcd lists the etcd endpoints, host:port.
+	Etcd []string
+	// Peer is the host:port this member listens on for the other members, and where
+	// they reach it.
+	Peer string
+	// Partitions is the partition count of a cluster this member creates (default 32).
+	// It is fixed when the cluster is created; a member started with another count is
+	// refused.
+	Partitions int
+	// Replicas is how many members keep each partition. 1: a partition lives only on
+	// its owner, and waits for that member to return when it is down.
+	Replicas int
+	// Secret is what members present to each other; traffic between members without
+	// it is refused. Default: $DURABLE_CLUSTER_SECRET.
+	Secret string
+	// TTL is the ownership lease of a member (default 5 s): a member that cannot renew
+	// it stops committing within two thirds of it.
+	TTL time.Duration
+}
+
+// clusterStamp is kept in a member's data directory: which cluster the data belongs to,
+// and which member it is, so a restart takes back the same partitions and a directory
+// of another cluster is refused.
+type clusterStamp struct {
+	Cluster   string `json:"cluster"`
+	ClusterID string `json:"clusterId,omitempty"`
+	Member    string `json:"member"`
+}
+
+const stampFile = "CLUSTER.json"
+
+// hostConfig turns c into the host's settings, reading the data directory's stamp.
+func (c *ClusterConfig) hostConfig(dir string, inMemory bool) (*actors.ClusterConfig, *clusterStamp, error) {
+	switch {
+	case c.Name == "":
+		return nil, nil, errors.New("durable: ClusterConfig.Name is empty")
+	case len(c.Etcd) == 0:
+		return nil, nil, errors.New("durable: ClusterConfig.Etcd lists no endpoint")
+	case c.Replicas > 1:
+		return nil, nil, fmt.Errorf("durable: ClusterConfig.Replicas %d: this version keeps one copy of each partition", c.Replicas)
+	}
+	host, portText, err := net.SplitHostPort(c.Peer)
+	if err != nil {
+		return nil, nil, fmt.Errorf("durable: ClusterConfig.Peer %q: want host:port: %w", c.Peer, err)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		return nil, nil, fmt.Errorf("durable: ClusterConfig.Peer %q: bad port", c.Peer)
+	}
+	stamp := &clusterStamp{Cluster: c.Name}
+	if !inMemory {
+		b, err := os.ReadFile(filepath.Join(dir, stampFile))
+		switch {
+		case err == nil:
+			if err := json.Unmarshal(b, stamp); err != nil {
+				return nil, nil, fmt.Errorf("durable: %s in %q is unreadable: %w", stampFile, dir, err)
+			}
+			if stamp.Cluster != c.Name {
+				return nil, nil, fmt.Errorf("durable: data directory %q belongs to cluster %q, not %q", dir, stamp.Cluster, c.Name)
+			}
+		case !errors.Is(err, os.ErrNotExist):
+			return nil, nil, err
+		}
+	}
+	if stamp.Member == "" {
+		stamp.Member = newMemberID()
+	}
+	secret := c.Secret
+	if secret == "" {
+		secret = os.Getenv("DURABLE_CLUSTER_SECRET")
+	}
+	return &actors.ClusterConfig{
+		Name: c.Name, Host: host, Port: port, Secret: secret,
+		Group: cluster.Group{Etcd: c.Etcd, MemberID: stamp.Member, Partitions: c.Partitions, TTL: c.TTL, ClusterID: stamp.ClusterID},
+	}, stamp, nil
+}
+
+// save writes the stamp once the member joined and knows its cluster's id.
+func (s *clusterStamp) save(dir, clusterID string) error {
+	if s.ClusterID == clusterID {
+		return nil
+	}
+	s.ClusterID = clusterID
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, stampFile+".tmp")
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, stampFile))
+}
+
+func newMemberID() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	if host == "" {
+		host = "member"
+	}
+	return host + "-" + hex.EncodeToString(b[:])
+}

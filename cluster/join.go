@@ -1,0 +1,318 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/asynkron/protoactor-go/cluster/clusterproviders/etcd"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/godurable/durable/cluster/ownership"
+)
+
+// Format is the message and journal format this build speaks; members of one
+// cluster must all speak the same.
+const Format = 1
+
+// Group configures membership of a cluster of many members.
+type Group struct {
+	// Etcd lists the etcd endpoints (host:port) that hold membership and ownership.
+	Etcd []string
+	// MemberID names this member for good: a member that restarts under the same id
+	// (on the same data) takes back the partitions it owned.
+	MemberID string
+	// Partitions is the partition count of a cluster this member creates; joining an
+	// existing cluster, it must match (default DefaultPartitions).
+	Partitions int
+	// TTL is the ownership lease's time to live (default 5 s, at least 2 s). A member
+	// that cannot renew stops committing within two thirds of it.
+	TTL time.Duration
+	// Settle is how long membership must stay unchanged before a member claims
+	// partitions nobody owns, so that members started together share them (default 1 s).
+	Settle time.Duration
+	// JoinTimeout bounds the wait for etcd at start (default 30 s).
+	JoinTimeout time.Duration
+	// ClusterID is the id this member expects the cluster to have (from its data
+	// directory); empty: any. A mismatch is refused.
+	ClusterID string
+	// Log receives membership and ownership records (default slog.Default()).
+	Log *slog.Logger
+}
+
+// group is a member's part in a cluster of many: its lease, its view of ownership,
+// and the partitions this incarnation has claimed.
+type group struct {
+	cfg    Group
+	self   string
+	log    *slog.Logger
+	client *clientv3.Client
+	store  *ownership.Store
+	meta   ownership.Meta
+	lease  *ownership.Lease
+	view   *ownership.View
+
+	mu sync.RWMutex
+	// claimed holds, per partition this incarnation claimed, the epoch it claimed it
+	// at: a record naming this member at another epoch is from an earlier incarnation.
+	claimed map[int]uint64
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+// Join starts a member of the cluster named cfg.Name whose membership and ownership
+// live in the etcd of g, and returns once it takes part: registered, following
+// ownership, and claiming its share of partitions in the background.
+func Join(ctx context.Context, cfg Config, g Group) (*Member, error) {
+	secret := cfg.Secret
+	cfg.defaults()
+	if g.Partitions <= 0 {
+		g.Partitions = DefaultPartitions
+	}
+	if g.TTL <= 0 {
+		g.TTL = 5 * time.Second
+	}
+	if g.Settle <= 0 {
+		g.Settle = time.Second
+	}
+	if g.JoinTimeout <= 0 {
+		g.JoinTimeout = 30 * time.Second
+	}
+	if g.Log == nil {
+		g.Log = slog.Default()
+	}
+	if g.MemberID == "" {
+		return nil, errors.New("cluster: a member of a cluster needs a member id")
+	}
+	// protoactor panics on a port it cannot listen on; find out first.
+	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: cannot listen for other members on %s: %w", addr, err)
+	}
+	_ = ln.Close()
+	gr := &group{cfg: g, self: g.MemberID, log: g.Log.With("member", g.MemberID), claimed: map[int]uint64{},
+		stop: make(chan struct{}), done: make(chan struct{})}
+	if err := gr.connect(ctx, cfg.Name); err != nil {
+		return nil, err
+	}
+	if secret == "" {
+		cfg.Secret = gr.meta.Secret
+	}
+	provider, err := etcd.NewWithConfig("/durable/"+cfg.Name+"/protoactor",
+		clientv3.Config{Endpoints: g.Etcd, DialTimeout: 5 * time.Second})
+	if err != nil {
+		_ = gr.client.Close()
+		return nil, fmt.Errorf("cluster: membership provider: %w", err)
+	}
+	placement := NewPlacement()
+	placement.router = gr
+	placement.timeout = cfg.RequestTimeout
+	m := start(cfg, provider, placement)
+	m.group = gr
+	peer := m.System.Address()
+	gr.lease, err = gr.store.Register(ctx, ownership.Member{ID: gr.self, Peer: peer, Format: Format}, g.TTL)
+	if err == nil {
+		gr.view, err = gr.store.Watch(ctx, gr.meta.Partitions)
+	}
+	if err != nil {
+		m.Stop(context.Background())
+		return nil, fmt.Errorf("cluster: join %q: %w", cfg.Name, err)
+	}
+	go gr.balance(m)
+	gr.log.Info("joined the cluster", "cluster", cfg.Name, "peer", peer, "partitions", gr.meta.Partitions)
+	return m, nil
+}
+
+// connect reaches etcd and agrees with the cluster's settings, retrying while etcd does
+// not answer: members often start before etcd is up.
+func (gr *group) connect(ctx context.Context, name string) error {
+	client, err := clientv3.New(clientv3.Config{Endpoints: gr.cfg.Etcd, DialTimeout: 2 * time.Second})
+	if err != nil {
+		return fmt.Errorf("cluster: etcd client for %v: %w", gr.cfg.Etcd, err)
+	}
+	gr.client, gr.store = client, ownership.NewStore(client, name)
+	want := ownership.Meta{ID: newClusterID(), Partitions: gr.cfg.Partitions, Format: Format, Secret: randomSecret()}
+	deadline := time.Now().Add(gr.cfg.JoinTimeout)
+	for attempt := 1; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		gr.meta, err = gr.store.Join(actx, want)
+		cancel()
+		if err == nil || errors.Is(err, ownership.ErrMismatch) {
+			break
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			_ = client.Close()
+			return fmt.Errorf("cluster: etcd at %v did not answer within %v: %w", gr.cfg.Etcd, gr.cfg.JoinTimeout, err)
+		}
+		gr.log.Warn("etcd does not answer yet; retrying", "etcd", gr.cfg.Etcd, "attempt", attempt, "error", err)
+		time.Sleep(time.Second)
+	}
+	if err == nil && gr.cfg.ClusterID != "" && gr.meta.ID != gr.cfg.ClusterID {
+		err = fmt.Errorf("cluster: this member's data belongs to cluster %s, but cluster %q in etcd is %s: "+
+			"start it with its own cluster's etcd, or with an empty data directory", gr.cfg.ClusterID, name, gr.meta.ID)
+	}
+	if err != nil {
+		_ = client.Close()
+		return err
+	}
+	return nil
+}
+
+// Meta returns the cluster's settings; zero for a member on its own.
+func (m *Member) Meta() ownership.Meta {
+	if m.group == nil {
+		return ownership.Meta{}
+	}
+	return m.group.meta
+}
+
+// Route implements Router: the primary of the identity's partition serves it, and
+// this member only while it claimed the partition in this incarnation and its lease
+// holds.
+func (gr *group) Route(identity string) (addr string, local, ok bool) {
+	if gr.view == nil {
+		return "", false, false
+	}
+	p := PartitionOf(identity, gr.meta.Partitions)
+	rec := gr.view.Partition(p)
+	switch {
+	case rec.Primary == "":
+		return "", false, false
+	case rec.Primary == gr.self:
+		return "", true, gr.serves(p, rec.Epoch)
+	}
+	mem, ok := gr.view.Member(rec.Primary)
+	return mem.Peer, false, ok
+}
+
+// Serves reports whether this member may act for identity now: it claimed the
+// identity's partition and its lease holds. Journal appends are gated by it.
+func (m *Member) Serves(identity string) bool {
+	if m.group == nil {
+		return true
+	}
+	_, local, ok := m.group.Route(identity)
+	return local && ok
+}
+
+func (gr *group) serves(p int, epoch uint64) bool {
+	gr.mu.RLock()
+	e, ok := gr.claimed[p]
+	gr.mu.RUnlock()
+	return ok && e == epoch && gr.lease.Valid()
+}
+
+// balance claims the partitions this member should own: those nobody owns whose
+// desired primary it is, once membership has settled, and those an earlier
+// incarnation of it owned. Every change of ownership empties the PID caches and stops
+// activations that now belong elsewhere.
+func (gr *group) balance(m *Member) {
+	defer close(gr.done)
+	var members []string
+	var seen int64
+	stableSince := time.Now()
+	for {
+		changed := gr.view.Changed()
+		ids := liveIDs(gr.view.Members())
+		if !slices.Equal(ids, members) {
+			members, stableSince = ids, time.Now()
+		}
+		if rev := gr.view.Revision(); rev != seen {
+			seen = rev
+			m.Placement.Moved(func(identity string) bool { return !m.Serves(identity) })
+		}
+		wait := time.Second
+		if settled := time.Since(stableSince); settled >= gr.cfg.Settle {
+			gr.claim(members)
+		} else {
+			wait = gr.cfg.Settle - settled
+		}
+		select {
+		case <-gr.stop:
+			return
+		case <-gr.lease.Lost():
+			gr.log.Error("ownership lease lost: this member stops serving its partitions")
+			m.Placement.Moved(func(string) bool { return true })
+			return
+		case <-changed:
+		case <-time.After(wait):
+		}
+	}
+}
+
+func (gr *group) claim(members []string) {
+	if !gr.lease.Valid() {
+		return
+	}
+	for p, rec := range gr.view.Partitions() {
+		primary, _ := ownership.Desired(p, members)
+		mine := rec.Primary == gr.self
+		switch {
+		case mine && gr.holds(p, rec.Epoch):
+			continue
+		case mine: // an earlier incarnation's: take it back under a new epoch
+		case rec.Primary == "" && primary == gr.self:
+		default:
+			continue
+		}
+		next := ownership.Record{Primary: gr.self, Epoch: rec.Epoch + 1}
+		ctx, cancel := context.WithTimeout(context.Background(), gr.cfg.TTL/3)
+		got, err := gr.store.Swap(ctx, p, rec, next)
+		cancel()
+		if err != nil {
+			if !errors.Is(err, ownership.ErrConflict) {
+				gr.log.Warn("claiming a partition failed", "partition", p, "error", err)
+			}
+			continue
+		}
+		gr.mu.Lock()
+		gr.claimed[p] = got.Epoch
+		gr.mu.Unlock()
+		gr.log.Info("claimed a partition", "partition", p, "epoch", got.Epoch)
+	}
+}
+
+func (gr *group) holds(p int, epoch uint64) bool {
+	gr.mu.RLock()
+	defer gr.mu.RUnlock()
+	e, ok := gr.claimed[p]
+	return ok && e == epoch
+}
+
+func liveIDs(ms map[string]ownership.Member) []string {
+	ids := make([]string, 0, len(ms))
+	for id, m := range ms {
+		if m.Format == Format {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// leave ends the member's part in the cluster: it stops claiming and gives up its
+// lease, which takes it out of the member list at once. Its partitions stay its own,
+// to be taken back when it returns.
+func (gr *group) leave(ctx context.Context) {
+	close(gr.stop)
+	if gr.view != nil {
+		<-gr.done
+		gr.view.Close()
+	}
+	if gr.lease != nil {
+		if err := gr.lease.Close(ctx); err != nil {
+			gr.log.Warn("leaving the cluster", "error", err)
+		}
+	}
+	_ = gr.client.Close()
+}
+
+func newClusterID() string { return randomSecret()[:16] }
