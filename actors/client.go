@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/godurable/durable/actors/internal/wire"
+	"github.com/godurable/durable/cluster"
 	"github.com/godurable/durable/history"
 	"github.com/godurable/durable/internal/validate"
 	"github.com/godurable/durable/persistence"
@@ -212,6 +213,9 @@ func (h *Host) call(ctx context.Context, id string, msg any) error {
 func (h *Host) callActor(ctx context.Context, id string, msg any) error {
 	for attempt := 0; ; attempt++ {
 		r, err := h.env.Ask(id, msg)
+		if errors.Is(err, cluster.ErrNoOwner) {
+			err = fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
 		if err != nil {
 			return fmt.Errorf("instance %q: %w", id, err)
 		}

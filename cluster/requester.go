@@ -10,6 +10,10 @@ import (
 	"github.com/asynkron/protoactor-go/remote"
 )
 
+// ErrNoOwner: no member serves the identity now (its partition has no owner, or is
+// moving); the request may succeed later.
+var ErrNoOwner = errors.New("no member serves this identity now")
+
 // requester is the cluster context the member installs: protoactor's default one builds
 // a new log throttle on every request and retries without backing off.
 type requester struct {
@@ -50,7 +54,7 @@ func (r *requester) request(identity, kind string, timeout time.Duration, msgFor
 		}
 		pid := r.pid(identity, kind)
 		if pid == nil {
-			lastErr = fmt.Errorf("no activation for %s/%s", kind, identity)
+			lastErr = fmt.Errorf("%w: %s/%s", ErrNoOwner, kind, identity)
 			continue
 		}
 		msg, err := msgFor(pid)
@@ -82,7 +86,7 @@ func (r *requester) RequestFuture(identity, kind string, msg any, opts ...pclust
 	}
 	pid := r.pid(identity, kind)
 	if pid == nil {
-		return nil, fmt.Errorf("no activation for %s/%s", kind, identity)
+		return nil, fmt.Errorf("%w: %s/%s", ErrNoOwner, kind, identity)
 	}
 	return cfg.Context.RequestFuture(pid, msg, cfg.Timeout), nil
 }

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/godurable/durable/internal/etcdtest"
+)
+
+// startMember runs `durable serve` as a member of cluster name.
+func startMember(t *testing.T, etcd *etcdtest.Server, name, data string) *server {
+	t.Helper()
+	return startBinary(t, memberBin, data, "--cluster", name, "--etcd", etcd.Endpoint, "--peer", freeAddr(t))
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// apiCall makes one HTTP request to a member and decodes a JSON answer into out.
+func apiCall(method, url, body string, out any) (int, error) {
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if out != nil && resp.StatusCode < 300 {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			return resp.StatusCode, err
+		}
+	}
+	return resp.StatusCode, nil
+}
+
+// Instances started through any member run once, on the member that owns their
+// partition, and every member answers for every one of them.
+func TestClusterRoutesInstances(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts etcd and three members")
+	}
+	etcd := etcdtest.Start(t)
+	dir := t.TempDir()
+	var members []*server
+	for i := range 3 {
+		members = append(members, startMember(t, etcd, "routing", filepath.Join(dir, fmt.Sprint("m", i))))
+	}
+	const n = 1000
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	ids := make(chan int, n)
+	for i := range n {
+		ids <- i
+	}
+	close(ids)
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range ids {
+				m := members[(i+w)%len(members)]
+				url := fmt.Sprintf("%s/api/orchestrators/Chaining/route-%d", m.url, i)
+				deadline := time.Now().Add(30 * time.Second)
+				for {
+					code, err := apiCall("POST", url, fmt.Sprintf(`"item %d"`, i), nil)
+					if err == nil && code == http.StatusAccepted {
+						break
+					}
+					// 503: the partition has no owner yet, while the members settle.
+					if time.Now().After(deadline) || err == nil && code != http.StatusServiceUnavailable {
+						errs <- fmt.Errorf("start route-%d through %s: %d %v", i, m.url, code, err)
+						break
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+
+	type status struct {
+		RuntimeStatus string
+		Output        json.RawMessage
+	}
+	for i := range n {
+		var first status
+		for k, m := range members {
+			url := fmt.Sprintf("%s/runtime/webhooks/durabletask/instances/route-%d", m.url, i)
+			var st status
+			deadline := time.Now().Add(60 * time.Second)
+			for {
+				code, err := apiCall("GET", url, "", &st)
+				if err == nil && code == http.StatusOK && st.RuntimeStatus == "Completed" {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("route-%d seen from member %d: %d %v %+v", i, k, code, err, st)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			if k == 0 {
+				first = st
+			} else if string(st.Output) != string(first.Output) {
+				t.Fatalf("route-%d: member %d says %s, member 0 says %s", i, k, st.Output, first.Output)
+			}
+		}
+	}
+
+	// Each instance is stored once: the members' own journals, listed (a listing is
+	// still a member's own), are disjoint and together hold every instance.
+	seen := map[string]int{}
+	for k, m := range members {
+		resp, err := http.Get(m.url + "/runtime/webhooks/durabletask/instances?top=1000&instanceIdPrefix=route-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page []struct{ InstanceID string }
+		err = json.NewDecoder(resp.Body).Decode(&page)
+		resp.Body.Close()
+		if err != nil || resp.Header.Get("x-ms-continuation-token") != "" {
+			t.Fatalf("listing of member %d: %v, or more than a page", k, err)
+		}
+		for _, in := range page {
+			if prev, dup := seen[in.InstanceID]; dup {
+				t.Fatalf("%s is stored on members %d and %d", in.InstanceID, prev, k)
+			}
+			seen[in.InstanceID] = k
+		}
+	}
+	if len(seen) != n {
+		t.Fatalf("the members store %d of %d instances", len(seen), n)
+	}
+	per := map[int]int{}
+	for _, k := range seen {
+		per[k]++
+	}
+	t.Logf("instances per member: %v", per)
+	for _, m := range members {
+		m.stop()
+	}
+}
