@@ -129,7 +129,7 @@ func (h *Host) readLocal(ctx context.Context, id string, withHistory bool) (*per
 
 // List returns instances matching q and the continuation token of the next page.
 func (h *Host) List(ctx context.Context, q persistence.Query) ([]*persistence.Instance, string, error) {
-	return h.env.Journal.List(ctx, q)
+	return h.list(ctx, q)
 }
 
 // Wait blocks until the instance reaches until (checked after every committed

@@ -126,7 +126,7 @@ func (h *Host) ListEntities(ctx context.Context, q EntityQuery) ([]*EntityInfo, 
 	if q.Name != "" {
 		prefix = entities.ID{Name: q.Name}.String() // "@name@"
 	}
-	rows, next, err := h.env.Journal.List(ctx, persistence.Query{
+	rows, next, err := h.list(ctx, persistence.Query{
 		Entities: true, IDPrefix: prefix, UpdatedFrom: q.LastOperationFrom, UpdatedTo: q.LastOperationTo,
 		PageSize: q.PageSize, Continuation: q.Continuation, WithPayloads: true,
 	})

@@ -60,7 +60,7 @@ func (h *Host) receiveRead(ctx actor.Context) {
 	}()
 }
 
-func (h *Host) serveRead(a *anypb.Any) *wire.ReadResult {
+func (h *Host) serveRead(a *anypb.Any) any {
 	msg, err := wire.Unpack(a)
 	if err != nil {
 		return &wire.ReadResult{Code: wire.CodeInvalid, Message: err.Error()}
@@ -85,6 +85,8 @@ func (h *Host) serveRead(a *anypb.Any) *wire.ReadResult {
 		if errors.Is(err, context.DeadlineExceeded) {
 			err = nil
 		}
+	case *wire.List:
+		return h.listLocal(h.env.Ctx, m.Query)
 	default:
 		return &wire.ReadResult{Code: wire.CodeInvalid, Message: fmt.Sprintf("readers take no %T", msg)}
 	}
@@ -111,7 +113,7 @@ func (h *Host) askReader(ctx context.Context, id string, msg any, timeout time.D
 		case !ok:
 			res = &wire.ReadResult{Code: wire.CodeRetry, Message: "no member serves the instance's partition now"}
 		case local:
-			res = h.serveRead(packed)
+			res, _ = h.serveRead(packed).(*wire.ReadResult)
 		default:
 			got, err := h.env.Member.AskPeer(addr, readerName, packed, timeout)
 			if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -137,4 +138,18 @@ func (m *Member) Owner(identity string) (addr string, local, ok bool) {
 // and waits up to timeout for its answer.
 func (m *Member) AskPeer(addr, name string, msg any, timeout time.Duration) (any, error) {
 	return m.System.Root.RequestFuture(actor.NewPID(addr, name), msg, timeout).Result()
+}
+
+// Peers returns the addresses of the live members, this one included; a member on its
+// own has only itself.
+func (m *Member) Peers() []string {
+	if m.group == nil || m.group.view == nil {
+		return []string{m.System.Address()}
+	}
+	var out []string
+	for _, mem := range m.group.view.Members() {
+		out = append(out, mem.Peer)
+	}
+	slices.Sort(out)
+	return out
 }

@@ -34,6 +34,8 @@ func init() {
 	registerMessage[Read]("read")
 	registerMessage[WaitFor]("waitFor")
 	registerMessage[ReadResult]("readResult")
+	registerMessage[List]("list")
+	registerMessage[ListResult]("listResult")
 }
 
 // Pack wraps a message for the wire.

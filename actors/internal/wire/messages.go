@@ -124,3 +124,16 @@ type ReadResult struct {
 	Row     *persistence.Instance `msgpack:"r,omitempty"`
 	History []history.Event       `msgpack:"h,omitempty"`
 }
+
+// List asks a member for one page of the instances it serves, in id order.
+type List struct {
+	Query persistence.Query `msgpack:"q"`
+}
+
+// ListResult answers List: the page and whether the member has more after it.
+type ListResult struct {
+	Code    Code                    `msgpack:"c"`
+	Message string                  `msgpack:"m,omitempty"`
+	Rows    []*persistence.Instance `msgpack:"r,omitempty"`
+	More    bool                    `msgpack:"n,omitempty"`
+}
