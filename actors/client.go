@@ -100,6 +100,11 @@ func (h *Host) Get(ctx context.Context, id string, withHistory bool) (*persisten
 	if err := validate.InstanceID(id); err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrInvalidInput, err)
 	}
+	return h.readRow(ctx, id, withHistory)
+}
+
+// readRow reads an orchestration's or entity's row, here or at the member serving it.
+func (h *Host) readRow(ctx context.Context, id string, withHistory bool) (*persistence.Instance, []history.Event, error) {
 	if h.env.Member.Serves(id) {
 		return h.readLocal(ctx, id, withHistory)
 	}

@@ -74,8 +74,8 @@ func (h *Host) EntityState(ctx context.Context, id entities.ID) (*EntityInfo, er
 	if err := id.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidInput, err)
 	}
-	row, err := h.env.Journal.Get(ctx, id.String(), true)
-	if errors.Is(err, persistence.ErrNotFound) {
+	row, _, err := h.readRow(ctx, id.String(), false)
+	if errors.Is(err, ErrInstanceNotFound) {
 		return nil, fmt.Errorf("%w: %s", ErrEntityNotFound, id)
 	}
 	if err != nil {
@@ -169,7 +169,7 @@ func (h *Host) CleanEntityStorage(ctx context.Context) (released, removed int, e
 }
 
 func (h *Host) cleanEntity(ctx context.Context, e *EntityInfo) (released, removed int, err error) {
-	row, err := h.env.Journal.Get(ctx, e.ID.String(), true)
+	row, _, err := h.readRow(ctx, e.ID.String(), false)
 	if err != nil {
 		return 0, 0, nil // gone meanwhile
 	}
@@ -195,6 +195,6 @@ func (h *Host) cleanEntity(ctx context.Context, e *EntityInfo) (released, remove
 }
 
 func (h *Host) running(ctx context.Context, instanceID string) bool {
-	row, err := h.env.Journal.Get(ctx, instanceID, false)
+	row, _, err := h.readRow(ctx, instanceID, false)
 	return err == nil && !row.Status.IsTerminal() && row.Status != history.StatusContinuedAsNew
 }

@@ -134,7 +134,9 @@ func (h *Host) askReader(ctx context.Context, id string, msg any, timeout time.D
 			return nil, fmt.Errorf("%w: %q", ErrInstanceNotFound, id)
 		case res.Code != wire.CodeRetry:
 			return nil, errors.New(res.Message)
-		case attempt >= 20:
+		case attempt >= 20 || !ok && attempt >= 3:
+			// Nobody serving the instance now is worth a prompt 503: the owner may be
+			// down for a while, and the caller may retry.
 			return nil, fmt.Errorf("%w: instance %q: %s", ErrUnavailable, id, res.Message)
 		}
 		select {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/cluster/clusterproviders/etcd"
+	"github.com/asynkron/protoactor-go/remote"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/godurable/durable/cluster/ownership"
@@ -59,6 +60,10 @@ type group struct {
 	view   *ownership.View
 
 	mu sync.RWMutex
+	// down holds the peers whose connection broke, and when: a member killed without
+	// warning stays in the member list until its lease expires, and requests to it
+	// would each wait their whole timeout.
+	down map[string]time.Time
 	// claimed holds, per partition this incarnation claimed, the epoch it claimed it
 	// at: a record naming this member at another epoch is from an earlier incarnation.
 	claimed map[int]uint64
@@ -98,7 +103,7 @@ func Join(ctx context.Context, cfg Config, g Group) (*Member, error) {
 		return nil, fmt.Errorf("cluster: cannot listen for other members on %s: %w", addr, err)
 	}
 	_ = ln.Close()
-	gr := &group{cfg: g, self: g.MemberID, log: g.Log.With("member", g.MemberID), claimed: map[int]uint64{},
+	gr := &group{cfg: g, self: g.MemberID, log: g.Log.With("member", g.MemberID), claimed: map[int]uint64{}, down: map[string]time.Time{},
 		stop: make(chan struct{}), done: make(chan struct{})}
 	if err := gr.connect(ctx, cfg.Name); err != nil {
 		return nil, err
@@ -117,8 +122,13 @@ func Join(ctx context.Context, cfg Config, g Group) (*Member, error) {
 	placement.timeout = cfg.RequestTimeout
 	m := start(cfg, provider, placement)
 	m.group = gr
+	m.System.EventStream.Subscribe(func(ev any) {
+		if t, ok := ev.(*remote.EndpointTerminatedEvent); ok {
+			gr.markDown(t.Address)
+		}
+	})
 	peer := m.System.Address()
-	gr.lease, err = gr.store.Register(ctx, ownership.Member{ID: gr.self, Peer: peer, Format: Format}, g.TTL)
+	gr.lease, err = gr.register(ctx, ownership.Member{ID: gr.self, Peer: peer, Format: Format})
 	if err == nil {
 		gr.view, err = gr.store.Watch(ctx, gr.meta.Partitions)
 	}
@@ -166,6 +176,24 @@ func (gr *group) connect(ctx context.Context, name string) error {
 	return nil
 }
 
+// register publishes this member, waiting while the lease of a previous incarnation
+// (killed before it could leave) has yet to expire.
+func (gr *group) register(ctx context.Context, m ownership.Member) (*ownership.Lease, error) {
+	deadline := time.Now().Add(gr.cfg.JoinTimeout)
+	for {
+		l, err := gr.store.Register(ctx, m, gr.cfg.TTL)
+		if !errors.Is(err, ownership.ErrMemberRunning) || time.Now().After(deadline) {
+			return l, err
+		}
+		gr.log.Warn("a member with this id is still registered; waiting for its lease to expire", "error", err)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
 // Meta returns the cluster's settings; zero for a member on its own.
 func (m *Member) Meta() ownership.Meta {
 	if m.group == nil {
@@ -190,7 +218,22 @@ func (gr *group) Route(identity string) (addr string, local, ok bool) {
 		return "", true, gr.serves(p, rec.Epoch)
 	}
 	mem, ok := gr.view.Member(rec.Primary)
-	return mem.Peer, false, ok
+	return mem.Peer, false, ok && !gr.isDown(mem.Peer)
+}
+
+func (gr *group) markDown(addr string) {
+	gr.mu.Lock()
+	gr.down[addr] = time.Now()
+	gr.mu.Unlock()
+}
+
+// isDown reports a peer whose connection broke within the last TTL and a second: by
+// then etcd dropped a dead member, and a member that came back is worth a try.
+func (gr *group) isDown(addr string) bool {
+	gr.mu.RLock()
+	at, ok := gr.down[addr]
+	gr.mu.RUnlock()
+	return ok && time.Since(at) < gr.cfg.TTL+time.Second
 }
 
 // Serves reports whether this member may act for identity now: it claimed the

@@ -13,6 +13,10 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
+// ErrMemberRunning: a member with the same id holds a live lease: another process, or
+// this member's previous incarnation whose lease has not expired yet.
+var ErrMemberRunning = errors.New("a member with this id is already registered in the cluster")
+
 // MinTTL is the shortest lease etcd grants.
 const MinTTL = 2 * time.Second
 
@@ -55,7 +59,7 @@ func (s *Store) Register(ctx context.Context, m Member, ttl time.Duration) (*Lea
 		Then(clientv3.OpPut(key, string(b), clientv3.WithLease(grant.ID))).
 		Commit()
 	if err == nil && !res.Succeeded {
-		err = fmt.Errorf("a member with id %q is already running in this cluster", m.ID)
+		err = fmt.Errorf("%w: %q", ErrMemberRunning, m.ID)
 	}
 	if err != nil {
 		_, _ = s.c.Revoke(context.Background(), grant.ID)

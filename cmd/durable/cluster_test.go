@@ -166,3 +166,100 @@ func TestClusterRoutesInstances(t *testing.T) {
 		m.stop()
 	}
 }
+
+// retry repeats call until it reports done, for up to a minute: members answer 503
+// while a partition waits for its owner.
+func retry(t *testing.T, what string, call func() (bool, error)) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	var err error
+	for {
+		var done bool
+		if done, err = call(); done {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// Money moved between accounts on different members, by transfers that lock both, is
+// neither lost nor made when a member is killed mid-run: its partitions wait for it,
+// it takes them back when it restarts, and every transfer completes once.
+func TestClusterMemberKilledAndRestarted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts etcd and three members, kills one")
+	}
+	etcd := etcdtest.Start(t)
+	dir := t.TempDir()
+	var members []*server
+	for i := range 3 {
+		members = append(members, startMember(t, etcd, "bank", filepath.Join(dir, fmt.Sprint("m", i))))
+	}
+	const accounts, transfers = 10, 40
+	for i := range accounts {
+		url := fmt.Sprintf("%s/runtime/webhooks/durabletask/entities/Account/a%d?op=deposit", members[i%3].url, i)
+		retry(t, "deposit", func() (bool, error) {
+			code, err := apiCall("POST", url, "100", nil)
+			return code == http.StatusAccepted, err
+		})
+	}
+	balance := func(m *server, i int) (int, bool) {
+		var st struct{ Balance int }
+		code, err := apiCall("GET", fmt.Sprintf("%s/runtime/webhooks/durabletask/entities/Account/a%d", m.url, i), "", &st)
+		return st.Balance, err == nil && code == http.StatusOK
+	}
+	for i := range accounts {
+		retry(t, "initial balance", func() (bool, error) {
+			b, ok := balance(members[0], i)
+			return ok && b == 100, nil
+		})
+	}
+	for k := range transfers {
+		body := fmt.Sprintf(`{"from":"a%d","to":"a%d","amount":%d}`, k%accounts, (k*7+3)%accounts, 1+k%20)
+		url := fmt.Sprintf("%s/api/orchestrators/TransferFunds/transfer-%d", members[k%3].url, k)
+		retry(t, "start transfer", func() (bool, error) {
+			code, err := apiCall("POST", url, body, nil)
+			return code == http.StatusAccepted, err
+		})
+	}
+	killed := members[1]
+	_ = killed.cmd.Process.Kill()
+	_ = killed.cmd.Wait()
+	// While it is down, the others still answer for what they own, and a 503, never a
+	// 500, for what it owns.
+	for k := range transfers {
+		code, err := apiCall("GET", fmt.Sprintf("%s/runtime/webhooks/durabletask/instances/transfer-%d", members[0].url, k), "", nil)
+		if err != nil || code != http.StatusOK && code != http.StatusAccepted && code != http.StatusServiceUnavailable {
+			t.Fatalf("transfer-%d while a member is down: %d %v", k, code, err)
+		}
+	}
+	members[1] = startMember(t, etcd, "bank", filepath.Join(dir, "m1"))
+	for k := range transfers {
+		for _, m := range members {
+			retry(t, fmt.Sprintf("transfer-%d seen from %s", k, m.url), func() (bool, error) {
+				var st struct{ RuntimeStatus string }
+				code, err := apiCall("GET", fmt.Sprintf("%s/runtime/webhooks/durabletask/instances/transfer-%d", m.url, k), "", &st)
+				return code == http.StatusOK && st.RuntimeStatus == "Completed", fmt.Errorf("%d %v %s", code, err, st.RuntimeStatus)
+			})
+		}
+	}
+	total := 0
+	for i := range accounts {
+		var b int
+		retry(t, "final balance", func() (bool, error) {
+			var ok bool
+			b, ok = balance(members[2], i)
+			return ok, nil
+		})
+		total += b
+	}
+	if total != accounts*100 {
+		t.Fatalf("the accounts hold %d, want %d", total, accounts*100)
+	}
+	for _, m := range members {
+		m.stop()
+	}
+}
