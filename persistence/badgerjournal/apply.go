@@ -9,6 +9,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/godurable/durable/persistence"
+	"github.com/godurable/durable/persistence/internal/faulthook"
 )
 
 // op is one submitted Append, encoded on the caller's goroutine so that the single
@@ -201,15 +202,24 @@ type txnBatch struct {
 	inlineHistory int
 	// keys counts the sets and deletes issued, for tests and benchmarks.
 	keys int
+	// traced: writes records them, for a fault hook (see hook.go); never in production.
+	traced bool
+	writes []faulthook.Write
 }
 
 func (b *txnBatch) set(k, v []byte) error {
 	b.keys++
+	if b.traced {
+		b.writes = append(b.writes, faulthook.Write{Key: k, Value: v})
+	}
 	return b.txn.Set(k, v)
 }
 
 func (b *txnBatch) del(k []byte) error {
 	b.keys++
+	if b.traced {
+		b.writes = append(b.writes, faulthook.Write{Key: k, Delete: true})
+	}
 	return b.txn.Delete(k)
 }
 

@@ -10,6 +10,14 @@
 // in one transaction (about 4.8 MB with the default MemTableSize; Config.MemTableSize
 // raises it).
 //
+// A commit that fails to write or sync (anything but a transaction too large) stops
+// the journal: Badger's memtable may then hold all or part of the failed transaction,
+// and after a failed fsync the kernel may have dropped the data it did not write. Its
+// appends, and every append and read after them, fail with
+// persistence.ErrJournalFailed, wrapping the cause, until the journal is closed and
+// opened again; the durability watermark stays at the last commit known to be durable.
+// Every error given to done names its instance (persistence.AppendError).
+//
 // The committer is the only writer, so it remembers the rows it committed
 // (Config.RowCacheSize of them) and fences the appends of active instances without
 // reading anything back; encoding happens on the callers' goroutines, in Append.
