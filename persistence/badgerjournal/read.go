@@ -138,7 +138,7 @@ func readExternalPayloads(txn *badger.Txn, inst *persistence.Instance, flags byt
 		}
 		key := p.key(inst.ID)
 		found, err := readValue(txn, inst.ID, key, func(v []byte) (err error) {
-			*p.dst, err = unsealRaw(v)
+			*p.dst, err = unsealRaw(key, v)
 			return err
 		})
 		if err != nil {
@@ -186,7 +186,7 @@ func readHistoryFrom(txn *badger.Txn, id string, historyLen, from int) ([]histor
 		}
 		var decodeErr error
 		err := item.Value(func(v []byte) error {
-			events, decodeErr = decodeChunk(v, events)
+			events, decodeErr = decodeChunk(key, v, events)
 			return nil
 		})
 		if err != nil {
@@ -284,7 +284,7 @@ func (j *Journal) listed(item *badger.Item, q *persistence.Query) (*persistence.
 	var flags byte
 	var decodeErr error
 	err := item.Value(func(v []byte) error {
-		st, err := parseRow(v)
+		st, err := parseRow(item.Key(), v)
 		if err != nil {
 			decodeErr = corruption(id, item.Key(), err)
 			return nil

@@ -79,8 +79,8 @@ type rowState struct {
 	finished bool
 }
 
-// sealed encodes st into a new value and returns the view of it.
-func (st *rowState) sealed() *rowState {
+// sealed encodes st into a new value of key, the row's, and returns the view of it.
+func (st *rowState) sealed(key []byte) *rowState {
 	parts := [...][]byte{st.body, st.input, st.output, st.history}
 	lens := [len(parts)]int{len(st.body), len(st.input), len(st.output), len(st.history) + len(st.moreHistory)}
 	size := 2 + 2*binary.MaxVarintLen64 + (len(parts)+1)*binary.MaxVarintLen32 + len(st.timers) + 4
@@ -101,7 +101,7 @@ func (st *rowState) sealed() *rowState {
 	b = binary.AppendUvarint(b, uint64(len(st.timers)/rowTimerSize))
 	timersAt := len(b)
 	b = append(b, st.timers...)
-	v := seal(b)
+	v := seal(key, b)
 	part := func(i int) []byte { return v[at[i] : at[i]+lens[i] : at[i]+lens[i]] }
 	return &rowState{
 		version: st.version, historyLen: st.historyLen, flags: st.flags,
@@ -110,9 +110,9 @@ func (st *rowState) sealed() *rowState {
 	}
 }
 
-// parseRow checks a row value and returns a view of it that aliases v.
-func parseRow(v []byte) (*rowState, error) {
-	b, err := unsealAs(v, rowFormat)
+// parseRow checks v, the value of row key key, and returns a view of it that aliases v.
+func parseRow(key, v []byte) (*rowState, error) {
+	b, err := unsealAs(key, v, rowFormat)
 	if err != nil {
 		return nil, err
 	}
@@ -188,8 +188,9 @@ func (r *rowReader) bytes() []byte {
 // owns its value.
 func readRow(txn *badger.Txn, id string) (*rowState, error) {
 	var st *rowState
-	found, err := readValue(txn, id, rowKey(id), func(v []byte) (err error) {
-		st, err = parseRow(bytes.Clone(v))
+	key := rowKey(id)
+	found, err := readValue(txn, id, key, func(v []byte) (err error) {
+		st, err = parseRow(key, bytes.Clone(v))
 		return err
 	})
 	if !found {
