@@ -333,15 +333,16 @@ func (b *txnBatch) write(o *op, old *rowState) error {
 	return nil
 }
 
-// writePayload replaces a payload: in the row when it fits, under its key when not. A
-// stale copy under the key is deleted, and only when the row says there is one.
+// writePayload replaces a payload: in the row when it fits, under its key, with its
+// checksum in the row, when not. A stale copy under the key is deleted, and only when
+// the row says there is one.
 func (b *txnBatch) writePayload(p *payload, inline *[]byte, flags *byte, external byte,
 	key func(string) []byte, id string) error {
 	switch {
 	case !p.set:
 		return nil
 	case p.sealed != nil:
-		*inline = nil
+		*inline = p.sealed[len(p.sealed)-externalSumSize:] // the row vouches for this value
 		*flags |= external
 		return b.set(key(id), p.sealed)
 	}

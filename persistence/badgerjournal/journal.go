@@ -108,7 +108,8 @@ func openBadger(opts badger.Options) (db *badger.DB, err error) {
 
 // formatVersion names the layout of keys and values. Version 2 moved small payloads,
 // short histories and an instance's own timers into its row; version 3 binds every
-// value's checksum to its key (codec.go).
+// value's checksum to its key (codec.go) and keeps in the row the checksum of each
+// payload stored outside it (rows.go).
 const formatVersion = "3"
 
 // checkFormat stamps a new database with the layout version and refuses one that was

@@ -267,6 +267,37 @@ func TestSwappedValuesAreCorruption(t *testing.T) {
 	}
 }
 
+// TestStalePayloadIsCorruption: a payload under its own key that is intact, but not
+// the one the row was written with, as when a transaction reached the disk only in
+// part, is reported rather than served with the row of another batch.
+func TestStalePayloadIsCorruption(t *testing.T) {
+	j := open(t, badgerjournal.Config{InMemory: true, MaxInlinePayload: -1})
+	mustAppend(t, j, &persistence.Batch{InstanceID: "torn", SetOutput: []byte(`"first"`)})
+	var first []byte
+	if err := j.DB().View(func(txn *badger.Txn) error {
+		item, err := txn.Get(badgerjournal.OutputKey("torn"))
+		if err == nil {
+			first, err = item.ValueCopy(nil)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	mustAppend(t, j, &persistence.Batch{InstanceID: "torn", ExpectedVersion: 1, SetOutput: []byte(`"second"`)})
+	if inst, err := j.Get(t.Context(), "torn", true); err != nil || string(inst.Output) != `"second"` {
+		t.Fatalf("Get: %v, %v", inst, err)
+	}
+	if err := j.DB().Update(func(txn *badger.Txn) error { return txn.Set(badgerjournal.OutputKey("torn"), first) }); err != nil {
+		t.Fatal(err)
+	}
+	_, err := j.Get(t.Context(), "torn", true)
+	wantCorruption(t, err, "torn", "p/torn/output")
+	list, _, err := j.List(t.Context(), persistence.Query{WithPayloads: true})
+	if err != nil || len(list) != 0 {
+		t.Fatalf("List with payloads: %d instances, %v; want the stale one skipped", len(list), err)
+	}
+}
+
 // TestMissingPayloadIsCorruption: a payload the row says is stored under its own key
 // and is not there is reported, not read as empty.
 func TestMissingPayloadIsCorruption(t *testing.T) {

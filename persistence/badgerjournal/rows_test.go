@@ -13,7 +13,7 @@ func TestRowRoundTrip(t *testing.T) {
 	entry := rowTimerEntry(timerKey("r", time.Unix(7, 0), 3))
 	st := (&rowState{
 		version: 1 << 40, historyLen: 300, flags: flagOutputExternal | flagRecover,
-		body: emptyRowBody, input: []byte(`"in"`), history: bytes.Repeat([]byte{0x81}, 150),
+		body: emptyRowBody, input: []byte(`"in"`), output: []byte{1, 2, 3, 4}, history: bytes.Repeat([]byte{0x81}, 150),
 		moreHistory: bytes.Repeat([]byte{0x81}, 50), timers: entry,
 	}).sealed(rowKey("r"))
 	parsed, err := parseRow(rowKey("r"), bytes.Clone(st.value))
@@ -22,7 +22,7 @@ func TestRowRoundTrip(t *testing.T) {
 	}
 	for _, got := range []*rowState{st, parsed} {
 		if got.version != 1<<40 || got.historyLen != 300 || got.flags != flagOutputExternal|flagRecover ||
-			!bytes.Equal(got.body, emptyRowBody) || string(got.input) != `"in"` || len(got.output) != 0 ||
+			!bytes.Equal(got.body, emptyRowBody) || string(got.input) != `"in"` || string(got.output) != "\x01\x02\x03\x04" ||
 			!bytes.Equal(got.history, bytes.Repeat([]byte{0x81}, 200)) || got.hasTimer(entry) != 0 || len(got.timers) != rowTimerSize {
 			t.Fatalf("row did not survive sealing: %+v", got)
 		}
