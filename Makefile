@@ -2,7 +2,7 @@
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DATA ?= ./data
 
-.PHONY: run test test-short test-peers lint bench bench-micro bench-peers serve fuzz
+.PHONY: run test test-short test-faults test-peers lint bench bench-micro bench-peers serve fuzz
 
 # Runs every example scenario end to end on the embedded runtime (Badger in $(DATA)).
 run:
@@ -14,6 +14,12 @@ test:
 
 test-short:
 	go test -race -count=1 -short ./...
+
+# Injects every kind of storage fault into the Badger journal with fresh seeds
+# (SEEDS per kind); SEED=n replays one seed for every kind.
+SEEDS ?= 12
+test-faults:
+	go test -race -count=1 -run TestFaults ./persistence/faultjournal/ -seeds $(SEEDS) $(if $(SEED),-seed $(SEED))
 
 # Hosts every example with the HTTP API on 127.0.0.1:7071 and the dashboard at /dashboard/.
 serve:

@@ -20,7 +20,14 @@ import (
 //   - Appends for one instance are applied in the order Append was called.
 //   - done is called exactly once per Append, after the batch is durable (nil) or has been
 //     rejected (an error; ErrVersionConflict when fenced out). It runs on the journal's
-//     commit goroutine: it must return quickly and must not call the journal.
+//     commit goroutine: it must return quickly and must not call the journal. The error
+//     names the instance: errors.As finds an *AppendError, or for a corrupt stored row a
+//     *CorruptionError, that carries its id, and errors.Is still finds the cause.
+//   - A failed write or sync of the journal's storage stops the journal: what it holds in
+//     memory may then disagree with what is durable, so every later append and read fails
+//     with ErrJournalFailed until it is closed and opened again, which recovers what was
+//     durable. A batch whose commit failed so is not acknowledged, yet may be recovered,
+//     whole, as the disk may have taken it before it failed.
 //   - Concurrent appends for different instances may be committed together, sharing one
 //     disk sync (group commit); a conflict fails only the batch that caused it.
 //   - The journal owns nothing it is handed after done has run, and callers own every
@@ -179,7 +186,28 @@ var (
 	// ErrUnavailable: the journal cannot take appends for now (its disk is full, say);
 	// reads go on, and appends are accepted again once the cause is gone.
 	ErrUnavailable = errors.New("journal temporarily unavailable for writes")
+	// ErrJournalFailed: a write or sync of the journal's storage failed, and the journal
+	// takes no appends and serves no reads until it is reopened. The errors that report it
+	// wrap the failure too.
+	// Unlike ErrUnavailable it does not pass by itself: after a failed sync the operating
+	// system may have dropped the unwritten data and reported success for it afterwards
+	// (PostgreSQL's "fsyncgate"), so nothing the process remembers can be trusted, and only
+	// recovery from the disk can tell what is durable.
+	ErrJournalFailed = errors.New("journal failed: a write to its storage failed; it must be reopened")
 )
+
+// AppendError is an error that an append reported to done, naming the instance of the
+// batch. errors.Is and errors.As see through it to the cause.
+type AppendError struct {
+	InstanceID string
+	Err        error
+}
+
+func (e *AppendError) Error() string {
+	return fmt.Sprintf("append to instance %q: %v", e.InstanceID, e.Err)
+}
+
+func (e *AppendError) Unwrap() error { return e.Err }
 
 // CorruptionError reports a stored value that failed its checksum or did not decode.
 type CorruptionError struct {

@@ -9,6 +9,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/godurable/durable/persistence"
+	"github.com/godurable/durable/persistence/internal/faulthook"
 )
 
 // op is one submitted Append, encoded on the caller's goroutine so that the single
@@ -104,8 +105,8 @@ func (o *op) prepareRow(b *persistence.Batch, cfg *Config) error {
 		o.finished = in.Status.IsTerminal()
 		o.bytes += len(body)
 	}
-	o.input = o.preparePayload(b.SetInput, cfg.MaxInlinePayload)
-	o.output = o.preparePayload(b.SetOutput, cfg.MaxInlinePayload)
+	o.input = o.preparePayload(b.SetInput, inputKey, cfg.MaxInlinePayload)
+	o.output = o.preparePayload(b.SetOutput, outputKey, cfg.MaxInlinePayload)
 	o.resetHistory = b.ResetHistory
 	events, ends, err := encodeEvents(b.Events)
 	if err != nil || len(ends) == 0 {
@@ -128,7 +129,7 @@ func (o *op) prepareRow(b *persistence.Batch, cfg *Config) error {
 // preparePayload copies raw into the row's share when it fits, empty ones included (an
 // empty payload reads as none, so it costs no key), and seals it for its own key when
 // it does not.
-func (o *op) preparePayload(raw []byte, limit int) payload {
+func (o *op) preparePayload(raw []byte, key func(string) []byte, limit int) payload {
 	switch {
 	case raw == nil:
 		return payload{}
@@ -136,7 +137,7 @@ func (o *op) preparePayload(raw []byte, limit int) payload {
 		o.bytes += len(raw)
 		return payload{set: true, inline: bytes.Clone(raw)}
 	}
-	p := payload{set: true, sealed: sealRaw(raw)}
+	p := payload{set: true, sealed: sealRaw(key(o.id), raw)}
 	o.count(len(o.id)+4, len(p.sealed))
 	return p
 }
@@ -145,12 +146,12 @@ func (o *op) preparePayload(raw []byte, limit int) payload {
 // batch's own; a scheduled signal may name another.
 func (o *op) prepareTimers(b *persistence.Batch) error {
 	for _, t := range b.ArmTimers {
-		v, err := encodeValue(&timerRecord{ExecutionID: t.ExecutionID, FireAt: t.FireAt, Payload: t.Payload})
+		owner := o.timerOwner(t)
+		k := timerKey(owner, t.FireAt, t.ID)
+		v, err := encodeValue(k, &timerRecord{ExecutionID: t.ExecutionID, FireAt: t.FireAt, Payload: t.Payload})
 		if err != nil {
 			return err
 		}
-		owner := o.timerOwner(t)
-		k := timerKey(owner, t.FireAt, t.ID)
 		o.arm = append(o.arm, timerOp{key: k, value: v, own: owner == o.id})
 		o.count(len(k), len(v))
 		o.count(len(k), 0)
@@ -174,11 +175,11 @@ func (o *op) timerOwner(t persistence.Timer) string {
 
 func (o *op) prepareOutbox(b *persistence.Batch) error {
 	for _, m := range b.Send {
-		v, err := encodeValue(&messageRecord{To: m.To, Payload: m.Payload})
+		k := outboxKey(o.id, m.ID)
+		v, err := encodeValue(k, &messageRecord{To: m.To, Payload: m.Payload})
 		if err != nil {
 			return err
 		}
-		k := outboxKey(o.id, m.ID)
 		o.send = append(o.send, kv{k, v})
 		o.count(len(k), len(v))
 	}
@@ -201,15 +202,24 @@ type txnBatch struct {
 	inlineHistory int
 	// keys counts the sets and deletes issued, for tests and benchmarks.
 	keys int
+	// traced: writes records them, for a fault hook (see hook.go); never in production.
+	traced bool
+	writes []faulthook.Write
 }
 
 func (b *txnBatch) set(k, v []byte) error {
 	b.keys++
+	if b.traced {
+		b.writes = append(b.writes, faulthook.Write{Key: k, Value: v})
+	}
 	return b.txn.Set(k, v)
 }
 
 func (b *txnBatch) del(k []byte) error {
 	b.keys++
+	if b.traced {
+		b.writes = append(b.writes, faulthook.Write{Key: k, Delete: true})
+	}
 	return b.txn.Delete(k)
 }
 
@@ -313,24 +323,26 @@ func (b *txnBatch) write(o *op, old *rowState) error {
 	if err := b.writeOutbox(o); err != nil {
 		return err
 	}
-	row := st.sealed()
+	key := rowKey(o.id)
+	row := st.sealed(key)
 	row.finished = o.finished || (o.rowBody == nil && old != nil && old.finished)
-	if err := b.set(rowKey(o.id), row.value); err != nil {
+	if err := b.set(key, row.value); err != nil {
 		return err
 	}
 	b.written[o.id] = row
 	return nil
 }
 
-// writePayload replaces a payload: in the row when it fits, under its key when not. A
-// stale copy under the key is deleted, and only when the row says there is one.
+// writePayload replaces a payload: in the row when it fits, under its key, with its
+// checksum in the row, when not. A stale copy under the key is deleted, and only when
+// the row says there is one.
 func (b *txnBatch) writePayload(p *payload, inline *[]byte, flags *byte, external byte,
 	key func(string) []byte, id string) error {
 	switch {
 	case !p.set:
 		return nil
 	case p.sealed != nil:
-		*inline = nil
+		*inline = p.sealed[len(p.sealed)-externalSumSize:] // the row vouches for this value
 		*flags |= external
 		return b.set(key(id), p.sealed)
 	}
@@ -371,13 +383,15 @@ func (b *txnBatch) writeHistory(o *op, st *rowState) error {
 		// The row's events and the op's are small (at most maxInline bytes each, far
 		// below a chunk's limit): one chunk holds both.
 		n := st.historyLen + o.numEvents
-		chunks, seq = []chunk{{value: sealChunk(n, st.history, o.events), n: n}}, 0
+		chunks, seq = []chunk{sealChunk(n, st.history, o.events)}, 0
 	case !spilled && st.historyLen > 0:
-		chunks = append([]chunk{{value: sealChunk(st.historyLen, st.history), n: st.historyLen}}, chunks...)
+		chunks = append([]chunk{sealChunk(st.historyLen, st.history)}, chunks...)
 		seq = 0
 	}
-	for _, c := range chunks {
-		if err := b.set(historyKey(o.id, seq), c.value); err != nil {
+	for i := range chunks {
+		c := &chunks[i]
+		key := historyKey(o.id, seq)
+		if err := b.set(key, c.bind(key)); err != nil {
 			return err
 		}
 		seq += c.n

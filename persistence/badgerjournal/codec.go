@@ -13,9 +13,15 @@ import (
 	"github.com/godurable/durable/history"
 )
 
-// Every value is sealed: a format byte, the body, and a CRC-32C of both. Badger does not
-// verify values by default, and a flipped bit in a history event would otherwise be
-// replayed as if it were true.
+// Every value is sealed: a format byte, the body, and a checksum, the CRC-32C of both
+// XORed with the CRC-32C of the value's key. Badger does not verify values by default,
+// and a flipped bit in a history event would otherwise be replayed as if it were true.
+// The key's share binds the value to its key: a value that ends up under another key
+// (a misdirected write, the rows of two instances swapped) is as wrong as a flipped
+// bit, and, with the id living in the key only, would otherwise read as the other
+// instance's. It is XORed in, rather than checksummed with the value, so that a
+// history chunk sealed before the committer knows its key is bound by rewriting the
+// last four bytes (chunk.bind).
 const (
 	formatV1 = 1
 	sealSize = 1 + 4
@@ -25,26 +31,29 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 var (
 	errShortValue   = errors.New("value shorter than its envelope")
-	errChecksum     = errors.New("checksum mismatch")
+	errChecksum     = errors.New("checksum mismatch: the value is damaged, or was written under another key")
 	errFormat       = errors.New("unknown value format")
 	errChunkOrder   = errors.New("history chunk out of sequence")
 	errHistoryCount = errors.New("history length disagrees with the index row")
 )
 
-func seal(b []byte) []byte {
-	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+// seal appends the checksum of b as the value of key.
+func seal(key, b []byte) []byte {
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli)^keySum(key))
 }
 
-// unseal checks v and returns its body, which aliases v.
-func unseal(v []byte) ([]byte, error) { return unsealAs(v, formatV1) }
+func keySum(key []byte) uint32 { return crc32.Checksum(key, castagnoli) }
+
+// unseal checks v, the value of key, and returns its body, which aliases v.
+func unseal(key, v []byte) ([]byte, error) { return unsealAs(key, v, formatV1) }
 
 // unsealAs is unseal for a value whose format byte must be format.
-func unsealAs(v []byte, format byte) ([]byte, error) {
+func unsealAs(key, v []byte, format byte) ([]byte, error) {
 	if len(v) < sealSize {
 		return nil, errShortValue
 	}
 	n := len(v) - 4
-	if crc32.Checksum(v[:n], castagnoli) != binary.LittleEndian.Uint32(v[n:]) {
+	if crc32.Checksum(v[:n], castagnoli)^keySum(key) != binary.LittleEndian.Uint32(v[n:]) {
 		return nil, errChecksum
 	}
 	if v[0] != format {
@@ -53,15 +62,15 @@ func unsealAs(v []byte, format byte) ([]byte, error) {
 	return v[1:n], nil
 }
 
-// sealRaw stores bytes that need no encoding, such as JSON payloads.
-func sealRaw(raw []byte) []byte {
+// sealRaw stores bytes that need no encoding, such as JSON payloads, under key.
+func sealRaw(key, raw []byte) []byte {
 	b := make([]byte, 0, len(raw)+sealSize)
 	b = append(b, formatV1)
-	return seal(append(b, raw...))
+	return seal(key, append(b, raw...))
 }
 
-func unsealRaw(v []byte) ([]byte, error) {
-	body, err := unseal(v)
+func unsealRaw(key, v []byte) ([]byte, error) {
+	body, err := unseal(key, v)
 	if err != nil || len(body) == 0 {
 		return nil, err
 	}
@@ -75,7 +84,8 @@ func newEncoder(buf *bytes.Buffer) *msgpack.Encoder {
 	return enc
 }
 
-func encodeValue(v any) ([]byte, error) {
+// encodeValue encodes and seals v as the value of key.
+func encodeValue(key []byte, v any) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteByte(formatV1)
 	enc := newEncoder(&buf)
@@ -84,13 +94,13 @@ func encodeValue(v any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return seal(buf.Bytes()), nil
+	return seal(key, buf.Bytes()), nil
 }
 
-// decodeValue fills out from v. Decoded byte slices and strings are fresh copies, so
-// out never aliases v, which Badger reuses after the read.
-func decodeValue(v []byte, out any) error {
-	body, err := unseal(v)
+// decodeValue fills out from v, the value of key. Decoded byte slices and strings are
+// fresh copies, so out never aliases v, which Badger reuses after the read.
+func decodeValue(key, v []byte, out any) error {
+	body, err := unseal(key, v)
 	if err != nil {
 		return err
 	}
@@ -137,10 +147,20 @@ type messageRecord struct {
 // append's single transaction.
 const maxChunkBytes = 256 << 10
 
-// chunk is one stored history value and the number of events it holds.
+// chunk is one stored history value and the number of events it holds. It is sealed
+// before its key is known, which depends on the history's length when it is written:
+// sum is its checksum without the key's share, which bind adds.
 type chunk struct {
 	value []byte
 	n     int
+	sum   uint32
+}
+
+// bind completes the chunk's checksum as the value of key, and returns the value. It
+// may be called again, for another key, should the chunk be written again.
+func (c *chunk) bind(key []byte) []byte {
+	binary.LittleEndian.PutUint32(c.value[len(c.value)-4:], c.sum^keySum(key))
+	return c.value
 }
 
 // encodeEvents encodes events one after the other, with no array header, and returns
@@ -172,14 +192,15 @@ func cutChunks(all []byte, ends []int) []chunk {
 		if !last && ends[i+1]-start <= maxChunkBytes {
 			continue
 		}
-		chunks = append(chunks, chunk{value: sealChunk(i+1-first, all[start:end]), n: i + 1 - first})
+		chunks = append(chunks, sealChunk(i+1-first, all[start:end]))
 		start, first = end, i+1
 	}
 	return chunks
 }
 
-// sealChunk seals n encoded events, given in one or more pieces, as one chunk.
-func sealChunk(n int, events ...[]byte) []byte {
+// sealChunk seals n encoded events, given in one or more pieces, as one chunk, which
+// must be bound to its key before it is stored.
+func sealChunk(n int, events ...[]byte) chunk {
 	size := 1 + 5 + 4
 	for _, e := range events {
 		size += len(e)
@@ -190,7 +211,8 @@ func sealChunk(n int, events ...[]byte) []byte {
 	for _, e := range events {
 		b = append(b, e...)
 	}
-	return seal(b)
+	v := seal(nil, b) // the CRC of an empty key is 0: this is the sum without the key's share
+	return chunk{value: v, n: n, sum: binary.LittleEndian.Uint32(v[len(v)-4:])}
 }
 
 // appendArrayLen writes a msgpack array header, so that a chunk decodes as a plain
@@ -205,9 +227,9 @@ func appendArrayLen(b []byte, n int) []byte {
 	return binary.BigEndian.AppendUint32(append(b, 0xdd), uint32(n))
 }
 
-// decodeChunk appends the events of one chunk to events.
-func decodeChunk(v []byte, events []history.Event) ([]history.Event, error) {
-	body, err := unseal(v)
+// decodeChunk appends the events of one chunk, the value of key, to events.
+func decodeChunk(key, v []byte, events []history.Event) ([]history.Event, error) {
+	body, err := unseal(key, v)
 	if err != nil {
 		return events, err
 	}

@@ -158,12 +158,17 @@ func TestChunks(t *testing.T) {
 	chunks := cutChunks(all, ends)
 	var got []history.Event
 	total := 0
-	for _, c := range chunks {
+	for i := range chunks {
+		c := &chunks[i]
 		if len(c.value) > maxChunkBytes+64 && c.n != 1 {
 			t.Errorf("chunk of %d events has %d bytes", c.n, len(c.value))
 		}
 		n := len(got)
-		if got, err = decodeChunk(c.value, got); err != nil {
+		key := historyKey("c", total)
+		if _, err := decodeChunk(key, c.value, nil); err == nil {
+			t.Fatal("a chunk not yet bound to its key decoded")
+		}
+		if got, err = decodeChunk(key, c.bind(key), got); err != nil {
 			t.Fatal(err)
 		}
 		if len(got)-n != c.n {
@@ -182,17 +187,37 @@ func TestChunks(t *testing.T) {
 }
 
 func TestUnsealDetectsDamage(t *testing.T) {
-	v := sealRaw([]byte("payload"))
+	key := inputKey("a")
+	v := sealRaw(key, []byte("payload"))
 	for i := range v {
 		for bit := range 8 {
 			damaged := bytes.Clone(v)
 			damaged[i] ^= 1 << bit
-			if _, err := unseal(damaged); err == nil {
+			if _, err := unseal(key, damaged); err == nil {
 				t.Fatalf("flipping bit %d of byte %d went unnoticed", bit, i)
 			}
 		}
 	}
-	if _, err := unseal(v[:3]); err == nil {
+	if _, err := unseal(key, v[:3]); err == nil {
 		t.Fatal("a truncated value went unnoticed")
+	}
+	for _, other := range [][]byte{inputKey("b"), outputKey("a"), append(bytes.Clone(key), 0)} {
+		if _, err := unseal(other, v); err == nil {
+			t.Fatalf("the value of %q unsealed as the value of %q", key, other)
+		}
+	}
+}
+
+// A chunk bound to one key and then to another, as when a commit is retried, carries
+// only the second key's share.
+func TestChunkRebinds(t *testing.T) {
+	c := sealChunk(1, []byte{0xc0}) // one msgpack nil
+	first, second := historyKey("a", 0), historyKey("a", 5)
+	c.bind(first)
+	if _, err := decodeChunk(second, c.bind(second), nil); err != nil {
+		t.Fatalf("rebound chunk: %v", err)
+	}
+	if _, err := decodeChunk(first, c.value, nil); err == nil {
+		t.Fatal("a rebound chunk still reads under its first key")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/godurable/durable/persistence"
+	"github.com/godurable/durable/persistence/internal/faulthook"
 )
 
 // Group commit. Badger does not merge concurrent small transactions into one disk
@@ -97,30 +98,41 @@ func (j *Journal) take() []*op {
 
 // commit writes ops in one transaction and reports to each. If the transaction as a
 // whole fails (too big, most likely), each op is retried in a transaction of its own,
-// so that only the culprit fails.
+// so that only the culprit fails; but once a commit failed to write, nothing is
+// retried, and every op from then on fails at once (see fail).
 func (j *Journal) commit(ops []*op) {
 	errs := make([]error, len(ops))
-	if err := j.space.check(time.Now()); err != nil {
+	err := j.fault
+	if err == nil {
+		err = j.space.check(time.Now())
+	}
+	if err != nil {
 		for _, o := range ops {
-			o.done(err)
+			o.done(named(o.id, err))
 		}
 		return
 	}
 	if err := j.commitTogether(ops, errs); err != nil {
-		if len(ops) == 1 {
-			errs[0] = err
+		if len(ops) == 1 || j.fault != nil {
+			for i := range errs {
+				if errs[i] == nil { // a rejection found before the failure stands
+					errs[i] = err
+				}
+			}
 		} else {
 			j.log.Debug("journal group commit failed, committing one by one",
 				slog.Int("appends", len(ops)), slog.Any("error", err))
 			for i := range ops {
-				if err := j.commitTogether(ops[i:i+1], errs[i:i+1]); err != nil {
+				if j.fault != nil {
+					errs[i] = j.fault
+				} else if err := j.commitTogether(ops[i:i+1], errs[i:i+1]); err != nil {
 					errs[i] = err
 				}
 			}
 		}
 	}
 	for i, o := range ops {
-		o.done(errs[i])
+		o.done(named(o.id, errs[i]))
 	}
 }
 
@@ -129,7 +141,9 @@ func (j *Journal) commit(ops []*op) {
 func (j *Journal) commitTogether(ops []*op, errs []error) error {
 	txn := j.db.NewTransaction(true)
 	defer txn.Discard()
-	b := &txnBatch{txn: txn, cache: j.rows, written: make(map[string]*rowState, len(ops)), inlineHistory: j.cfg.MaxInlineHistory}
+	hook := j.hook.Load()
+	b := &txnBatch{txn: txn, cache: j.rows, written: make(map[string]*rowState, len(ops)), inlineHistory: j.cfg.MaxInlineHistory,
+		traced: hook != nil}
 	for i, o := range ops {
 		rejected, err := b.apply(o)
 		if err != nil {
@@ -140,17 +154,54 @@ func (j *Journal) commitTogether(ops []*op, errs []error) error {
 	if len(b.written) == 0 {
 		return nil // every op was rejected: nothing to write
 	}
-	if err := txn.Commit(); err != nil {
+	var err error
+	if hook != nil {
+		err = (*hook)(&faulthook.Commit{Instances: committing(ops, errs), Writes: b.writes, Apply: txn.Commit})
+	} else {
+		err = txn.Commit()
+	}
+	if err != nil {
 		// A failed commit may still have reached the disk: from now on, only the
 		// database knows these rows.
 		b.forget()
-		return txnError(err)
+		if errors.Is(err, badger.ErrTxnTooBig) {
+			return txnError(err)
+		}
+		return j.fail(err)
 	}
 	b.committed()
 	j.mark.observe(j.db)
 	j.commits.Add(1)
 	j.keys.Add(int64(b.keys))
 	return nil
+}
+
+// committing returns the instances of the ops a transaction holds: those not rejected.
+func committing(ops []*op, rejected []error) []string {
+	ids := make([]string, 0, len(ops))
+	for i, o := range ops {
+		if rejected[i] == nil {
+			ids = append(ids, o.id)
+		}
+	}
+	return ids
+}
+
+// fail stops the journal after a commit failed to write or sync, and returns the
+// error that every append from now on reports. Nothing the process holds can be
+// trusted any more: Badger's memtable may hold all or part of the failed transaction,
+// visible to reads, and after a failed fsync the kernel may have dropped the dirty
+// pages yet report the next fsync clean. So no append is retried or taken, and no
+// read served; closing and opening the journal again recovers what the disk holds.
+func (j *Journal) fail(cause error) error {
+	err := fmt.Errorf("%w: %w", persistence.ErrJournalFailed, txnError(cause))
+	j.fault = err
+	j.mu.Lock()
+	j.failed = err
+	j.mu.Unlock()
+	j.log.Error("journal stopped after a failed write; it takes no appends and serves no reads until reopened",
+		slog.String("dir", j.cfg.Dir), slog.Any("error", cause))
+	return err
 }
 
 func txnError(err error) error {

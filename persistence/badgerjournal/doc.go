@@ -10,6 +10,14 @@
 // in one transaction (about 4.8 MB with the default MemTableSize; Config.MemTableSize
 // raises it).
 //
+// A commit that fails to write or sync (anything but a transaction too large) stops
+// the journal: Badger's memtable may then hold all or part of the failed transaction,
+// and after a failed fsync the kernel may have dropped the data it did not write. Its
+// appends, and every append and read after them, fail with
+// persistence.ErrJournalFailed, wrapping the cause, until the journal is closed and
+// opened again; the durability watermark stays at the last commit known to be durable.
+// Every error given to done names its instance (persistence.AppendError).
+//
 // The committer is the only writer, so it remembers the rows it committed
 // (Config.RowCacheSize of them) and fences the appends of active instances without
 // reading anything back; encoding happens on the callers' goroutines, in Append.
@@ -28,16 +36,17 @@
 // there and skips marks that would not change. Keys are documented in keys.go, the row
 // in rows.go.
 //
-// Every value carries a CRC-32C, and a value that fails it, or does not decode, is
-// reported as a *persistence.CorruptionError; damage to a payload or history held in a
+// Every value carries a CRC-32C that covers its key as well, so that a value found
+// under another key than its own is caught like a flipped bit, and a value that fails
+// it, or does not decode, is reported as a *persistence.CorruptionError; damage to a payload or history held in a
 // row is damage to the row. Point reads (Load, Get) return that error; scans (List,
 // Timers, Outbox) log the entry and skip it, so that one bad value cannot stall
 // listing, timers or delivery for everyone. An instance whose row is corrupt can still
 // be deleted, whatever version is named.
 //
 // The database records its layout version (m/format); Open refuses a database written
-// with another layout, such as the version 1 layout that kept every payload and history
-// chunk under keys of their own, and does not migrate it.
+// with another layout, such as the version 2 layout whose checksums did not cover the
+// key, and does not migrate it.
 //
 // Callbacks: done runs on the commit goroutine and delays every later commit while it
 // runs, so it must hand off and return. Recoverable and Outbox read a page at a time and

@@ -218,10 +218,13 @@ func (w *watermark) write() {
 	}
 }
 
-// close records the final version; the committer has stopped, so nothing is in flight.
-func (w *watermark) close(db *badger.DB) {
+// close records the final version, if durable tells it is; the committer has stopped,
+// so nothing is in flight.
+func (w *watermark) close(db *badger.DB, durable bool) {
 	if w != nil {
-		w.durable.Store(db.MaxVersion())
+		if durable {
+			w.durable.Store(db.MaxVersion())
+		}
 		close(w.stop)
 		<-w.done
 	}

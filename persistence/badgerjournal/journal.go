@@ -11,6 +11,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/godurable/durable/persistence"
+	"github.com/godurable/durable/persistence/internal/faulthook"
 )
 
 // Journal is the Badger-backed persistence.Journal. Open one per database directory.
@@ -21,13 +22,20 @@ type Journal struct {
 
 	mu     sync.Mutex
 	closed bool
+	// failed is set, wrapping persistence.ErrJournalFailed, once a commit failed to
+	// write or sync; from then on appends and reads are refused (see fail).
+	failed error
 	queue  []*op
 	// queuedKeys and queuedBytes mirror the queue's size for the committer's polling,
 	// which must not take mu on every spin.
 	queuedKeys, queuedBytes atomic.Int64
 	wake                    chan struct{} // capacity 1: a pending wake-up is never lost
 
-	rows  *rowCache  // the commit goroutine's alone
+	rows  *rowCache // the commit goroutine's alone
+	fault error     // the committer's copy of failed, read without the lock
+	// hook, when set, commits in place of the committer (see hook.go): only
+	// persistence/faultjournal sets it, to inject faults.
+	hook  atomic.Pointer[faulthook.Func]
 	mark  *watermark // nil in memory
 	space *space     // nil in memory
 
@@ -99,8 +107,10 @@ func openBadger(opts badger.Options) (db *badger.DB, err error) {
 }
 
 // formatVersion names the layout of keys and values. Version 2 moved small payloads,
-// short histories and an instance's own timers into its row.
-const formatVersion = "2"
+// short histories and an instance's own timers into its row; version 3 binds every
+// value's checksum to its key (codec.go) and keeps in the row the checksum of each
+// payload stored outside it (rows.go).
+const formatVersion = "3"
 
 // checkFormat stamps a new database with the layout version and refuses one that was
 // written with another, rather than misreading it. There is no migration.
@@ -130,19 +140,19 @@ func (j *Journal) Append(b *persistence.Batch, done func(error)) {
 	if done == nil {
 		done = func(error) {} // a nil done would crash the commit goroutine, far from its cause
 	}
-	if j.isClosed() {
-		done(persistence.ErrClosed)
+	if err := j.refusal(); err != nil {
+		done(named(b.InstanceID, err))
 		return
 	}
 	o, err := j.cfg.prepare(b, done)
 	if err != nil {
-		done(err)
+		done(named(b.InstanceID, err))
 		return
 	}
 	j.mu.Lock()
-	if j.closed {
+	if err := j.refusalLocked(); err != nil {
 		j.mu.Unlock()
-		done(persistence.ErrClosed)
+		done(named(b.InstanceID, err))
 		return
 	}
 	j.queue = append(j.queue, o)
@@ -159,19 +169,40 @@ func (j *Journal) signal() {
 	}
 }
 
-func (j *Journal) isClosed() bool {
+// refusal returns why the journal takes nothing more, if it does not: it is closed,
+// or it failed.
+func (j *Journal) refusal() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.closed
+	return j.refusalLocked()
 }
 
-// enter admits a read unless the journal is closed; the caller must call
+func (j *Journal) refusalLocked() error {
+	if j.closed {
+		return persistence.ErrClosed
+	}
+	return j.failed
+}
+
+// named makes err name the instance, as the contract asks of every error given to
+// done, unless it already does.
+func named(id string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if c := (*persistence.CorruptionError)(nil); errors.As(err, &c) && c.InstanceID == id {
+		return err
+	}
+	return &persistence.AppendError{InstanceID: id, Err: err}
+}
+
+// enter admits a read unless the journal is closed or failed; the caller must call
 // j.readers.Done when the read no longer touches the database.
 func (j *Journal) enter() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.closed {
-		return persistence.ErrClosed
+	if err := j.refusalLocked(); err != nil {
+		return err
 	}
 	j.readers.Add(1)
 	return nil
@@ -191,7 +222,10 @@ func (j *Journal) close() error {
 	j.mu.Unlock()
 	j.signal()
 	<-j.committerDone
-	j.mark.close(j.db)
+	// After a failed commit the database's newest version may belong to the transaction
+	// that failed, which is not known to be durable: the watermark keeps the last
+	// version that was.
+	j.mark.close(j.db, j.fault == nil)
 	if j.stopGC != nil {
 		close(j.stopGC)
 		<-j.gcDone
@@ -211,7 +245,9 @@ func (j *Journal) gcLoop() {
 		case <-j.stopGC:
 			return
 		case <-t.C:
-			j.collectGarbage()
+			if j.refusal() == nil { // a failed journal writes nothing more
+				j.collectGarbage()
+			}
 		}
 	}
 }

@@ -226,6 +226,78 @@ func TestCorruptionIsReportedAndContained(t *testing.T) {
 	}
 }
 
+// swap trades the values stored at two keys, behind the journal's back.
+func swap(t *testing.T, j *badgerjournal.Journal, a, b []byte) {
+	t.Helper()
+	err := j.DB().Update(func(txn *badger.Txn) error {
+		var vs [2][]byte
+		for i, k := range [][]byte{a, b} {
+			item, err := txn.Get(k)
+			if err != nil {
+				return err
+			}
+			if vs[i], err = item.ValueCopy(nil); err != nil {
+				return err
+			}
+		}
+		return errors.Join(txn.Set(a, vs[1]), txn.Set(b, vs[0]))
+	})
+	if err != nil {
+		t.Fatalf("swapping %q and %q: %v", a, b, err)
+	}
+}
+
+// TestSwappedValuesAreCorruption: a value that sits under another key than its own,
+// as a misdirected write leaves it, is corrupt even though it is intact. Rows, chunks
+// and payloads of two instances hold nothing that names the instance, so only the
+// checksum, which covers the key, can tell them apart.
+func TestSwappedValuesAreCorruption(t *testing.T) {
+	j := open(t, badgerjournal.Config{InMemory: true, MaxInlinePayload: -1, MaxInlineHistory: -1})
+	for _, id := range []string{"a", "b", "c", "d", "e", "f"} {
+		b := newInstance(id, event(1, `"same"`))
+		b.SetInput = []byte(`"same"`)
+		mustAppend(t, j, b)
+	}
+	swap(t, j, badgerjournal.RowKey("a"), badgerjournal.RowKey("b"))
+	swap(t, j, badgerjournal.HistoryKey("c", 0), badgerjournal.HistoryKey("d", 0))
+	swap(t, j, badgerjournal.InputKey("e"), badgerjournal.InputKey("f"))
+	for id, key := range map[string]string{"a": "i/a", "b": "i/b", "c": "h/c/0", "d": "h/d/0", "e": "p/e/input", "f": "p/f/input"} {
+		_, _, err := j.Load(t.Context(), id)
+		wantCorruption(t, err, id, key)
+	}
+}
+
+// TestStalePayloadIsCorruption: a payload under its own key that is intact, but not
+// the one the row was written with, as when a transaction reached the disk only in
+// part, is reported rather than served with the row of another batch.
+func TestStalePayloadIsCorruption(t *testing.T) {
+	j := open(t, badgerjournal.Config{InMemory: true, MaxInlinePayload: -1})
+	mustAppend(t, j, &persistence.Batch{InstanceID: "torn", SetOutput: []byte(`"first"`)})
+	var first []byte
+	if err := j.DB().View(func(txn *badger.Txn) error {
+		item, err := txn.Get(badgerjournal.OutputKey("torn"))
+		if err == nil {
+			first, err = item.ValueCopy(nil)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	mustAppend(t, j, &persistence.Batch{InstanceID: "torn", ExpectedVersion: 1, SetOutput: []byte(`"second"`)})
+	if inst, err := j.Get(t.Context(), "torn", true); err != nil || string(inst.Output) != `"second"` {
+		t.Fatalf("Get: %v, %v", inst, err)
+	}
+	if err := j.DB().Update(func(txn *badger.Txn) error { return txn.Set(badgerjournal.OutputKey("torn"), first) }); err != nil {
+		t.Fatal(err)
+	}
+	_, err := j.Get(t.Context(), "torn", true)
+	wantCorruption(t, err, "torn", "p/torn/output")
+	list, _, err := j.List(t.Context(), persistence.Query{WithPayloads: true})
+	if err != nil || len(list) != 0 {
+		t.Fatalf("List with payloads: %d instances, %v; want the stale one skipped", len(list), err)
+	}
+}
+
 // TestMissingPayloadIsCorruption: a payload the row says is stored under its own key
 // and is not there is reported, not read as empty.
 func TestMissingPayloadIsCorruption(t *testing.T) {

@@ -117,28 +117,36 @@ func readValue(txn *badger.Txn, id string, key []byte, decode func(v []byte) err
 	return true, nil
 }
 
-// errMissingValue: the row says a value exists under a key that holds none.
-var errMissingValue = errors.New("value missing")
+var (
+	// errMissingValue: the row says a value exists under a key that holds none.
+	errMissingValue = errors.New("value missing")
+	// errStaleValue: the value under a key is intact but not the one the row was
+	// written with: part of a transaction was lost.
+	errStaleValue = errors.New("value is not the one its row was written with")
+)
 
 // readPayloads fills the payloads of inst, whose row is st: from the row, or from their
 // own keys when the row says they are there.
 func readPayloads(txn *badger.Txn, inst *persistence.Instance, st *rowState) error {
 	st.inlinePayloads(inst)
-	return readExternalPayloads(txn, inst, st.flags)
+	return readExternalPayloads(txn, inst, st.externals())
 }
 
-func readExternalPayloads(txn *badger.Txn, inst *persistence.Instance, flags byte) error {
+func readExternalPayloads(txn *badger.Txn, inst *persistence.Instance, ext externals) error {
 	for _, p := range []struct {
 		flag byte
 		key  func(string) []byte
+		sum  []byte
 		dst  *[]byte
-	}{{flagInputExternal, inputKey, &inst.Input}, {flagOutputExternal, outputKey, &inst.Output}} {
-		if flags&p.flag == 0 {
+	}{{flagInputExternal, inputKey, ext.input[:], &inst.Input}, {flagOutputExternal, outputKey, ext.output[:], &inst.Output}} {
+		if ext.flags&p.flag == 0 {
 			continue
 		}
 		key := p.key(inst.ID)
 		found, err := readValue(txn, inst.ID, key, func(v []byte) (err error) {
-			*p.dst, err = unsealRaw(v)
+			if *p.dst, err = unsealRaw(key, v); err == nil && !bytes.Equal(v[len(v)-externalSumSize:], p.sum) {
+				err = errStaleValue
+			}
 			return err
 		})
 		if err != nil {
@@ -186,7 +194,7 @@ func readHistoryFrom(txn *badger.Txn, id string, historyLen, from int) ([]histor
 		}
 		var decodeErr error
 		err := item.Value(func(v []byte) error {
-			events, decodeErr = decodeChunk(v, events)
+			events, decodeErr = decodeChunk(key, v, events)
 			return nil
 		})
 		if err != nil {
@@ -252,7 +260,7 @@ func (j *Journal) listPage(ctx context.Context, txn *badger.Txn, q persistence.Q
 		if err := ctx.Err(); err != nil {
 			return nil, "", err
 		}
-		inst, flags, err := j.listed(it.Item(), &q)
+		inst, ext, err := j.listed(it.Item(), &q)
 		if err != nil {
 			return nil, "", err
 		}
@@ -263,7 +271,7 @@ func (j *Journal) listPage(ctx context.Context, txn *badger.Txn, q persistence.Q
 			return page.Instances, page.Continuation(), nil
 		}
 		if q.WithPayloads {
-			if err := readExternalPayloads(txn, inst, flags); err != nil {
+			if err := readExternalPayloads(txn, inst, ext); err != nil {
 				if !j.logCorruption(err) {
 					return nil, "", err
 				}
@@ -276,15 +284,15 @@ func (j *Journal) listPage(ctx context.Context, txn *badger.Txn, q persistence.Q
 }
 
 // listed decodes one row of a scan and returns it, with its inline payloads if q asks
-// for payloads, and the row's flags; it returns nil for a row that q does not select,
+// for payloads, and where its external payloads are; it returns nil for a row that q does not select,
 // and for a corrupt one after logging it.
-func (j *Journal) listed(item *badger.Item, q *persistence.Query) (*persistence.Instance, byte, error) {
+func (j *Journal) listed(item *badger.Item, q *persistence.Query) (*persistence.Instance, externals, error) {
 	id := string(item.Key()[len(rowTag):])
 	var inst *persistence.Instance
-	var flags byte
+	var ext externals
 	var decodeErr error
 	err := item.Value(func(v []byte) error {
-		st, err := parseRow(v)
+		st, err := parseRow(item.Key(), v)
 		if err != nil {
 			decodeErr = corruption(id, item.Key(), err)
 			return nil
@@ -298,18 +306,18 @@ func (j *Journal) listed(item *badger.Item, q *persistence.Query) (*persistence.
 		}
 		if q.WithPayloads {
 			st.inlinePayloads(inst) // copies: v is Badger's
+			ext = st.externals()
 		}
-		flags = st.flags
 		return nil
 	})
 	if err != nil {
-		return nil, 0, err
+		return nil, externals{}, err
 	}
 	if decodeErr != nil {
 		j.logCorruption(decodeErr)
-		return nil, 0, nil
+		return nil, externals{}, nil
 	}
-	return inst, flags, nil
+	return inst, ext, nil
 }
 
 // logCorruption logs err if it is a corruption, which a scan then skips, and reports

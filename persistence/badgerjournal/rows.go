@@ -27,13 +27,20 @@ import (
 // binary around the msgpack body so that the committer reads and writes rows without
 // msgpack. The CRC covers the whole value: damage anywhere in it, inline payloads and
 // history included, makes the row corrupt.
+//
+// A payload stored under its own key leaves in the row, in its place, the 4-byte
+// checksum of that value: a read checks that the value it finds is the one the row was
+// written with. A batch is one Badger transaction, so the row and the payload can only
+// disagree when a transaction reached the disk in part (a torn write under Badger, or
+// a memtable holding part of a failed commit and flushed at Close); without the check
+// the row of one batch would be served with the payload of another.
 const rowFormat = 2
 
 // Row flags record which keys outside the row exist, so that an append writes and
 // deletes only what is there rather than issuing blind deletes.
 const (
 	// flagInputExternal and flagOutputExternal: the payload lives under its p/ key
-	// rather than in the row.
+	// rather than in the row, which holds its checksum instead.
 	flagInputExternal = 1 << iota
 	flagOutputExternal
 	// flagRecover: the r/ recovery mark is set.
@@ -65,7 +72,7 @@ type rowState struct {
 	historyLen int
 	flags      byte
 	body       []byte // msgpack rowRecord
-	input      []byte // inline payloads: empty when absent or external
+	input      []byte // inline payloads, empty when absent; or an external one's checksum
 	output     []byte
 	history    []byte // the encoded events, while the history is not spilled
 	timers     []byte // rowTimerSize bytes per timer, in no particular order
@@ -79,8 +86,8 @@ type rowState struct {
 	finished bool
 }
 
-// sealed encodes st into a new value and returns the view of it.
-func (st *rowState) sealed() *rowState {
+// sealed encodes st into a new value of key, the row's, and returns the view of it.
+func (st *rowState) sealed(key []byte) *rowState {
 	parts := [...][]byte{st.body, st.input, st.output, st.history}
 	lens := [len(parts)]int{len(st.body), len(st.input), len(st.output), len(st.history) + len(st.moreHistory)}
 	size := 2 + 2*binary.MaxVarintLen64 + (len(parts)+1)*binary.MaxVarintLen32 + len(st.timers) + 4
@@ -101,7 +108,7 @@ func (st *rowState) sealed() *rowState {
 	b = binary.AppendUvarint(b, uint64(len(st.timers)/rowTimerSize))
 	timersAt := len(b)
 	b = append(b, st.timers...)
-	v := seal(b)
+	v := seal(key, b)
 	part := func(i int) []byte { return v[at[i] : at[i]+lens[i] : at[i]+lens[i]] }
 	return &rowState{
 		version: st.version, historyLen: st.historyLen, flags: st.flags,
@@ -110,9 +117,9 @@ func (st *rowState) sealed() *rowState {
 	}
 }
 
-// parseRow checks a row value and returns a view of it that aliases v.
-func parseRow(v []byte) (*rowState, error) {
-	b, err := unsealAs(v, rowFormat)
+// parseRow checks v, the value of row key key, and returns a view of it that aliases v.
+func parseRow(key, v []byte) (*rowState, error) {
+	b, err := unsealAs(key, v, rowFormat)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +138,9 @@ func parseRow(v []byte) (*rowState, error) {
 		r.fail()
 	}
 	if r.bad || len(r.b) != 0 || st.flags&^knownFlags != 0 ||
-		(st.flags&flagHistorySpilled != 0 && len(st.history) != 0) {
+		(st.flags&flagHistorySpilled != 0 && len(st.history) != 0) ||
+		(st.flags&flagInputExternal != 0 && len(st.input) != externalSumSize) ||
+		(st.flags&flagOutputExternal != 0 && len(st.output) != externalSumSize) {
 		return nil, errMalformedRow
 	}
 	return st, nil
@@ -188,8 +197,9 @@ func (r *rowReader) bytes() []byte {
 // owns its value.
 func readRow(txn *badger.Txn, id string) (*rowState, error) {
 	var st *rowState
-	found, err := readValue(txn, id, rowKey(id), func(v []byte) (err error) {
-		st, err = parseRow(bytes.Clone(v))
+	key := rowKey(id)
+	found, err := readValue(txn, id, key, func(v []byte) (err error) {
+		st, err = parseRow(key, bytes.Clone(v))
 		return err
 	})
 	if !found {
@@ -223,12 +233,30 @@ func (st *rowState) instance(id string) (*persistence.Instance, error) {
 // inlinePayloads copies the payloads the row holds into inst; the caller reads the
 // external ones.
 func (st *rowState) inlinePayloads(inst *persistence.Instance) {
-	if len(st.input) > 0 {
+	if len(st.input) > 0 && st.flags&flagInputExternal == 0 {
 		inst.Input = bytes.Clone(st.input)
 	}
-	if len(st.output) > 0 {
+	if len(st.output) > 0 && st.flags&flagOutputExternal == 0 {
 		inst.Output = bytes.Clone(st.output)
 	}
+}
+
+// externalSumSize is the size of the checksum a row holds for an external payload:
+// the last four bytes of its sealed value.
+const externalSumSize = 4
+
+// externals says which payloads of a row are stored under keys of their own, and what
+// checksums their values must carry. It copies them out of the row's value.
+type externals struct {
+	flags         byte
+	input, output [externalSumSize]byte
+}
+
+func (st *rowState) externals() externals {
+	e := externals{flags: st.flags & (flagInputExternal | flagOutputExternal)}
+	copy(e.input[:], st.input)
+	copy(e.output[:], st.output)
+	return e
 }
 
 // hasTimer reports where entry sits in the row's timer list, or -1.

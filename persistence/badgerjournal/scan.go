@@ -45,7 +45,7 @@ func (j *Journal) decodeTimer(item *badger.Item) (*persistence.Timer, error) {
 	id, timerID, ok := parseTimerKey(key)
 	var rec timerRecord
 	var decodeErr error
-	if err := item.Value(func(v []byte) error { decodeErr = decodeValue(v, &rec); return nil }); err != nil {
+	if err := item.Value(func(v []byte) error { decodeErr = decodeValue(key, v, &rec); return nil }); err != nil {
 		return nil, err
 	}
 	if !ok {
@@ -80,7 +80,7 @@ func (j *Journal) decodeMessage(item *badger.Item) (persistence.Message, bool, e
 	from, id, ok := parseIDKey(key, outboxTag)
 	var rec messageRecord
 	var decodeErr error
-	if err := item.Value(func(v []byte) error { decodeErr = decodeValue(v, &rec); return nil }); err != nil {
+	if err := item.Value(func(v []byte) error { decodeErr = decodeValue(key, v, &rec); return nil }); err != nil {
 		return persistence.Message{}, false, err
 	}
 	if !ok {

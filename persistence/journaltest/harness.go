@@ -63,7 +63,11 @@ func (h *harness) submitHook(b *persistence.Batch, hook func(error)) <-chan erro
 	h.mu.Lock()
 	h.dones = append(h.dones, n)
 	h.mu.Unlock()
+	id := b.InstanceID
 	h.j.Append(b, func(err error) {
+		if err != nil && !namesInstance(err, id) {
+			h.t.Errorf("append to %q failed with %q, which does not name the instance", id, err)
+		}
 		if n.Add(1) == 1 {
 			if hook != nil {
 				hook(err)
@@ -72,6 +76,15 @@ func (h *harness) submitHook(b *persistence.Batch, hook func(error)) <-chan erro
 		}
 	})
 	return ch
+}
+
+// namesInstance reports whether err carries id as the contract asks of done's errors.
+func namesInstance(err error, id string) bool {
+	if a := (*persistence.AppendError)(nil); errors.As(err, &a) && a.InstanceID == id {
+		return true
+	}
+	c := (*persistence.CorruptionError)(nil)
+	return errors.As(err, &c) && c.InstanceID == id
 }
 
 func (h *harness) wait(ch <-chan error) error {

@@ -51,6 +51,9 @@ func New() *Journal {
 func (j *Journal) Append(b *persistence.Batch, done func(error)) {
 	err := j.apply(b)
 	if done != nil {
+		if err != nil {
+			err = &persistence.AppendError{InstanceID: b.InstanceID, Err: err}
+		}
 		done(err)
 	}
 }
