@@ -34,6 +34,10 @@ func (c corruptOne) Append(b *persistence.Batch, done func(error)) {
 		done(fmt.Errorf("%w: disk full", persistence.ErrUnavailable))
 		return
 	}
+	if strings.HasPrefix(b.InstanceID, "failed-") {
+		done(fmt.Errorf("%w: input/output error", persistence.ErrJournalFailed))
+		return
+	}
 	c.Journal.Append(b, done)
 }
 
@@ -140,5 +144,10 @@ func TestUnavailableJournalRefusesAtOnce(t *testing.T) {
 	}
 	if _, _, err := host.Get(ctx, "nospace-1", false); !errors.Is(err, ErrInstanceNotFound) {
 		t.Fatalf("refused start left %v", err)
+	}
+	// A journal that failed a write takes nothing until the process reopens it: the
+	// same prompt refusal, not retries.
+	if _, err := host.Start(ctx, "Wait", nil, StartOptions{InstanceID: "failed-1"}); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("start on a failed journal: %v", err)
 	}
 }

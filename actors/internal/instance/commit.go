@@ -227,6 +227,11 @@ func (a *instance) commitFailed(ctx actor.Context, pt *pendingTurn, err error) {
 		a.logger().Warn("another activation of the instance committed first; this one stops", "error", err)
 	case errors.Is(err, persistence.ErrFenced):
 		a.logger().Warn("the instance's partition is no longer served here; this activation stops", "error", err)
+	case errors.Is(err, persistence.ErrJournalFailed):
+		// Nothing in memory can be trusted after a failed write or sync, and the
+		// journal takes nothing until the process opens it again: waking would only
+		// fail again.
+		a.logger().Error("the journal failed; the runtime must be restarted", "error", err)
 	case errors.Is(err, persistence.ErrUnavailable):
 		a.logger().Warn("the journal takes no writes for now; the instance waits", "error", err)
 		a.h.WakeLater(a.id)

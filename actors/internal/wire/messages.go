@@ -78,7 +78,7 @@ const (
 
 // NotRecorded answers a request whose turn the journal did not take.
 func NotRecorded(err error) *Reply {
-	if errors.Is(err, persistence.ErrUnavailable) {
+	if errors.Is(err, persistence.ErrUnavailable) || errors.Is(err, persistence.ErrJournalFailed) {
 		return &Reply{Code: CodeUnavailable, Message: err.Error()}
 	}
 	return &Reply{Code: CodeRetry, Message: "not recorded: " + err.Error()}
