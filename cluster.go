@@ -1,6 +1,7 @@
 package durable
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -124,4 +125,51 @@ func newMemberID() string {
 		host = "member"
 	}
 	return host + "-" + hex.EncodeToString(b[:])
+}
+
+// ClusterInfo is the membership and ownership table as the member asked sees it.
+type ClusterInfo struct {
+	// Name and ID of the cluster; both empty for a runtime on its own.
+	Name string `json:"cluster"`
+	ID   string `json:"clusterId"`
+	// Self is the id of the member that answered.
+	Self       string          `json:"self"`
+	Partitions int             `json:"partitions"`
+	Members    []ClusterMember `json:"members"`
+	Owners     []PartitionInfo `json:"owners"`
+}
+
+// ClusterMember is one live member.
+type ClusterMember struct {
+	ID   string `json:"id"`
+	Peer string `json:"peer"`
+}
+
+// PartitionInfo says who owns a partition: its primary, its standby, and the epoch
+// that fences the writes of earlier owners. An empty Primary: nobody owns it yet.
+type PartitionInfo struct {
+	Partition int    `json:"partition"`
+	Primary   string `json:"primary"`
+	Standby   string `json:"standby,omitempty"`
+	Epoch     uint64 `json:"epoch"`
+}
+
+// Cluster returns the membership and ownership table as this runtime sees it.
+func (c *Client) Cluster(_ context.Context) (*ClusterInfo, error) {
+	h, err := c.rt.started()
+	if err != nil {
+		return nil, err
+	}
+	in := h.ClusterInfo()
+	out := &ClusterInfo{Self: in.Self, Partitions: in.Partitions, Members: []ClusterMember{}, Owners: []PartitionInfo{}}
+	if in.ID != "" {
+		out.Name, out.ID = in.Name, in.ID
+	}
+	for _, m := range in.Members {
+		out.Members = append(out.Members, ClusterMember{ID: m.ID, Peer: m.Peer})
+	}
+	for p, r := range in.Owners {
+		out.Owners = append(out.Owners, PartitionInfo{Partition: p, Primary: r.Primary, Standby: r.Standby, Epoch: r.Epoch})
+	}
+	return out, nil
 }

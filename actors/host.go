@@ -215,3 +215,7 @@ func (g *gatedJournal) Append(b *persistence.Batch, done func(error)) {
 
 // ClusterID returns the id of the cluster this host is a member of; "" on its own.
 func (h *Host) ClusterID() string { return h.env.Member.Meta().ID }
+
+// ClusterInfo describes the cluster as this member sees it: its members, and who owns
+// each partition at which epoch.
+func (h *Host) ClusterInfo() cluster.Info { return h.env.Member.Info() }

@@ -5,12 +5,14 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	pcluster "github.com/asynkron/protoactor-go/cluster"
 	"github.com/asynkron/protoactor-go/cluster/clusterproviders/test"
 	"github.com/asynkron/protoactor-go/remote"
+	"github.com/godurable/durable/cluster/ownership"
 )
 
 // Config describes the member to start.
@@ -152,4 +154,33 @@ func (m *Member) Peers() []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// Info is what a member knows of its cluster.
+type Info struct {
+	Name       string
+	ID         string
+	Self       string // this member's id ("" on its own)
+	Partitions int
+	Members    []ownership.Member
+	Owners     []ownership.Record // by partition
+}
+
+// Info describes the cluster as this member sees it now.
+func (m *Member) Info() Info {
+	if m.group == nil {
+		return Info{Name: m.Cluster.Config.Name, Partitions: 1,
+			Members: []ownership.Member{{ID: "", Peer: m.System.Address(), Format: Format}}}
+	}
+	gr := m.group
+	info := Info{Name: m.Cluster.Config.Name, ID: gr.meta.ID, Self: gr.self, Partitions: gr.meta.Partitions}
+	if gr.view == nil {
+		return info
+	}
+	for _, mem := range gr.view.Members() {
+		info.Members = append(info.Members, mem)
+	}
+	slices.SortFunc(info.Members, func(a, b ownership.Member) int { return strings.Compare(a.ID, b.ID) })
+	info.Owners = slices.Clone(gr.view.Partitions())
+	return info
 }

@@ -41,6 +41,8 @@
 //	POST   BASE/instances/{id}/suspend?reason=        202; 404; 410 finished.
 //	POST   BASE/instances/{id}/resume?reason=         202; 404; 410 finished; 409 not suspended.
 //	POST   BASE/instances/{id}/rewind?reason=         202; 404; 410 finished other than Failed; 409 not failed.
+//	GET    BASE/cluster                               the members and who owns each partition, as the
+//	       member asked sees it (ours; the reference API has no clusters). 200.
 //	POST   BASE/instances/{id}/restart                restartWithNewInstanceId (true). 202 + payload
 //	       of the resulting instance; 404; 409 restarting in place while it runs.
 //	GET    BASE/entities/{name}/{key}                 200 + the state, as stored; 404 no state.

@@ -66,6 +66,7 @@ func New(c *durable.Client, opts Options) http.Handler {
 		mux.HandleFunc("GET "+p, a.list)
 		mux.HandleFunc("DELETE "+p, a.purgeWhere)
 	}
+	mux.HandleFunc("GET "+BasePath+"/cluster", a.cluster)
 	inst := BasePath + "/instances/{id}"
 	mux.HandleFunc("GET "+inst, a.status)
 	mux.HandleFunc("DELETE "+inst, a.purge)

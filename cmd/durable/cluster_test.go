@@ -162,6 +162,15 @@ func TestClusterRoutesInstances(t *testing.T) {
 			t.Fatalf("listing from member %d: %d instances (sorted %v), want %d distinct", start, len(got), slices.IsSorted(got), n)
 		}
 	}
+	// The membership and ownership tables, from any member.
+	out, code := members[2].durable("members")
+	if code != 0 || strings.Count(out, "\n") != 4 || !strings.Contains(out, "(this one)") {
+		t.Fatalf("durable members: %d\n%s", code, out)
+	}
+	out, code = members[0].durable("partitions")
+	if code != 0 || strings.Count(out, "\n") != 33 || strings.Contains(out, "(none)") || strings.Contains(out, "(down)") {
+		t.Fatalf("durable partitions: %d\n%s", code, out)
+	}
 	for _, m := range members {
 		m.stop()
 	}

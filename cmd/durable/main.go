@@ -2,6 +2,7 @@
 // instances and entities of a running server from the command line.
 //
 //	durable serve [--http 127.0.0.1:7071] [--data ./data] [--api-key KEY]
+//	              [--cluster NAME --etcd HOST:PORT[,...] --peer HOST:PORT [--partitions 32]]
 //	durable start NAME [--id ID] [--input JSON]
 //	durable status ID [--history]
 //	durable wait ID
@@ -12,6 +13,7 @@
 //	durable signal ENTITY KEY OP [JSON]
 //	durable entity ENTITY KEY
 //	durable entities [NAME]
+//	durable members | partitions
 //
 // Client commands talk to --server (default http://127.0.0.1:7071, or $DURABLE_SERVER)
 // and print readable text, or JSON with --json.
@@ -29,6 +31,7 @@ const usage = `usage: durable COMMAND [ARGS]
 
 server:
   serve [--http ADDR] [--data DIR] [--api-key KEY]   host the runtime, its HTTP API and dashboard
+        [--cluster NAME --etcd HOST:PORT[,...] --peer HOST:PORT [--partitions N] [--replicas 1]]
 
 instances:
   start NAME [--id ID] [--input JSON]      start an orchestration
@@ -44,6 +47,10 @@ entities:
   signal ENTITY KEY OP [JSON]              signal an entity operation
   entity ENTITY KEY                        show an entity's state
   entities [NAME]                          list entities
+
+cluster:
+  members                                  the members and how many partitions each owns
+  partitions                               who owns each partition, at which epoch
 
 client flags: --server URL ($DURABLE_SERVER), --api-key KEY ($DURABLE_API_KEY), --json
 `

@@ -122,3 +122,5 @@ func orEmpty(vs ...any) any {
 	}
 	return ""
 }
+
+func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0) }

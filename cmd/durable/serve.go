@@ -40,6 +40,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	peer := fs.String("peer", "", "HOST:PORT this member listens on for the other members")
 	partitions := fs.Int("partitions", cluster.DefaultPartitions, "partition count of a cluster this member creates")
 	replicas := fs.Int("replicas", 1, "members keeping each partition (this version: 1)")
+	secret := fs.String("cluster-secret", os.Getenv("DURABLE_CLUSTER_SECRET"), "what members present to each other (default: one kept in etcd)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -50,7 +51,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		cc = &durable.ClusterConfig{Name: *clusterName, Etcd: strings.Split(*etcd, ","), Peer: *peer,
-			Partitions: *partitions, Replicas: *replicas}
+			Partitions: *partitions, Replicas: *replicas, Secret: *secret}
 	}
 	level := slog.LevelWarn
 	if *verbose {

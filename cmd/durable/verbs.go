@@ -25,20 +25,22 @@ type command struct {
 }
 
 var commands = map[string]*command{
-	"start":     {args: "NAME", min: 1, max: 1, flags: startFlags, perform: start},
-	"status":    {args: "ID", min: 1, max: 1, flags: historyFlag, perform: showStatus},
-	"wait":      {args: "ID", min: 1, max: 1, flags: timeoutFlag, perform: wait},
-	"raise":     {args: "ID EVENT [JSON]", min: 2, max: 3, perform: raise},
-	"terminate": {args: "ID", min: 1, max: 1, flags: reasonFlag, perform: control("terminate")},
-	"suspend":   {args: "ID", min: 1, max: 1, flags: reasonFlag, perform: control("suspend")},
-	"resume":    {args: "ID", min: 1, max: 1, flags: reasonFlag, perform: control("resume")},
-	"rewind":    {args: "ID", min: 1, max: 1, flags: reasonFlag, perform: control("rewind")},
-	"restart":   {args: "ID", min: 1, max: 1, flags: sameIDFlag, perform: restart},
-	"purge":     {args: "ID", min: 1, max: 1, perform: purge},
-	"list":      {args: "", min: 0, max: 0, flags: listFlags, perform: list},
-	"signal":    {args: "ENTITY KEY OP [JSON]", min: 3, max: 4, perform: signalEntity},
-	"entity":    {args: "ENTITY KEY", min: 2, max: 2, perform: showEntity},
-	"entities":  {args: "[NAME]", min: 0, max: 1, perform: listEntities},
+	"start":      {args: "NAME", min: 1, max: 1, flags: startFlags, perform: start},
+	"status":     {args: "ID", min: 1, max: 1, flags: historyFlag, perform: showStatus},
+	"wait":       {args: "ID", min: 1, max: 1, flags: timeoutFlag, perform: wait},
+	"raise":      {args: "ID EVENT [JSON]", min: 2, max: 3, perform: raise},
+	"terminate":  {args: "ID", min: 1, max: 1, flags: reasonFlag, perform: control("terminate")},
+	"suspend":    {args: "ID", min: 1, max: 1, flags: reasonFlag, perform: control("suspend")},
+	"resume":     {args: "ID", min: 1, max: 1, flags: reasonFlag, perform: control("resume")},
+	"rewind":     {args: "ID", min: 1, max: 1, flags: reasonFlag, perform: control("rewind")},
+	"restart":    {args: "ID", min: 1, max: 1, flags: sameIDFlag, perform: restart},
+	"purge":      {args: "ID", min: 1, max: 1, perform: purge},
+	"list":       {args: "", min: 0, max: 0, flags: listFlags, perform: list},
+	"signal":     {args: "ENTITY KEY OP [JSON]", min: 3, max: 4, perform: signalEntity},
+	"entity":     {args: "ENTITY KEY", min: 2, max: 2, perform: showEntity},
+	"entities":   {args: "[NAME]", min: 0, max: 1, perform: listEntities},
+	"members":    {args: "", min: 0, max: 0, perform: showMembers},
+	"partitions": {args: "", min: 0, max: 0, perform: showPartitions},
 }
 
 func (cmd *command) run(args []string, stdout, stderr io.Writer) int {
@@ -301,4 +303,90 @@ func listEntities(c *apiClient, args []string, _ any, p *printer) error {
 		return err
 	}
 	return p.entities(b)
+}
+
+// clusterInfo is GET /cluster's answer.
+type clusterInfo struct {
+	Cluster    string `json:"cluster"`
+	Self       string `json:"self"`
+	Partitions int    `json:"partitions"`
+	Members    []struct {
+		ID   string `json:"id"`
+		Peer string `json:"peer"`
+	} `json:"members"`
+	Owners []struct {
+		Partition int    `json:"partition"`
+		Primary   string `json:"primary"`
+		Standby   string `json:"standby"`
+		Epoch     uint64 `json:"epoch"`
+	} `json:"owners"`
+}
+
+func fetchCluster(c *apiClient) ([]byte, *clusterInfo, error) {
+	b, _, err := c.do("GET", base+"/cluster", nil, nil, http.StatusOK)
+	if err != nil {
+		return nil, nil, err
+	}
+	var info clusterInfo
+	if err := json.Unmarshal(b, &info); err != nil {
+		return nil, nil, fmt.Errorf("unreadable cluster table: %w", err)
+	}
+	return b, &info, nil
+}
+
+func showMembers(c *apiClient, _ []string, _ any, p *printer) error {
+	b, info, err := fetchCluster(c)
+	if err != nil {
+		return err
+	}
+	return p.print(b, func(w io.Writer) {
+		if info.Cluster == "" {
+			fmt.Fprintln(w, "not a cluster: the runtime runs on its own")
+			return
+		}
+		owned := map[string]int{}
+		for _, o := range info.Owners {
+			owned[o.Primary]++
+		}
+		tw := newTable(w)
+		fmt.Fprintln(tw, "MEMBER\tPEER\tPARTITIONS\t")
+		for _, m := range info.Members {
+			self := ""
+			if m.ID == info.Self {
+				self = " (this one)"
+			}
+			fmt.Fprintf(tw, "%s%s\t%s\t%d\t\n", m.ID, self, m.Peer, owned[m.ID])
+		}
+		tw.Flush()
+	})
+}
+
+func showPartitions(c *apiClient, _ []string, _ any, p *printer) error {
+	b, info, err := fetchCluster(c)
+	if err != nil {
+		return err
+	}
+	return p.print(b, func(w io.Writer) {
+		if info.Cluster == "" {
+			fmt.Fprintln(w, "not a cluster: the runtime runs on its own")
+			return
+		}
+		live := map[string]bool{}
+		for _, m := range info.Members {
+			live[m.ID] = true
+		}
+		tw := newTable(w)
+		fmt.Fprintln(tw, "PARTITION\tPRIMARY\tSTANDBY\tEPOCH\t")
+		for _, o := range info.Owners {
+			primary := o.Primary
+			switch {
+			case primary == "":
+				primary = "(none)"
+			case !live[primary]:
+				primary += " (down)"
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t\n", o.Partition, primary, o.Standby, o.Epoch)
+		}
+		tw.Flush()
+	})
 }
