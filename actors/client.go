@@ -217,7 +217,10 @@ func (h *Host) call(ctx context.Context, id string, msg any) error {
 // the actor is moving (passivating, reloading).
 func (h *Host) callActor(ctx context.Context, id string, msg any) error {
 	for attempt := 0; ; attempt++ {
-		r, err := h.env.Ask(id, msg)
+		r, err := h.env.AskCtx(ctx, id, msg)
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+			return ctx.Err()
+		}
 		if errors.Is(err, cluster.ErrNoOwner) {
 			err = fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}

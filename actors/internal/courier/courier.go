@@ -2,7 +2,6 @@
 package courier
 
 import (
-	"hash/fnv"
 	"sync"
 	"time"
 
@@ -13,100 +12,88 @@ import (
 
 // Courier delivers messages between virtual actors without blocking the sender: an
 // actor must never wait on another (A→B→A deadlocks). Each message is retried with
-// backoff until its receiver answers or the host stops. Messages to one receiver go
-// through one lane, one at a time, so they arrive in the order they were sent: that
-// order is what lets receivers de-duplicate by sender sequence number.
+// backoff until its receiver answers or the courier stops. Each receiver has a queue of
+// its own, delivered one message at a time, so messages arrive in the order they were
+// sent (which lets receivers de-duplicate by sender sequence number), and a receiver
+// that cannot be reached delays only its own messages.
 type Courier struct {
-	ask   Ask
-	lanes []*lane
+	ask Ask
+	// slots bounds the deliveries in flight at once; a queue waiting out a backoff
+	// holds none.
+	slots chan struct{}
 	done  chan struct{}
+
+	mu     sync.Mutex
+	queues map[string][]delivery // by receiver; present while its deliverer runs
 }
 
 // Ask sends msg to the actor with identity to and returns its answer: one attempt.
 type Ask func(to string, msg any) (*wire.Reply, error)
 
-type lane struct {
-	mu    sync.Mutex
-	ready *sync.Cond
-	queue []delivery // unbounded: senders are actors and must never block
-}
-
 type delivery struct {
-	to      string
 	msg     any
 	onReply func(*wire.Reply)
 }
 
-const courierLanes = 32
+// maxInFlight bounds concurrent deliveries: enough for a fan-out to many receivers,
+// few enough that a burst cannot start unbounded requests.
+const maxInFlight = 256
 
 // New starts a courier that delivers through ask.
 func New(ask Ask) *Courier {
-	c := &Courier{ask: ask, done: make(chan struct{})}
-	for i := 0; i < courierLanes; i++ {
-		l := &lane{}
-		l.ready = sync.NewCond(&l.mu)
-		c.lanes = append(c.lanes, l)
-		go c.run(l)
-	}
-	return c
+	return &Courier{ask: ask, slots: make(chan struct{}, maxInFlight), done: make(chan struct{}), queues: map[string][]delivery{}}
 }
 
 // Send queues msg for the actor with identity to; onReply, if set, runs on a courier
 // goroutine with the receiver's answer.
 func (c *Courier) Send(to string, msg any, onReply func(*wire.Reply)) {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(to))
-	l := c.lanes[h.Sum32()%courierLanes]
-	l.mu.Lock()
-	l.queue = append(l.queue, delivery{to: to, msg: msg, onReply: onReply})
-	l.mu.Unlock()
-	l.ready.Signal()
-}
-
-// Stop ends delivery; messages still queued are dropped (the outbox re-sends them).
-func (c *Courier) Stop() {
-	close(c.done)
-	for _, l := range c.lanes {
-		l.mu.Lock()
-		l.ready.Broadcast()
-		l.mu.Unlock()
+	c.mu.Lock()
+	q, running := c.queues[to]
+	c.queues[to] = append(q, delivery{msg: msg, onReply: onReply})
+	c.mu.Unlock()
+	if !running {
+		go c.run(to)
 	}
 }
 
-func (c *Courier) next(l *lane) (delivery, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for len(l.queue) == 0 {
-		select {
-		case <-c.done:
-			return delivery{}, false
-		default:
-		}
-		l.ready.Wait()
-	}
-	d := l.queue[0]
-	l.queue[0] = delivery{}
-	l.queue = l.queue[1:]
-	return d, true
-}
+// Stop ends delivery; messages still queued are dropped (outboxes re-send theirs).
+func (c *Courier) Stop() { close(c.done) }
 
-func (c *Courier) run(l *lane) {
+// run delivers to's queue until it is empty.
+func (c *Courier) run(to string) {
 	for {
-		d, ok := c.next(l)
-		if !ok {
+		c.mu.Lock()
+		q := c.queues[to]
+		if len(q) == 0 {
+			delete(c.queues, to)
+			c.mu.Unlock()
 			return
 		}
-		if r := c.deliver(d); r != nil && d.onReply != nil {
+		d := q[0]
+		q[0] = delivery{}
+		c.queues[to] = q[1:]
+		c.mu.Unlock()
+		r := c.deliver(to, d)
+		if r == nil {
+			return // stopped
+		}
+		if d.onReply != nil {
 			d.onReply(r)
 		}
 	}
 }
 
-func (c *Courier) deliver(d delivery) *wire.Reply {
+func (c *Courier) deliver(to string, d delivery) *wire.Reply {
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval, b.MaxInterval, b.MaxElapsedTime = 10*time.Millisecond, 2*time.Second, 0
 	for {
-		r, err := c.ask(d.to, d.msg)
+		select {
+		case c.slots <- struct{}{}:
+		case <-c.done:
+			return nil
+		}
+		r, err := c.ask(to, d.msg)
+		<-c.slots
 		if err == nil && r.Code != wire.CodeRetry {
 			return r
 		}

@@ -54,7 +54,25 @@ type Env struct {
 // protoactor's retries on dead letters). Actors must not call it: an actor waiting on
 // another deadlocks when the other waits on it; they send through the courier.
 func (e *Env) Ask(id string, msg any) (*wire.Reply, error) {
-	res, err := e.Member.Request(id, wire.KindOf(id), msg, e.RequestTimeout, func(m any) (any, error) { return wire.Pack(m) })
+	return e.AskWithin(id, msg, e.RequestTimeout)
+}
+
+// AskCtx is Ask for a caller with a deadline: the attempt ends with ctx's deadline when
+// that comes before the request timeout.
+func (e *Env) AskCtx(ctx context.Context, id string, msg any) (*wire.Reply, error) {
+	timeout := e.RequestTimeout
+	if d, ok := ctx.Deadline(); ok {
+		timeout = min(timeout, time.Until(d))
+	}
+	if err := ctx.Err(); err != nil || timeout <= 0 {
+		return nil, context.DeadlineExceeded
+	}
+	return e.AskWithin(id, msg, timeout)
+}
+
+// AskWithin is Ask with a timeout of its own.
+func (e *Env) AskWithin(id string, msg any, timeout time.Duration) (*wire.Reply, error) {
+	res, err := e.Member.Request(id, wire.KindOf(id), msg, timeout, func(m any) (any, error) { return wire.Pack(m) })
 	if err != nil {
 		return nil, err
 	}
