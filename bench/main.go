@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime/pprof"
 	"runtime/trace"
 	"time"
@@ -33,6 +34,7 @@ type params struct {
 	tracef   string
 	entities int
 	idle     time.Duration
+	members  int
 }
 
 // A scenario runs one workload on rt, which it starts, and returns the result line
@@ -57,6 +59,7 @@ func main() {
 	flag.StringVar(&p.tracef, "trace", "", "write an execution trace of the measured part to this file (go tool trace)")
 	flag.IntVar(&p.entities, "entities", 1000, "entities the entity-many and bank scenarios use")
 	flag.DurationVar(&p.idle, "idle", 2*time.Second, "how long an idle instance stays in memory")
+	flag.IntVar(&p.members, "members", 0, "run as one member of a cluster of this many (others as child processes, etcd on loopback); 0: embedded")
 	flag.Parse()
 	run, ok := scenarios[p.scenario]
 	if !ok {
@@ -74,6 +77,12 @@ func mainErr(run scenario, p params) error {
 		p.dir = dir
 		return recoveryChild(p)
 	}
+	if settings := os.Getenv(memberChildEnv); settings != "" {
+		return memberChild(p, settings)
+	}
+	if p.members > 0 && (p.scenario != "hello-sequence" || p.inMemory) {
+		return fmt.Errorf("-members runs the hello-sequence scenario on a durable journal")
+	}
 	if p.dir == "" && !p.inMemory {
 		d, err := os.MkdirTemp("", "durable-bench-")
 		if err != nil {
@@ -82,19 +91,42 @@ func mainErr(run scenario, p params) error {
 		defer os.RemoveAll(d)
 		p.dir = d
 	}
-	fmt.Printf("params: scenario=%s n=%d inflight=%d entities=%d idle=%v durable=%v dir=%s\n",
-		p.scenario, p.n, p.inflight, p.entities, p.idle, !p.inMemory, p.dir)
+	fmt.Printf("params: scenario=%s n=%d inflight=%d entities=%d idle=%v durable=%v members=%d dir=%s\n",
+		p.scenario, p.n, p.inflight, p.entities, p.idle, !p.inMemory, p.members, p.dir)
 	fmt.Printf("machine: %s\n", measure.Machine())
 	cfg := durable.Config{Dir: p.dir, InMemory: p.inMemory, IdleTimeout: p.idle,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	if p.inMemory {
 		cfg.Dir = ""
 	}
+	var members *benchCluster
+	if p.members > 0 {
+		var err error
+		if members, cfg.Cluster, err = startCluster(p); err != nil {
+			return err
+		}
+		defer members.stop()
+		cfg.Dir = filepath.Join(p.dir, "member1")
+	}
 	rt, err := durable.Open(cfg)
 	if err != nil {
 		return err
 	}
 	defer rt.Close()
+	if members != nil {
+		// The scenario registers its workload before it starts any instance; the
+		// member must join first, so the others see it and partitions settle.
+		if err := rt.Start(); err != nil {
+			return err
+		}
+		if err := waitMembers(context.Background(), rt, p.members); err != nil {
+			return err
+		}
+	}
+	var cpuBefore []float64
+	if members != nil {
+		cpuBefore = members.cpuSeconds()
+	}
 	stopProfile, err := record(p.cpuprof, pprof.StartCPUProfile, pprof.StopCPUProfile)
 	if err != nil {
 		return err
@@ -115,6 +147,16 @@ func mainErr(run scenario, p params) error {
 		}
 	}
 	res.Scenario = p.scenario
+	if members != nil {
+		res.Members = p.members
+		var total float64
+		for i, after := range members.cpuSeconds() {
+			used := after - cpuBefore[i]
+			total += used
+			fmt.Printf("member %d: %.2f s of CPU, %.3f ms per orchestration\n", i+1, used, used*1000/float64(p.n))
+		}
+		res.CPUPerOrchestrationMs = total * 1000 / float64(p.n)
+	}
 	if res.PeakRSSMB == 0 {
 		res.PeakRSSMB = measure.PeakRSSMB()
 	}

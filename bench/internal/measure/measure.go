@@ -25,6 +25,9 @@ type Result struct {
 	P50        float64 `json:"p50_ms"`
 	P99        float64 `json:"p99_ms"`
 	PeakRSSMB  float64 `json:"peak_rss_mb"`
+	// Members and the CPU all of them used per orchestration, for cluster runs.
+	Members               int     `json:"members,omitempty"`
+	CPUPerOrchestrationMs float64 `json:"cpu_ms_per_orchestration,omitempty"`
 }
 
 // Percentiles returns the 50th and 99th percentile of ds in milliseconds, or zeros

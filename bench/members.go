@@ -1,0 +1,214 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/godurable/durable"
+	"github.com/godurable/durable/bench/internal/workload"
+)
+
+// With -members N the run's runtime is one member of an N-member cluster: the others
+// are child processes of this binary, and etcd is started on loopback for the run.
+// Requests start on this member and are routed to their partitions' owners, as in a
+// service whose replicas each take a share of the traffic.
+
+// memberChildEnv makes the bench binary one of the other members; it holds the
+// member's settings as JSON.
+const memberChildEnv = "DURABLE_BENCH_MEMBER"
+
+type memberSettings struct {
+	Etcd string `json:"etcd"`
+	Peer string `json:"peer"`
+	Dir  string `json:"dir"`
+}
+
+// benchCluster is the members and etcd a -members run started, and what stops them.
+type benchCluster struct {
+	etcd     *exec.Cmd
+	children []*exec.Cmd
+	endpoint string
+}
+
+func clusterConfig(endpoint string) *durable.ClusterConfig {
+	return &durable.ClusterConfig{Name: "bench", Etcd: []string{endpoint}, Peer: freeAddr(), TTL: 5 * time.Second}
+}
+
+// startCluster starts etcd and the other members, and returns the cluster settings of
+// this process's member.
+func startCluster(p params) (*benchCluster, *durable.ClusterConfig, error) {
+	bin, err := exec.LookPath("etcd")
+	if err != nil {
+		return nil, nil, fmt.Errorf("-members needs etcd (Debian: apt-get install etcd-server): %w", err)
+	}
+	c := &benchCluster{endpoint: freeAddr()}
+	peer := freeAddr()
+	c.etcd = exec.Command(bin, "--name", "bench", "--data-dir", filepath.Join(p.dir, "etcd"),
+		"--listen-client-urls", "http://"+c.endpoint, "--advertise-client-urls", "http://"+c.endpoint,
+		"--listen-peer-urls", "http://"+peer, "--initial-advertise-peer-urls", "http://"+peer,
+		"--initial-cluster", "bench=http://"+peer, "--log-level", "error")
+	if err := c.etcd.Start(); err != nil {
+		return nil, nil, err
+	}
+	if err := waitEtcd(c.endpoint); err != nil {
+		c.stop()
+		return nil, nil, err
+	}
+	for i := 2; i <= p.members; i++ {
+		s := memberSettings{Etcd: c.endpoint, Peer: freeAddr(), Dir: filepath.Join(p.dir, fmt.Sprint("member", i))}
+		b, _ := json.Marshal(s)
+		cmd := exec.Command(os.Args[0], os.Args[1:]...)
+		cmd.Env = append(os.Environ(), memberChildEnv+"="+string(b))
+		cmd.Stderr = os.Stderr
+		out, err := cmd.StdoutPipe()
+		if err == nil {
+			err = cmd.Start()
+		}
+		if err != nil {
+			c.stop()
+			return nil, nil, err
+		}
+		c.children = append(c.children, cmd)
+		sc := bufio.NewScanner(out)
+		if !sc.Scan() || sc.Text() != "ready" {
+			c.stop()
+			return nil, nil, fmt.Errorf("member %d did not start", i)
+		}
+	}
+	return c, clusterConfig(c.endpoint), nil
+}
+
+func (c *benchCluster) stop() {
+	for _, cmd := range c.children {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	}
+	if c.etcd != nil {
+		_ = c.etcd.Process.Kill()
+		_ = c.etcd.Wait()
+	}
+}
+
+// cpuSeconds returns the CPU time the members used so far: this process first.
+func (c *benchCluster) cpuSeconds() []float64 {
+	out := []float64{procCPU(os.Getpid())}
+	for _, cmd := range c.children {
+		out = append(out, procCPU(cmd.Process.Pid))
+	}
+	return out
+}
+
+// procCPU reads a process's user and system time from /proc, in seconds.
+func procCPU(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name, which may hold spaces, start after its ')'.
+	fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(fields) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseFloat(fields[11], 64)
+	stime, _ := strconv.ParseFloat(fields[12], 64)
+	return (utime + stime) / 100 // USER_HZ
+}
+
+// waitMembers waits until the cluster has n members and every partition an owner.
+func waitMembers(ctx context.Context, rt *durable.Runtime, n int) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		info, err := rt.Client().Cluster(ctx)
+		if err == nil && len(info.Members) == n {
+			owned := 0
+			for _, o := range info.Owners {
+				if o.Primary != "" {
+					owned++
+				}
+			}
+			if owned == info.Partitions {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the cluster did not form: %+v %v", info, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// memberChild runs one of the other members until SIGTERM.
+func memberChild(p params, settings string) error {
+	var s memberSettings
+	if err := json.Unmarshal([]byte(settings), &s); err != nil {
+		return err
+	}
+	cc := clusterConfig(s.Etcd)
+	cc.Peer = s.Peer
+	rt, err := durable.Open(durable.Config{Dir: s.Dir, IdleTimeout: p.idle, Cluster: cc,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	if err := workload.RegisterHello(rt); err != nil {
+		return err
+	}
+	if err := workload.RegisterHelloSequence5(rt); err != nil {
+		return err
+	}
+	if err := rt.Start(); err != nil {
+		return err
+	}
+	fmt.Println("ready")
+	sig := make(chan os.Signal, 1)
+	notifyTerm(sig)
+	<-sig
+	return nil
+}
+
+func waitEtcd(endpoint string) error {
+	c, err := clientv3.New(clientv3.Config{Endpoints: []string{endpoint}, DialTimeout: time.Second})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_, err := c.Get(ctx, "health")
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("etcd at %s did not start: %w", endpoint, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func freeAddr() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "127.0.0.1:0"
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func notifyTerm(c chan os.Signal) { signal.Notify(c, syscall.SIGTERM, syscall.SIGINT) }
