@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/cluster/clusterproviders/etcd"
@@ -56,8 +57,9 @@ type group struct {
 	client *clientv3.Client
 	store  *ownership.Store
 	meta   ownership.Meta
-	lease  *ownership.Lease
+	lease  atomic.Pointer[ownership.Lease] // replaced when the member rejoins
 	view   *ownership.View
+	peer   string
 
 	mu sync.RWMutex
 	// down holds the peers whose connection broke, and when: a member killed without
@@ -128,7 +130,10 @@ func Join(ctx context.Context, cfg Config, g Group) (*Member, error) {
 		}
 	})
 	peer := m.System.Address()
-	gr.lease, err = gr.register(ctx, ownership.Member{ID: gr.self, Peer: peer, Format: Format})
+	gr.peer = peer
+	var lease *ownership.Lease
+	lease, err = gr.register(ctx, ownership.Member{ID: gr.self, Peer: peer, Format: Format})
+	gr.lease.Store(lease)
 	if err == nil {
 		gr.view, err = gr.store.Watch(ctx, gr.meta.Partitions)
 	}
@@ -250,7 +255,8 @@ func (gr *group) serves(p int, epoch uint64) bool {
 	gr.mu.RLock()
 	e, ok := gr.claimed[p]
 	gr.mu.RUnlock()
-	return ok && e == epoch && gr.lease.Valid()
+	l := gr.lease.Load()
+	return ok && e == epoch && l != nil && l.Valid()
 }
 
 // balance claims the partitions this member should own: those nobody owns whose
@@ -281,18 +287,47 @@ func (gr *group) balance(m *Member) {
 		select {
 		case <-gr.stop:
 			return
-		case <-gr.lease.Lost():
-			gr.log.Error("ownership lease lost: this member stops serving its partitions")
-			m.Placement.Moved(func(string) bool { return true })
-			return
+		case <-gr.lease.Load().Lost():
+			if !gr.rejoin(m) {
+				return
+			}
+			continue
 		case <-changed:
 		case <-time.After(wait):
 		}
 	}
 }
 
+// rejoin follows a lost lease: everything this member served is stopped and
+// forgotten (another member may own it by now, under a newer epoch), and the member
+// registers again under a new lease, to claim what is still its own like any member
+// that joins. It reports false when the member stopped meanwhile.
+func (gr *group) rejoin(m *Member) bool {
+	gr.log.Error("ownership lease lost: this member stops serving its partitions and joins again")
+	gr.mu.Lock()
+	clear(gr.claimed)
+	gr.mu.Unlock()
+	m.Placement.Moved(func(string) bool { return true })
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), gr.cfg.TTL)
+		lease, err := gr.register(ctx, ownership.Member{ID: gr.self, Peer: gr.peer, Format: Format})
+		cancel()
+		if err == nil {
+			gr.lease.Store(lease)
+			gr.log.Info("joined again under a new lease")
+			return true
+		}
+		gr.log.Warn("joining again failed; retrying", "error", err)
+		select {
+		case <-gr.stop:
+			return false
+		case <-time.After(time.Second):
+		}
+	}
+}
+
 func (gr *group) claim(members []string) {
-	if !gr.lease.Valid() {
+	if !gr.lease.Load().Valid() {
 		return
 	}
 	for p, rec := range gr.view.Partitions() {
@@ -350,8 +385,8 @@ func (gr *group) leave(ctx context.Context) {
 		<-gr.done
 		gr.view.Close()
 	}
-	if gr.lease != nil {
-		if err := gr.lease.Close(ctx); err != nil {
+	if lease := gr.lease.Load(); lease != nil {
+		if err := lease.Close(ctx); err != nil {
 			gr.log.Warn("leaving the cluster", "error", err)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -267,6 +268,87 @@ func TestClusterMemberKilledAndRestarted(t *testing.T) {
 	}
 	if total != accounts*100 {
 		t.Fatalf("the accounts hold %d, want %d", total, accounts*100)
+	}
+	for _, m := range members {
+		m.stop()
+	}
+}
+
+// A member paused past its lease (SIGSTOP) stops counting as an owner; resumed, it
+// learns it lost the lease, joins again, takes its partitions back under a new epoch,
+// and serves them.
+func TestClusterPausedMemberRejoins(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts etcd and two members, pauses one")
+	}
+	etcd := etcdtest.Start(t)
+	dir := t.TempDir()
+	var members []*server
+	for i := range 2 {
+		members = append(members, startBinary(t, memberBin, filepath.Join(dir, fmt.Sprint("m", i)),
+			"--cluster", "pause", "--etcd", etcd.Endpoint, "--peer", freeAddr(t), "--lease-ttl", "2s"))
+	}
+	owners := func() map[int]struct {
+		Primary string
+		Epoch   uint64
+	} {
+		var info struct {
+			Self   string
+			Owners []struct {
+				Partition int
+				Primary   string
+				Epoch     uint64
+			}
+		}
+		out := map[int]struct {
+			Primary string
+			Epoch   uint64
+		}{}
+		retry(t, "cluster table", func() (bool, error) {
+			code, err := apiCall("GET", members[0].url+"/runtime/webhooks/durabletask/cluster", "", &info)
+			return code == http.StatusOK && len(info.Owners) == 32 && info.Owners[0].Primary != "", err
+		})
+		for _, o := range info.Owners {
+			out[o.Partition] = struct {
+				Primary string
+				Epoch   uint64
+			}{o.Primary, o.Epoch}
+		}
+		return out
+	}
+	var paused string
+	var info struct{ Self string }
+	if _, err := apiCall("GET", members[1].url+"/runtime/webhooks/durabletask/cluster", "", &info); err != nil {
+		t.Fatal(err)
+	}
+	paused = info.Self
+	before := owners()
+	_ = members[1].cmd.Process.Signal(syscall.SIGSTOP)
+	time.Sleep(3 * time.Second) // the pause itself: past the 2 s lease
+	_ = members[1].cmd.Process.Signal(syscall.SIGCONT)
+	// Its partitions come back to it under newer epochs.
+	retry(t, "partitions taken back", func() (bool, error) {
+		after := owners()
+		for p, b := range before {
+			if b.Primary == paused && (after[p].Primary != paused || after[p].Epoch <= b.Epoch) {
+				return false, fmt.Errorf("partition %d: %+v, was %+v", p, after[p], b)
+			}
+		}
+		return true, nil
+	})
+	for i := range 50 {
+		url := fmt.Sprintf("%s/api/orchestrators/Chaining/after-pause-%d", members[i%2].url, i)
+		retry(t, "start after the pause", func() (bool, error) {
+			code, err := apiCall("POST", url, `"x"`, nil)
+			return code == http.StatusAccepted, err
+		})
+	}
+	for i := range 50 {
+		retry(t, fmt.Sprintf("after-pause-%d", i), func() (bool, error) {
+			var st struct{ RuntimeStatus string }
+			code, err := apiCall("GET", fmt.Sprintf("%s/runtime/webhooks/durabletask/instances/after-pause-%d", members[(i+1)%2].url, i), "", &st)
+			return code == http.StatusOK && st.RuntimeStatus == "Completed", err
+		})
 	}
 	for _, m := range members {
 		m.stop()

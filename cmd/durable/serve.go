@@ -40,6 +40,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	peer := fs.String("peer", "", "HOST:PORT this member listens on for the other members")
 	partitions := fs.Int("partitions", cluster.DefaultPartitions, "partition count of a cluster this member creates")
 	replicas := fs.Int("replicas", 1, "members keeping each partition (this version: 1)")
+	ttl := fs.Duration("lease-ttl", 5*time.Second, "a member that cannot renew its etcd lease for 2/3 of this stops committing (at least 2s)")
 	secret := fs.String("cluster-secret", os.Getenv("DURABLE_CLUSTER_SECRET"), "what members present to each other (default: one kept in etcd)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -51,7 +52,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		cc = &durable.ClusterConfig{Name: *clusterName, Etcd: strings.Split(*etcd, ","), Peer: *peer,
-			Partitions: *partitions, Replicas: *replicas, Secret: *secret}
+			Partitions: *partitions, Replicas: *replicas, Secret: *secret, TTL: *ttl}
 	}
 	level := slog.LevelWarn
 	if *verbose {
