@@ -240,6 +240,12 @@ try {
     await until('entity state 12', async () => (await page.getByTestId('entity-state').textContent()) === '12');
   });
 
+  await step('the cluster page says a runtime on its own is not a cluster', async () => {
+    await page.getByTestId('nav-cluster').click();
+    await until('cluster summary', async () => /Not a cluster/.test(await page.getByTestId('cluster-summary').textContent()));
+    assert.equal(await page.getByTestId('member-table').isVisible(), false);
+  });
+
   await step('behind an API key, the page passes ?code= on to the API', async () => {
     const keyed = process.env.DASHBOARD_KEYED_URL;
     await page.goto(`${keyed}/dashboard/`);

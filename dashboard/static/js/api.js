@@ -181,3 +181,8 @@ export async function getEntity(name, key, signal) {
 export async function signalEntity(name, key, op, inputText) {
   return request('POST', entityPath(name, key), { params: { op }, body: inputText || undefined });
 }
+
+/** The members and who owns each partition, as the member serving the page sees it. */
+export async function getCluster(signal) {
+  return json(await request('GET', `${BASE}/cluster`, { signal }));
+}

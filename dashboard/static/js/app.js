@@ -5,6 +5,7 @@
 import { listView } from './list.js';
 import { instanceView } from './instance.js';
 import { entitiesView, entityView } from './entities.js';
+import { clusterView } from './cluster.js';
 import { h } from './dom.js';
 
 const main = document.getElementById('main');
@@ -25,6 +26,7 @@ function resolve({ segments, query }) {
   if (first === 'instances' && rest.length === 1) return { nav: 'instances', view: () => instanceView(main, rest[0]) };
   if (first === 'entities' && rest.length === 0) return { nav: 'entities', view: () => entitiesView(main, query) };
   if (first === 'entities' && rest.length === 2) return { nav: 'entities', view: () => entityView(main, rest[0], rest[1]) };
+  if (first === 'cluster' && rest.length === 0) return { nav: 'cluster', view: () => clusterView(main) };
   return {
     nav: '',
     view: () => {
