@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -352,5 +353,71 @@ func TestClusterPausedMemberRejoins(t *testing.T) {
 	}
 	for _, m := range members {
 		m.stop()
+	}
+}
+
+// serveFails runs `durable serve` expecting it to refuse to start, and returns what it
+// said.
+func serveFails(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(memberBin, append([]string{"serve", "--http", "127.0.0.1:0"}, args...)...)
+	done := make(chan []byte, 1)
+	go func() {
+		out, _ := cmd.CombinedOutput()
+		done <- out
+	}()
+	select {
+	case out := <-done:
+		if cmd.ProcessState == nil || cmd.ProcessState.Success() {
+			t.Fatalf("serve %v started: %s", args, out)
+		}
+		return string(out)
+	case <-time.After(60 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("serve %v neither started nor refused", args)
+		return ""
+	}
+}
+
+// Members that cannot belong to the cluster are refused at start, saying why.
+func TestClusterRefusesMisfits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts etcd and members")
+	}
+	etcd := etcdtest.Start(t)
+	dir := t.TempDir()
+	first := startMember(t, etcd, "shop", filepath.Join(dir, "m0"))
+
+	out := serveFails(t, "--cluster", "shop", "--etcd", etcd.Endpoint, "--peer", freeAddr(t),
+		"--partitions", "16", "--data", filepath.Join(dir, "m1"))
+	if !strings.Contains(out, "created with 32 partitions") {
+		t.Fatalf("another partition count: %s", out)
+	}
+	// The first member's data belongs to cluster "shop": it cannot join "other".
+	first.stop()
+	out = serveFails(t, "--cluster", "other", "--etcd", etcd.Endpoint, "--peer", freeAddr(t), "--data", first.data)
+	if !strings.Contains(out, `belongs to cluster "shop"`) {
+		t.Fatalf("a data directory of another cluster: %s", out)
+	}
+	// A directory that ran on its own holds instances no member would serve.
+	solo := filepath.Join(dir, "solo")
+	s := startServer(t, solo)
+	if _, code := s.durable("start", "Chaining", "--input", `"x"`); code != 0 {
+		t.Fatal("start on the solo server failed")
+	}
+	s.stop()
+	out = serveFails(t, "--cluster", "shop", "--etcd", etcd.Endpoint, "--peer", freeAddr(t), "--data", solo)
+	if !strings.Contains(out, "ran on its own") {
+		t.Fatalf("a directory of a runtime on its own: %s", out)
+	}
+	// The peer port taken: a clear error, not a crash.
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	out = serveFails(t, "--cluster", "shop", "--etcd", etcd.Endpoint, "--peer", busy.Addr().String(), "--data", filepath.Join(dir, "m2"))
+	if !strings.Contains(out, "cannot listen for other members") {
+		t.Fatalf("a busy peer port: %s", out)
 	}
 }
