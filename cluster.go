@@ -137,6 +137,10 @@ type ClusterInfo struct {
 	Partitions int             `json:"partitions"`
 	Members    []ClusterMember `json:"members"`
 	Owners     []PartitionInfo `json:"owners"`
+	// ActivitiesSent and ActivitiesRun count the activities the member that answered
+	// sent to other members while its workers were busy, and ran for other members.
+	ActivitiesSent int64 `json:"activitiesSent"`
+	ActivitiesRun  int64 `json:"activitiesRun"`
 }
 
 // ClusterMember is one live member.
@@ -160,8 +164,9 @@ func (c *Client) Cluster(_ context.Context) (*ClusterInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	in := h.ClusterInfo()
-	out := &ClusterInfo{Self: in.Self, Partitions: in.Partitions, Members: []ClusterMember{}, Owners: []PartitionInfo{}}
+	in, sent, ran := h.ClusterInfo()
+	out := &ClusterInfo{Self: in.Self, Partitions: in.Partitions, Members: []ClusterMember{}, Owners: []PartitionInfo{},
+		ActivitiesSent: sent, ActivitiesRun: ran}
 	if in.ID != "" {
 		out.Name, out.ID = in.Name, in.ID
 	}

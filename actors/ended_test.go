@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/godurable/durable/actors/internal/wire"
 	"github.com/godurable/durable/history"
 	"github.com/godurable/durable/orchestrator"
 )
@@ -83,5 +84,53 @@ func waitFor(t *testing.T, ctx context.Context, cond func() bool) {
 			t.Fatal("condition not reached")
 		case <-time.After(2 * time.Millisecond):
 		}
+	}
+}
+
+// An instance told that the member running one of its activities went away runs the
+// activity again while it is still awaited, and the first result to come back wins.
+func TestLostWorkRunsAgain(t *testing.T) {
+	ctx := ctxT(t)
+	const id = "lost-work"
+	g := newGate(id)
+	if _, err := host.Start(ctx, "Gated", nil, StartOptions{InstanceID: id}); err != nil {
+		t.Fatal(err)
+	}
+	<-g.started
+	_, hist, err := host.Get(ctx, id, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var execID string
+	var taskID int64 = -1
+	for _, ev := range hist {
+		switch ev.Type {
+		case history.EventExecutionStarted:
+			execID = ev.ExecutionID
+		case history.EventTaskScheduled:
+			taskID = ev.ID
+		}
+	}
+	again := newGate(id) // the second run waits at a gate of its own
+	host.env.Courier.Send(id, &wire.WorkLost{ExecutionID: execID, TaskID: taskID}, nil)
+	<-again.started
+	close(again.open)
+	if row := waitRow(t, ctx, id); row.Status != history.StatusCompleted || string(row.Output) != `"through"` {
+		t.Fatalf("%v %s", row.Status, row.Output)
+	}
+	close(g.open) // the first run's result arrives late and changes nothing
+	waitFor(t, ctx, func() bool { return !host.isActive(id) })
+	_, hist, err = host.Get(ctx, id, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	completed := 0
+	for _, ev := range hist {
+		if ev.Type == history.EventTaskCompleted {
+			completed++
+		}
+	}
+	if completed != 1 {
+		t.Fatalf("the task completed %d times in history", completed)
 	}
 }

@@ -148,6 +148,14 @@ func Start(cfg Config) (*Host, error) {
 	e.Courier = courier.New(e.Ask)
 	e.Activities = activities.NewPool(e.Member.System, cfg.ActivityWorkers, cfg.Registry.Activity, ctx, cfg.MaxPayloadBytes)
 	e.Timers = timers.New(cfg.Journal, cfg.Clock.Now, func(to string, m any) { e.Courier.Send(to, m, nil) })
+	if cfg.Cluster != nil {
+		o, err := newOffload(h)
+		if err != nil {
+			h.Close(context.Background())
+			return nil, fmt.Errorf("start the activity door: %w", err)
+		}
+		e.Offload = o
+	}
 	if err := h.startReader(); err != nil {
 		h.Close(context.Background())
 		return nil, fmt.Errorf("start the reader: %w", err)
@@ -216,6 +224,12 @@ func (g *gatedJournal) Append(b *persistence.Batch, done func(error)) {
 // ClusterID returns the id of the cluster this host is a member of; "" on its own.
 func (h *Host) ClusterID() string { return h.env.Member.Meta().ID }
 
-// ClusterInfo describes the cluster as this member sees it: its members, and who owns
-// each partition at which epoch.
-func (h *Host) ClusterInfo() cluster.Info { return h.env.Member.Info() }
+// ClusterInfo describes the cluster as this member sees it: its members, who owns each
+// partition at which epoch, and how many activities this member sent to others and ran
+// for them.
+func (h *Host) ClusterInfo() (info cluster.Info, sent, ran int64) {
+	if o, ok := h.env.Offload.(*offload); ok {
+		sent, ran = o.sent.Load(), o.ran.Load()
+	}
+	return h.env.Member.Info(), sent, ran
+}

@@ -421,3 +421,57 @@ func TestClusterRefusesMisfits(t *testing.T) {
 		t.Fatalf("a busy peer port: %s", out)
 	}
 }
+
+// A member whose workers are all busy sends activities to the others, and their
+// results come back to the instances.
+func TestClusterSpreadsActivities(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts etcd and two members")
+	}
+	etcd := etcdtest.Start(t)
+	dir := t.TempDir()
+	var members []*server
+	for i := range 2 {
+		members = append(members, startBinary(t, memberBin, filepath.Join(dir, fmt.Sprint("m", i)),
+			"--cluster", "spread", "--etcd", etcd.Endpoint, "--peer", freeAddr(t), "--workers", "1"))
+	}
+	const n = 60
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			url := fmt.Sprintf("%s/api/orchestrators/FanOutFanInOrchestrator/spread-%d", members[i%2].url, i)
+			retry(t, "start", func() (bool, error) {
+				code, err := apiCall("POST", url, `null`, nil)
+				return code == http.StatusAccepted, err
+			})
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		retry(t, fmt.Sprintf("spread-%d", i), func() (bool, error) {
+			var st struct{ RuntimeStatus string }
+			code, err := apiCall("GET", fmt.Sprintf("%s/runtime/webhooks/durabletask/instances/spread-%d", members[0].url, i), "", &st)
+			if st.RuntimeStatus == "Failed" {
+				t.Fatalf("spread-%d failed", i)
+			}
+			return code == http.StatusOK && st.RuntimeStatus == "Completed", err
+		})
+	}
+	var sent, ran int64
+	for _, m := range members {
+		var info struct{ ActivitiesSent, ActivitiesRun int64 }
+		if _, err := apiCall("GET", m.url+"/runtime/webhooks/durabletask/cluster", "", &info); err != nil {
+			t.Fatal(err)
+		}
+		sent, ran = sent+info.ActivitiesSent, ran+info.ActivitiesRun
+	}
+	t.Logf("activities sent to the other member: %d, run for it: %d", sent, ran)
+	if sent == 0 || ran != sent {
+		t.Fatalf("sent %d activities elsewhere, %d ran there", sent, ran)
+	}
+	for _, m := range members {
+		m.stop()
+	}
+}

@@ -35,6 +35,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	data := fs.String("data", "./data", "journal directory")
 	key := fs.String("api-key", os.Getenv("DURABLE_API_KEY"), "require this key (?code= or x-functions-key header) on API calls")
 	verbose := fs.Bool("v", false, "log runtime activity at Info level")
+	workers := fs.Int("workers", 64, "activities run at once on this member (a cluster sends more to other members)")
 	clusterName := fs.String("cluster", "", "join the cluster of this name (needs --etcd and --peer); empty: run on its own")
 	etcd := fs.String("etcd", "", "etcd endpoints of the cluster, HOST:PORT[,HOST:PORT]")
 	peer := fs.String("peer", "", "HOST:PORT this member listens on for the other members")
@@ -60,15 +61,15 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(logger) // the hosted examples log through the default logger
-	if err := serveUntilSignal(*addr, *data, *key, cc, logger, stdout); err != nil {
+	if err := serveUntilSignal(*addr, *data, *key, *workers, cc, logger, stdout); err != nil {
 		fmt.Fprintln(stderr, "durable serve:", err)
 		return 1
 	}
 	return 0
 }
 
-func serveUntilSignal(addr, data, key string, cc *durable.ClusterConfig, logger *slog.Logger, stdout io.Writer) error {
-	rt, err := durable.Open(durable.Config{Dir: data, Logger: logger, Cluster: cc})
+func serveUntilSignal(addr, data, key string, workers int, cc *durable.ClusterConfig, logger *slog.Logger, stdout io.Writer) error {
+	rt, err := durable.Open(durable.Config{Dir: data, Logger: logger, Cluster: cc, ActivityWorkers: workers})
 	if err != nil {
 		return err
 	}

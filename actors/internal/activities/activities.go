@@ -29,6 +29,7 @@ type Task struct {
 
 // Done is a worker's result for the instance that asked: it never leaves the process.
 type Done struct {
+	InstanceID  string
 	ExecutionID string
 	TaskID      int64
 	Result      []byte
@@ -96,6 +97,14 @@ func (p *Pool) take(self *actor.PID) *Task {
 	return t
 }
 
+// Busy reports whether every worker is taken and tasks wait: the moment to run an
+// activity on another member instead.
+func (p *Pool) Busy() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.idle) == 0
+}
+
 // Stop stops the workers; activities running go on until they return.
 func (p *Pool) Stop() {
 	for _, w := range p.workers {
@@ -120,7 +129,7 @@ func (w *worker) Receive(ctx actor.Context) {
 // run calls the activity, turning panics, unknown names and oversized results into
 // failures the orchestration can catch.
 func (p *Pool) run(t *Task) (done *Done) {
-	done = &Done{ExecutionID: t.ExecutionID, TaskID: t.TaskID}
+	done = &Done{InstanceID: t.InstanceID, ExecutionID: t.ExecutionID, TaskID: t.TaskID}
 	fn, ok := p.lookup(t.Name)
 	if !ok {
 		done.Failure = &history.Failure{ErrorType: "UnknownActivity", Message: fmt.Sprintf("activity %q is not registered", t.Name), NonRetriable: true}

@@ -48,6 +48,18 @@ type Env struct {
 	Lifecycle      *lifecycle.Env
 	// Ctx ends when the member closes.
 	Ctx context.Context
+	// Offload runs activities on other members while this one's workers are busy;
+	// nil on a member of its own.
+	Offload Offload
+}
+
+// Offload runs activities on other members of a cluster.
+type Offload interface {
+	// Dispatch sends t to another member and reports whether it did; the result comes
+	// back to the instance as a wire.WorkDone, or a wire.WorkLost if that member goes.
+	Dispatch(t *activities.Task) bool
+	// Finished forgets a dispatched activity whose result has arrived.
+	Finished(executionID string, taskID int64)
 }
 
 // Ask sends msg to the actor id and waits for its reply (one attempt, with

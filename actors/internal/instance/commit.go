@@ -257,10 +257,48 @@ func (a *instance) commitFailed(ctx actor.Context, pt *pendingTurn, err error) {
 
 func (a *instance) dispatchActivity(ctx actor.Context, ev history.Event) {
 	a.inflight++
-	a.h.Activities.Submit(&activities.Task{
+	t := &activities.Task{
 		ReplyTo: ctx.Self(), InstanceID: a.id, ExecutionID: a.exec.ExecutionID(),
 		TaskID: ev.ID, Name: ev.Name, Input: ev.Input,
-	})
+	}
+	if a.h.Offload != nil && a.h.Activities.Busy() && a.h.Offload.Dispatch(t) {
+		return
+	}
+	a.h.Activities.Submit(t)
+}
+
+// work takes the news of an activity run on another member: its result, or that the
+// member went away, in which case the activity runs again if it is still awaited.
+func (a *instance) work(ctx actor.Context, m any, sender *actor.PID) {
+	if a.idle.Passivating {
+		// The next activation takes it: the courier delivers it again.
+		a.respond(ctx, sender, &wire.Reply{Code: wire.CodeRetry, Message: "instance is passivating"})
+		return
+	}
+	a.respond(ctx, sender, &wire.Reply{Code: wire.CodeOK})
+	switch m := m.(type) {
+	case *wire.WorkDone:
+		if a.h.Offload != nil {
+			a.h.Offload.Finished(m.ExecutionID, m.TaskID)
+		}
+		if a.inflight > 0 {
+			a.inflight--
+		}
+		a.enqueue(ctx, &activities.Done{InstanceID: a.id, ExecutionID: m.ExecutionID, TaskID: m.TaskID,
+			Result: m.Result, Failure: m.Failure}, nil)
+	case *wire.WorkLost:
+		if a.exec == nil || a.exec.ExecutionID() != m.ExecutionID || !a.exec.IsOpen(m.TaskID) {
+			return
+		}
+		for _, ev := range a.exec.Open() {
+			if ev.ID == m.TaskID && ev.Type == history.EventTaskScheduled {
+				if a.inflight > 0 {
+					a.inflight--
+				}
+				a.dispatchActivity(ctx, ev)
+			}
+		}
+	}
 }
 
 func (a *instance) startChild(ev history.Event) {

@@ -134,11 +134,20 @@ func (a *instance) receive(ctx actor.Context) {
 			a.respond(ctx, ctx.Sender(), &wire.Reply{Code: wire.CodeInvalid, Message: err.Error()})
 			return
 		}
-		a.enqueue(ctx, msg, ctx.Sender())
+		switch msg.(type) {
+		case *wire.WorkDone, *wire.WorkLost:
+			a.work(ctx, msg, ctx.Sender())
+		default:
+			a.enqueue(ctx, msg, ctx.Sender())
+		}
+	case *wire.WorkDone, *wire.WorkLost:
+		a.work(ctx, m, ctx.Sender())
 	case *wire.Start, *wire.Raise, *wire.Control, *wire.Timer, *wire.ChildDone, *wire.EntityReply, *wire.Delivered:
 		a.enqueue(ctx, m, ctx.Sender())
 	case *activities.Done:
-		a.inflight--
+		if a.inflight > 0 { // a run that was given up for lost may still answer
+			a.inflight--
+		}
 		a.enqueue(ctx, m, nil)
 	case *wire.AppendDone:
 		a.committed(ctx, m.Err)

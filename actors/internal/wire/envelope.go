@@ -36,6 +36,9 @@ func init() {
 	registerMessage[ReadResult]("readResult")
 	registerMessage[List]("list")
 	registerMessage[ListResult]("listResult")
+	registerMessage[Work]("work")
+	registerMessage[WorkDone]("workDone")
+	registerMessage[WorkLost]("workLost")
 }
 
 // Pack wraps a message for the wire.

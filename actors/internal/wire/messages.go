@@ -137,3 +137,29 @@ type ListResult struct {
 	Rows    []*persistence.Instance `msgpack:"r,omitempty"`
 	More    bool                    `msgpack:"n,omitempty"`
 }
+
+// Work asks another member to run an activity for an instance this member serves, when
+// its own workers are all busy.
+type Work struct {
+	InstanceID  string `msgpack:"i"`
+	ExecutionID string `msgpack:"x"`
+	TaskID      int64  `msgpack:"t"`
+	Name        string `msgpack:"n"`
+	Input       []byte `msgpack:"in,omitempty"`
+}
+
+// WorkDone carries the result of an activity run on another member back to its
+// instance, wherever that is served by then.
+type WorkDone struct {
+	ExecutionID string           `msgpack:"x"`
+	TaskID      int64            `msgpack:"t"`
+	Result      []byte           `msgpack:"out,omitempty"`
+	Failure     *history.Failure `msgpack:"f,omitempty"`
+}
+
+// WorkLost tells an instance that the member running one of its activities went away
+// before answering: the instance dispatches the activity again.
+type WorkLost struct {
+	ExecutionID string `msgpack:"x"`
+	TaskID      int64  `msgpack:"t"`
+}
