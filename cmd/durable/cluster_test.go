@@ -164,6 +164,42 @@ func TestClusterRoutesInstances(t *testing.T) {
 			t.Fatalf("listing from member %d: %d instances (sorted %v), want %d distinct", start, len(got), slices.IsSorted(got), n)
 		}
 	}
+	// Sub-orchestrations and external events cross members: a parent's children live
+	// in other partitions, and an approval is raised through another member than the
+	// one the waiting instance was started through.
+	for i := range 10 {
+		body := fmt.Sprintf(`{"employees2onboard":[{"name":"a%d","role":"dev"},{"name":"b%d","role":"dev"},{"name":"c%d","role":"dev"}]}`, i, i, i)
+		url := fmt.Sprintf("%s/api/orchestrators/ParallelOnboardingOrchestrator/parent-%d", members[i%3].url, i)
+		retry(t, "start parent", func() (bool, error) {
+			code, err := apiCall("POST", url, body, nil)
+			return code == http.StatusAccepted, err
+		})
+		url = fmt.Sprintf("%s/api/orchestrators/OnboardingOrchestratorExternalEvent/approval-%d", members[i%3].url, i)
+		retry(t, "start approval", func() (bool, error) {
+			code, err := apiCall("POST", url, `{"name":"s","role":"sales"}`, nil)
+			return code == http.StatusAccepted, err
+		})
+	}
+	for i := range 10 {
+		raise := fmt.Sprintf("%s/runtime/webhooks/durabletask/instances/approval-%d/raiseEvent/ApprovalRequest", members[(i+1)%3].url, i)
+		retry(t, "raise approval", func() (bool, error) {
+			code, err := apiCall("POST", raise, `"approved"`, nil)
+			return code == http.StatusAccepted, err
+		})
+	}
+	for i := range 10 {
+		for _, id := range []string{fmt.Sprint("parent-", i), fmt.Sprint("approval-", i)} {
+			retry(t, id, func() (bool, error) {
+				var st struct{ RuntimeStatus string }
+				code, err := apiCall("GET", members[(i+2)%3].url+"/runtime/webhooks/durabletask/instances/"+id, "", &st)
+				if st.RuntimeStatus == "Failed" {
+					t.Fatalf("%s failed", id)
+				}
+				return code == http.StatusOK && st.RuntimeStatus == "Completed", err
+			})
+		}
+	}
+
 	// The membership and ownership tables, from any member.
 	out, code := members[2].durable("members")
 	if code != 0 || strings.Count(out, "\n") != 4 || !strings.Contains(out, "(this one)") {
