@@ -57,7 +57,12 @@ func startServer(t *testing.T, data string, extra ...string) *server {
 func startBinary(t *testing.T, bin, data string, extra ...string) *server {
 	t.Helper()
 	args := append([]string{"serve", "--http", "127.0.0.1:0", "--data", data}, extra...)
-	cmd := exec.Command(bin, args...)
+	return startCommand(t, exec.Command(bin, args...), data)
+}
+
+// startCommand runs cmd, a `durable serve`, and waits until it serves.
+func startCommand(t *testing.T, cmd *exec.Cmd, data string) *server {
+	t.Helper()
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -28,8 +28,12 @@ type Server struct {
 	cmd      *exec.Cmd
 }
 
-// Start runs etcd until the test ends and returns once it answers.
-func Start(t testing.TB) *Server {
+// Start runs etcd on loopback until the test ends and returns once it answers.
+func Start(t testing.TB) *Server { return StartAt(t, "127.0.0.1") }
+
+// StartAt is Start with etcd's client port on the address ip, for tests whose members
+// live in other network namespaces.
+func StartAt(t testing.TB, ip string) *Server {
 	t.Helper()
 	bin, err := exec.LookPath("etcd")
 	if err != nil {
@@ -38,7 +42,7 @@ func Start(t testing.TB) *Server {
 		}
 		t.Skip("etcd is not installed (Debian: apt-get install etcd-server)")
 	}
-	client, peer := freePort(t), freePort(t)
+	client, peer := freePort(t, ip), freePort(t, "127.0.0.1")
 	dir := t.TempDir()
 	s := &Server{Endpoint: client}
 	s.cmd = exec.Command(bin,
@@ -104,9 +108,9 @@ func (s *Server) Client(t testing.TB) *clientv3.Client {
 	return c
 }
 
-func freePort(t testing.TB) string {
+func freePort(t testing.TB, ip string) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}
