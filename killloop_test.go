@@ -525,7 +525,7 @@ func runKillLoop(t *testing.T, kills, scale int, seed uint64) int {
 			// and the driver's new batch included.
 			select {
 			case err := <-done:
-				t.Fatalf("run %d ended before its kill: %v: %s", run, err, stderr.String())
+				t.Fatalf("run %d ended before its kill: %v: %s%s", run, err, stderr.String(), keepKillLoopDir(dir, seed, run))
 			case <-time.After(time.Duration(100+rng.IntN(1400)) * time.Millisecond):
 			}
 			_ = cmd.Process.Signal(syscall.SIGKILL)
@@ -535,7 +535,7 @@ func runKillLoop(t *testing.T, kills, scale int, seed uint64) int {
 		select {
 		case err := <-done:
 			if err != nil {
-				t.Fatalf("last run failed: %v: %s", err, stderr.String())
+				t.Fatalf("last run failed: %v: %s%s", err, stderr.String(), keepKillLoopDir(dir, seed, run))
 			}
 		case <-time.After(120 * time.Second):
 			_ = cmd.Process.Kill()
@@ -546,6 +546,16 @@ func runKillLoop(t *testing.T, kills, scale int, seed uint64) int {
 	reruns := checkKillLoop(t, dir, kills, scale)
 	t.Logf("%d kills in %v", kills, time.Since(begin).Round(time.Millisecond))
 	return reruns
+}
+
+// keepKillLoopDir copies the data and logs of a failed loop where the test's cleanup
+// leaves them, and says where.
+func keepKillLoopDir(dir string, seed uint64, run int) string {
+	to := filepath.Join(os.TempDir(), fmt.Sprintf("killloop-%d-run%d", seed, run))
+	if err := os.CopyFS(to, os.DirFS(dir)); err != nil {
+		return fmt.Sprintf(" (copying %s to %s: %v)", dir, to, err)
+	}
+	return " (data and logs kept in " + to + ")"
 }
 
 func checkKillLoop(t *testing.T, dir string, kills, scale int) int {
@@ -646,7 +656,13 @@ func checkKillLoop(t *testing.T, dir string, kills, scale int) int {
 	}
 
 	reruns := checkAtLeastOnce(t, dir, kills)
-	t.Logf("%d top-level instances, %d acknowledged signals, %d ledger lines, %d activity re-runs", instances, signals, len(ledger), reruns)
+	busy := map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSpace(string(mustRead(t, filepath.Join(dir, "activities.log")))), "\n") {
+		_, run, _ := strings.Cut(l, " ")
+		busy[run] = true
+	}
+	t.Logf("%d top-level instances, %d acknowledged signals, %d ledger lines, %d activity re-runs; activities ran in %d of %d runs",
+		instances, signals, len(ledger), reruns, len(busy), kills+1)
 	return reruns
 }
 
