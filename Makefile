@@ -2,7 +2,7 @@
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DATA ?= ./data
 
-.PHONY: run test test-short test-faults test-peers lint bench bench-micro bench-peers serve fuzz
+.PHONY: run test test-short test-faults test-kill-loop test-peers lint bench bench-micro bench-peers serve fuzz
 
 # Runs every example scenario end to end on the embedded runtime (Badger in $(DATA)).
 run:
@@ -20,6 +20,13 @@ test-short:
 SEEDS ?= 12
 test-faults:
 	go test -race -count=1 -run TestFaults ./persistence/faultjournal/ -seeds $(SEEDS) $(if $(SEED),-seed $(SEED))
+
+# SIGKILLs the runtime KILLS times under a mixed workload (scaled to one copy per 30
+# kills) and checks the ledger of acknowledgements; make test-kill-loop KILLS=1000 is the
+# long run (about half a minute per 30 kills). SEED=n replays one kill schedule; the test logs its seed.
+KILLS ?= 30
+test-kill-loop:
+	go test -race -count=1 -timeout 0 -v -run 'TestKillLoop$$' . -kills $(KILLS) $(if $(SEED),-killseed $(SEED))
 
 # Hosts every example with the HTTP API on 127.0.0.1:7071 and the dashboard at /dashboard/.
 serve:

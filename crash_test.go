@@ -278,8 +278,9 @@ func checkCrashResults(t *testing.T, dir string) {
 
 // checkAtLeastOnce proves activities re-ran only when they were in flight at a kill:
 // no activity runs twice within one process run, and no step re-runs in a later run
-// than the one where the step that consumes its result first ran.
-func checkAtLeastOnce(t *testing.T, dir string, kills int) {
+// than the one where the step that consumes its result first ran. It returns the
+// number of re-runs.
+func checkAtLeastOnce(t *testing.T, dir string, kills int) int {
 	runs := map[string][]int{}
 	f, err := os.Open(filepath.Join(dir, "activities.log"))
 	if err != nil {
@@ -312,6 +313,7 @@ func checkAtLeastOnce(t *testing.T, dir string, kills int) {
 	if reruns > kills*64 {
 		t.Errorf("%d re-runs exceed what %d kills with 64 workers could leave in flight", reruns, kills)
 	}
+	return reruns
 }
 
 // successor names the activity that consumes key's result.

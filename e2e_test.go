@@ -22,6 +22,10 @@ func TestMain(m *testing.M) {
 		crashChild()
 		return
 	}
+	if os.Getenv(killLoopEnv) != "" {
+		killLoopChild()
+		return
+	}
 	if name := os.Getenv(scenarioEnv); name != "" {
 		scenarioChild(name)
 		return
