@@ -25,6 +25,11 @@ var (
 	ErrUnavailable = actors.ErrUnavailable
 )
 
+// CorruptionError reports an instance whose stored state failed its checksum or did
+// not decode: the journal holds it, but cannot serve it. Other instances are not
+// affected. Find it with errors.As; InstanceID names the instance.
+type CorruptionError = persistence.CorruptionError
+
 // Client starts, queries and manages instances. It is safe for concurrent use.
 type Client struct{ rt *Runtime }
 

@@ -60,11 +60,20 @@ var runtimeErrors = []struct {
 	{context.DeadlineExceeded, http.StatusGatewayTimeout, "Timeout"},
 }
 
+// codeInstanceCorrupt answers a request for an instance whose journal entry is corrupt.
+// It is a 500, as the fault is the server's, but not an anonymous one: the instance
+// exists and cannot be served until it is restored or purged, which the client or an
+// operator must be told rather than left to retry.
+const codeInstanceCorrupt = "InstanceCorrupt"
+
 // classify returns the status and code for err.
 func classify(err error) (int, string) {
 	var ae *apiError
 	if errors.As(err, &ae) {
 		return ae.status, ae.code
+	}
+	if ce := (*durable.CorruptionError)(nil); errors.As(err, &ce) {
+		return http.StatusInternalServerError, codeInstanceCorrupt
 	}
 	for _, m := range runtimeErrors {
 		if errors.Is(err, m.err) {
@@ -80,6 +89,13 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, code := classify(err)
 	msg := err.Error()
 	switch {
+	case code == codeInstanceCorrupt:
+		// Said in full: it names the instance and what is wrong, and holds nothing of
+		// its data.
+		var ce *durable.CorruptionError
+		errors.As(err, &ce)
+		a.log.Error("httpapi: instance is corrupt", "method", r.Method, "path", r.URL.Path, "instance", ce.InstanceID, "error", err)
+		msg = fmt.Sprintf("instance %q cannot be read: its journal entry is corrupt (%v); restore it from a backup or purge it", ce.InstanceID, err)
 	case status == http.StatusInternalServerError:
 		a.log.Error("httpapi: request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 		msg = "internal error; the server log has the details"

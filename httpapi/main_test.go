@@ -20,6 +20,7 @@ import (
 	"github.com/godurable/durable/entities"
 	"github.com/godurable/durable/httpapi"
 	"github.com/godurable/durable/orchestrator"
+	"github.com/godurable/durable/persistence/badgerjournal"
 )
 
 // One runtime serves the whole package: starting an actor cluster member costs about a
@@ -27,12 +28,20 @@ import (
 var (
 	rt  *durable.Runtime
 	srv *httptest.Server // the API without a key, over real HTTP
+	// journal is the runtime's, wrapped so that a test can make an instance read as
+	// corrupt.
+	journal *corruptible
 )
 
 func TestMain(m *testing.M) {
 	quiet := slog.New(slog.DiscardHandler)
-	var err error
-	rt, err = durable.Open(durable.Config{InMemory: true, IdleTimeout: 200 * time.Millisecond, Logger: quiet})
+	bj, err := badgerjournal.Open(badgerjournal.Config{InMemory: true, Logger: quiet})
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	journal = &corruptible{Journal: bj}
+	rt, err = durable.Open(durable.Config{InMemory: true, Journal: journal, IdleTimeout: 200 * time.Millisecond, Logger: quiet})
 	if err != nil {
 		fmt.Println(err)
 		os.Exit(1)
@@ -49,6 +58,7 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	srv.Close()
 	_ = rt.Close()
+	_ = journal.Close() // the runtime does not close a journal it was given
 	os.Exit(code)
 }
 

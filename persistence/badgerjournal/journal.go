@@ -106,6 +106,10 @@ func openBadger(opts badger.Options) (db *badger.DB, err error) {
 	return badger.Open(opts)
 }
 
+// ErrLayout reports a database written with another layout of keys and values, which
+// this build does not read.
+var ErrLayout = errors.New("badgerjournal: the database holds another journal layout")
+
 // formatVersion names the layout of keys and values. Version 2 moved small payloads,
 // short histories and an instance's own timers into its row; version 3 binds every
 // value's checksum to its key (codec.go) and keeps in the row the checksum of each
@@ -124,12 +128,21 @@ func checkFormat(db *badger.DB, dir string) error {
 			return err
 		}
 		v, err := item.ValueCopy(nil)
-		if err == nil && string(v) != formatVersion {
-			err = fmt.Errorf("badgerjournal: %q holds journal layout %q, but this build reads only layout %q "+
+		switch {
+		case err != nil:
+			return err
+		case string(v) == formatVersion:
+			return nil
+		case string(v) == "1" || string(v) == "2":
+			return fmt.Errorf("%w: %q holds journal layout %q, but this build reads only layout %q "+
 				"and cannot migrate it: open it with the build that wrote it, or start from an empty directory",
-				dir, v, formatVersion)
+				ErrLayout, dir, v, formatVersion)
 		}
-		return err
+		// The stamp carries no checksum (it predates them, and must stay readable by
+		// every build), so damage to it is told from another layout only by naming no
+		// layout there ever was.
+		return fmt.Errorf("%w: %q has a damaged layout stamp %q (want %q); restore the directory from a backup",
+			ErrDamaged, dir, v, formatVersion)
 	})
 }
 

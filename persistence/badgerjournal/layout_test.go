@@ -263,7 +263,7 @@ func TestOldLayoutIsRefused(t *testing.T) {
 		j.Close()
 		t.Fatal("a database of layout 1 opened")
 	}
-	if !strings.Contains(err.Error(), `layout "1"`) || !strings.Contains(err.Error(), "cannot migrate") {
+	if !errors.Is(err, badgerjournal.ErrLayout) || !strings.Contains(err.Error(), `layout "1"`) || !strings.Contains(err.Error(), "cannot migrate") {
 		t.Fatalf("error does not say what is wrong: %v", err)
 	}
 }
