@@ -8,9 +8,11 @@ DATA ?= ./data
 run:
 	go run ./examples/run -data $(DATA)
 
-# All tests, race detector on. The README and CI run exactly this.
+# All tests, race detector on, then the checksum sweep at full size without it (the
+# detector slows it eightfold). The README and CI run exactly this.
 test:
 	go test -race -count=1 -timeout 15m ./...
+	go test -count=1 -run TestChecksumSweep ./persistence/badgerjournal/
 
 test-short:
 	go test -race -count=1 -short ./...

@@ -8,17 +8,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
-	"github.com/dgraph-io/badger/v4/pb"
 	"github.com/dgraph-io/badger/v4/table"
 	"github.com/dgraph-io/ristretto/v2/z"
-	"google.golang.org/protobuf/proto"
 )
 
 // Badger forgives damage a crash cannot cause as if a crash had caused it: with no
@@ -67,33 +64,19 @@ func checkFiles(dir string, opts badger.Options) error {
 		}
 		return nil
 	}
-	listed, dropped, err := manifestTables(filepath.Join(dir, manifestName))
+	listed, err := manifestTables(filepath.Join(dir, manifestName))
 	if err != nil {
 		return fmt.Errorf("%w: the MANIFEST of %q cannot be read (%v); restore it from a backup", ErrDamaged, dir, err)
 	}
-	var newest uint64
-	for id := range listed {
-		newest = max(newest, id)
-	}
-	// A crash after a compaction listed its tables but before it removed the files
-	// of the tables it replaced leaves those unlisted, possibly half removed; the
-	// MANIFEST records their deletion, and Badger rightly deletes them.
-	tables = slices.DeleteFunc(tables, func(id uint64) bool {
-		_, ok := listed[id]
-		return !ok && dropped[id]
-	})
+	// Tables the MANIFEST does not list are not checked, nor taken as a sign of
+	// damage: a crash leaves such tables behind in the ordinary course (written but
+	// not yet listed, or replaced by a compaction but not yet removed, their deletion
+	// possibly dropped when Badger rewrote the MANIFEST), and Badger deletes them as it
+	// opens. A MANIFEST that lost tables holding data is caught by the watermark.
 	for _, id := range tables {
-		// A crash between writing a table and listing it leaves the newest tables
-		// unlisted, and Badger rightly deletes them (their data is still in the log or
-		// in the tables they were compacted from). An unlisted table older than a
-		// listed one, and whose deletion the MANIFEST does not record, was listed
-		// once: the MANIFEST lost it.
-		if _, ok := listed[id]; !ok && id < newest {
-			return fmt.Errorf("%w: the MANIFEST of %q does not list table %s, older than tables it lists; "+
-				"it was truncated or replaced. Restore it from a backup", ErrDamaged, dir, table.IDToFilename(id))
+		if _, ok := listed[id]; !ok {
+			continue
 		}
-	}
-	for _, id := range tables {
 		if err := verifyTable(filepath.Join(dir, table.IDToFilename(id)), opts); err != nil {
 			return fmt.Errorf("%w: table %s of %q is corrupt (%v); restore the directory from a backup",
 				ErrDamaged, table.IDToFilename(id), dir, err)
@@ -105,7 +88,7 @@ func checkFiles(dir string, opts badger.Options) error {
 // verifyTable checks every block of a table against its checksum. Badger can do this
 // itself as it opens, but it then crashes the process from a goroutine of its own on
 // the first bad block; here the damage becomes an error. Reading does not change the
-// file, and a table Badger will delete as unlisted is checked all the same.
+// file.
 func verifyTable(path string, opts badger.Options) (err error) {
 	mf, err := z.OpenMmapFile(path, os.O_RDONLY, 0)
 	if err != nil && !errors.Is(err, z.NewFile) {
@@ -125,48 +108,18 @@ func verifyTable(path string, opts badger.Options) (err error) {
 	return err
 }
 
-// manifestTables returns the tables the MANIFEST lists and those whose deletion it
-// records (until Badger rewrites it, which keeps only the listed ones).
-func manifestTables(path string) (listed map[uint64]badger.TableManifest, dropped map[uint64]bool, err error) {
+// manifestTables returns the tables the MANIFEST lists.
+func manifestTables(path string) (map[uint64]badger.TableManifest, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	defer f.Close()
-	m, valid, err := badger.ReplayManifestFile(f, 0, badger.DefaultOptions(""))
+	m, _, err := badger.ReplayManifestFile(f, 0, badger.DefaultOptions(""))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return m.Tables, manifestDeletions(f, valid), nil
-}
-
-// manifestDeletions reads the ids of the tables deleted by the change sets in the
-// first valid bytes of the MANIFEST, which ReplayManifestFile has checked: an 8-byte
-// header, then per change set its length and checksum (4 bytes each, big-endian) and
-// the encoded set.
-func manifestDeletions(f *os.File, valid int64) map[uint64]bool {
-	b := make([]byte, valid)
-	if _, err := f.ReadAt(b, 0); err != nil || len(b) < 8 {
-		return nil
-	}
-	out := map[uint64]bool{}
-	for b = b[8:]; len(b) >= 8; {
-		n := int(binary.BigEndian.Uint32(b))
-		if len(b) < 8+n {
-			break
-		}
-		var cs pb.ManifestChangeSet
-		if err := proto.Unmarshal(b[8:8+n], &cs); err != nil {
-			break
-		}
-		for _, c := range cs.Changes {
-			if c.Op == pb.ManifestChange_DELETE {
-				out[c.Id] = true
-			}
-		}
-		b = b[8+n:]
-	}
-	return out
+	return m.Tables, nil
 }
 
 // The watermark is the highest Badger version known to have been durable, kept in a

@@ -27,8 +27,9 @@ func crashedWriter(dir string) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	// Long enough for the watermark to follow the commits several times.
-	for i, deadline := 0, time.Now().Add(600*time.Millisecond); time.Now().Before(deadline); i++ {
+	// Enough appends to fill a good part of the log, and long enough for the watermark
+	// to follow the commits several times, however busy the machine.
+	for i, deadline := 0, time.Now().Add(600*time.Millisecond); i < 2000 || time.Now().Before(deadline); i++ {
 		if err := persistence.AppendSync(context.Background(), j, runningInstance(fmt.Sprintf("crash-%05d", i))); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
@@ -193,5 +194,60 @@ func flip64(t *testing.T, path string, at func([]byte) int) {
 	}
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Tables a compaction replaced, left behind by a crash before their files were
+// removed (one already emptied), are what a kill leaves in the ordinary course: the
+// journal opens, and every instance reads.
+func TestCompactionLeftoversAreNotDamage(t *testing.T) {
+	dir := t.TempDir()
+	filled(t, dir, 8, 50)
+	keep := t.TempDir()
+	before := files(t, dir, ".sst")
+	for _, f := range before {
+		if err := os.Link(f, filepath.Join(keep, filepath.Base(f))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j, err := badgerjournal.Open(badgerjournal.Config{Dir: dir, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Eight tables on level 0, past Badger's five: Flatten compacts them into one level.
+	if err := j.DB().Flatten(1); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	after := files(t, dir, ".sst")
+	put := 0
+	for _, f := range before {
+		if slices.Contains(after, f) {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(keep, filepath.Base(f)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if put == 0 {
+			b = nil // removal had begun
+		}
+		if err := os.WriteFile(f, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		put++
+	}
+	if put == 0 {
+		t.Fatal("the compaction replaced no table")
+	}
+	j = open(t, badgerjournal.Config{Dir: dir})
+	for s := 0; s < 8; s++ {
+		for i := 0; i < 50; i++ {
+			if _, err := j.Get(context.Background(), fmt.Sprintf("s%d-%05d", s, i), true); err != nil {
+				t.Fatalf("after reopening: %v", err)
+			}
+		}
 	}
 }

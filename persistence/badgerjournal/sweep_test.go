@@ -40,7 +40,7 @@ import (
 // (or BADGERJOURNAL_SWEEP_SEED=12345); -sweep.trials sets how many trials run.
 var (
 	sweepSeed   = flag.Int64("sweep.seed", 0, "seed of the checksum sweep (also: BADGERJOURNAL_SWEEP_SEED); 0 draws one")
-	sweepTrials = flag.Int("sweep.trials", 0, "trials of the checksum sweep (default 10,000; 2,000 with -short)")
+	sweepTrials = flag.Int("sweep.trials", 0, "trials of the checksum sweep (default 10,000; 2,000 with -short or -race)")
 )
 
 func sweepSeedFor(t *testing.T) int64 {
@@ -73,7 +73,7 @@ func TestChecksumSweep(t *testing.T) {
 	trials := *sweepTrials
 	if trials <= 0 {
 		trials = 10_000
-		if testing.Short() {
+		if testing.Short() || raceEnabled {
 			trials = 2_000
 		}
 	}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package badgerjournal_test
+
+const raceEnabled = false
