@@ -126,39 +126,48 @@ func Start(cfg Config) (*Host, error) {
 		ActorLogger:    cfg.ActorLogger,
 		RequestTimeout: cfg.RequestTimeout,
 	}
+	// Everything the actors use is in place before the member can be reached: other
+	// members may send work, reads and activations as soon as it registers.
+	prepare := func(m *cluster.Member) error {
+		e.Member = m
+		e.Lifecycle = &lifecycle.Env{
+			Parking: lifecycle.NewParking(cfg.MaxIdleInstances, func(pid *actor.PID, msg any) { m.System.Root.Send(pid, msg) }),
+			Now:     cfg.Clock.Now, IdleTimeout: cfg.IdleTimeout, Member: m,
+		}
+		e.Courier = courier.New(e.Ask)
+		e.Activities = activities.NewPool(m.System, cfg.ActivityWorkers, cfg.Registry.Activity, ctx, cfg.MaxPayloadBytes)
+		e.Timers = timers.New(cfg.Journal, cfg.Clock.Now, func(to string, msg any) { e.Courier.Send(to, msg, nil) })
+		if cfg.Cluster != nil {
+			o, err := newOffload(h)
+			if err != nil {
+				return fmt.Errorf("start the activity door: %w", err)
+			}
+			e.Offload = o
+		}
+		if err := h.startReader(); err != nil {
+			return fmt.Errorf("start the reader: %w", err)
+		}
+		return nil
+	}
 	if c := cfg.Cluster; c != nil {
 		ccfg.Name, ccfg.Host, ccfg.Port, ccfg.Secret = c.Name, c.Host, c.Port, c.Secret
 		g := &gatedJournal{Journal: cfg.Journal}
 		e.Journal = g
-		member, err := cluster.Join(ctx, ccfg, c.Group)
-		if err != nil {
+		group := c.Group
+		group.Prepare = func(m *cluster.Member) error {
+			g.member.Store(m)
+			return prepare(m)
+		}
+		group.Claimed = h.claimed
+		if _, err := cluster.Join(ctx, ccfg, group); err != nil {
 			cancel()
+			h.stopPrepared()
 			h.dispatch.Stop()
 			return nil, err
 		}
-		g.member.Store(member)
-		e.Member = member
-	} else {
-		e.Member = cluster.Start(ccfg)
-	}
-	e.Lifecycle = &lifecycle.Env{
-		Parking: lifecycle.NewParking(cfg.MaxIdleInstances, func(pid *actor.PID, m any) { e.Member.System.Root.Send(pid, m) }),
-		Now:     cfg.Clock.Now, IdleTimeout: cfg.IdleTimeout, Member: e.Member,
-	}
-	e.Courier = courier.New(e.Ask)
-	e.Activities = activities.NewPool(e.Member.System, cfg.ActivityWorkers, cfg.Registry.Activity, ctx, cfg.MaxPayloadBytes)
-	e.Timers = timers.New(cfg.Journal, cfg.Clock.Now, func(to string, m any) { e.Courier.Send(to, m, nil) })
-	if cfg.Cluster != nil {
-		o, err := newOffload(h)
-		if err != nil {
-			h.Close(context.Background())
-			return nil, fmt.Errorf("start the activity door: %w", err)
-		}
-		e.Offload = o
-	}
-	if err := h.startReader(); err != nil {
+	} else if err := prepare(cluster.Start(ccfg)); err != nil {
 		h.Close(context.Background())
-		return nil, fmt.Errorf("start the reader: %w", err)
+		return nil, err
 	}
 	if err := h.recover(ctx); err != nil {
 		h.Close(context.Background())
@@ -198,6 +207,35 @@ func (h *Host) Close(ctx context.Context) {
 	e.Member.Stop(ctx)
 	e.Activities.Stop()
 	h.dispatch.Stop()
+}
+
+// stopPrepared releases what prepare started when joining failed after it.
+func (h *Host) stopPrepared() {
+	e := h.env
+	if e.Timers != nil {
+		e.Timers.Stop()
+	}
+	if e.Courier != nil {
+		e.Courier.Stop()
+	}
+	if e.Activities != nil {
+		e.Activities.Stop()
+	}
+}
+
+// claimed wakes, once this member has claimed partition p, the instances of p whose
+// work was in flight: their activations may have been stopped when the partition was
+// not served here for a while (a lost lease), and nothing else would wake them.
+func (h *Host) claimed(p, partitions int) {
+	err := h.env.Journal.Recoverable(h.env.Ctx, func(id string) error {
+		if cluster.PartitionOf(id, partitions) == p {
+			h.env.Courier.Send(id, &wire.Control{Op: wire.OpWake}, nil)
+		}
+		return nil
+	})
+	if err != nil && h.env.Ctx.Err() == nil {
+		h.env.Log.Warn("waking a claimed partition's instances failed", "partition", p, "error", err)
+	}
 }
 
 // isActive reports whether the instance is in memory on this member.

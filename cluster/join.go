@@ -46,6 +46,13 @@ type Group struct {
 	ClusterID string
 	// Log receives membership and ownership records (default slog.Default()).
 	Log *slog.Logger
+	// Prepare, when set, runs once the member's actor system is up and before the
+	// member registers: whatever its actors need must be in place by the time other
+	// members can reach it.
+	Prepare func(*Member) error
+	// Claimed, when set, is told of every partition this member claims (on a goroutine
+	// of its own), so work the partition had in flight can resume.
+	Claimed func(partition, partitions int)
 }
 
 // group is a member's part in a cluster of many: its lease, its view of ownership,
@@ -58,7 +65,7 @@ type group struct {
 	store  *ownership.Store
 	meta   ownership.Meta
 	lease  atomic.Pointer[ownership.Lease] // replaced when the member rejoins
-	view   *ownership.View
+	view   atomic.Pointer[ownership.View]
 	peer   string
 
 	mu sync.RWMutex
@@ -129,20 +136,30 @@ func Join(ctx context.Context, cfg Config, g Group) (*Member, error) {
 			gr.markDown(t.Address)
 		}
 	})
-	peer := m.System.Address()
-	gr.peer = peer
-	var lease *ownership.Lease
-	lease, err = gr.register(ctx, ownership.Member{ID: gr.self, Peer: peer, Format: Format})
-	gr.lease.Store(lease)
-	if err == nil {
-		gr.view, err = gr.store.Watch(ctx, gr.meta.Partitions)
-	}
-	if err != nil {
+	fail := func(err error) (*Member, error) {
 		m.Stop(context.Background())
 		return nil, fmt.Errorf("cluster: join %q: %w", cfg.Name, err)
 	}
+	if g.Prepare != nil {
+		if err := g.Prepare(m); err != nil {
+			return fail(err)
+		}
+	}
+	jctx, cancel := context.WithTimeout(ctx, g.JoinTimeout)
+	defer cancel()
+	view, err := gr.store.Watch(jctx, gr.meta.Partitions)
+	if err != nil {
+		return fail(err)
+	}
+	gr.view.Store(view)
+	gr.peer = m.System.Address()
+	lease, err := gr.register(jctx, ownership.Member{ID: gr.self, Peer: gr.peer, Format: Format})
+	if err != nil {
+		return fail(err)
+	}
+	gr.lease.Store(lease)
 	go gr.balance(m)
-	gr.log.Info("joined the cluster", "cluster", cfg.Name, "peer", peer, "partitions", gr.meta.Partitions)
+	gr.log.Info("joined the cluster", "cluster", cfg.Name, "peer", gr.peer, "partitions", gr.meta.Partitions)
 	return m, nil
 }
 
@@ -211,19 +228,32 @@ func (m *Member) Meta() ownership.Meta {
 // this member only while it claimed the partition in this incarnation and its lease
 // holds.
 func (gr *group) Route(identity string) (addr string, local, ok bool) {
-	if gr.view == nil {
+	view := gr.view.Load()
+	if view == nil {
 		return "", false, false
 	}
 	p := PartitionOf(identity, gr.meta.Partitions)
-	rec := gr.view.Partition(p)
+	rec := view.Partition(p)
 	switch {
 	case rec.Primary == "":
 		return "", false, false
 	case rec.Primary == gr.self:
 		return "", true, gr.serves(p, rec.Epoch)
 	}
-	mem, ok := gr.view.Member(rec.Primary)
+	mem, ok := view.Member(rec.Primary)
 	return mem.Peer, false, ok && !gr.isDown(mem.Peer)
+}
+
+// owns reports whether this incarnation claimed identity's partition at its current
+// epoch, whatever the lease says: a lease renewed late does not move anything.
+func (gr *group) owns(identity string) bool {
+	view := gr.view.Load()
+	if view == nil {
+		return false
+	}
+	p := PartitionOf(identity, gr.meta.Partitions)
+	rec := view.Partition(p)
+	return rec.Primary == gr.self && gr.holds(p, rec.Epoch)
 }
 
 func (gr *group) markDown(addr string) {
@@ -265,18 +295,19 @@ func (gr *group) serves(p int, epoch uint64) bool {
 // activations that now belong elsewhere.
 func (gr *group) balance(m *Member) {
 	defer close(gr.done)
+	view := gr.view.Load()
 	var members []string
 	var seen int64
 	stableSince := time.Now()
 	for {
-		changed := gr.view.Changed()
-		ids := liveIDs(gr.view.Members())
+		changed := view.Changed()
+		ids := liveIDs(view.Members())
 		if !slices.Equal(ids, members) {
 			members, stableSince = ids, time.Now()
 		}
-		if rev := gr.view.Revision(); rev != seen {
+		if rev := view.Revision(); rev != seen {
 			seen = rev
-			m.Placement.Moved(func(identity string) bool { return !m.Serves(identity) })
+			m.Placement.Moved(func(identity string) bool { return !gr.owns(identity) })
 		}
 		wait := time.Second
 		if settled := time.Since(stableSince); settled >= gr.cfg.Settle {
@@ -327,10 +358,15 @@ func (gr *group) rejoin(m *Member) bool {
 }
 
 func (gr *group) claim(members []string) {
-	if !gr.lease.Load().Valid() {
-		return
-	}
-	for p, rec := range gr.view.Partitions() {
+	for p, rec := range gr.view.Load().Partitions() {
+		select {
+		case <-gr.stop:
+			return
+		default:
+		}
+		if !gr.lease.Load().Valid() {
+			return
+		}
 		primary, _ := ownership.Desired(p, members)
 		mine := rec.Primary == gr.self
 		switch {
@@ -355,6 +391,9 @@ func (gr *group) claim(members []string) {
 		gr.claimed[p] = got.Epoch
 		gr.mu.Unlock()
 		gr.log.Info("claimed a partition", "partition", p, "epoch", got.Epoch)
+		if gr.cfg.Claimed != nil {
+			go gr.cfg.Claimed(p, gr.meta.Partitions)
+		}
 	}
 }
 
@@ -381,9 +420,11 @@ func liveIDs(ms map[string]ownership.Member) []string {
 // to be taken back when it returns.
 func (gr *group) leave(ctx context.Context) {
 	close(gr.stop)
-	if gr.view != nil {
-		<-gr.done
-		gr.view.Close()
+	if view := gr.view.Load(); view != nil {
+		if gr.lease.Load() != nil {
+			<-gr.done // balance runs once the member registered
+		}
+		view.Close()
 	}
 	if lease := gr.lease.Load(); lease != nil {
 		if err := lease.Close(ctx); err != nil {

@@ -108,8 +108,13 @@ func (m *Member) Stop(ctx context.Context) {
 	if m.group != nil {
 		m.group.leave(ctx)
 	}
-	<-m.started
-	m.Cluster.Shutdown(false)
+	// protoactor's etcd provider waits for etcd without a deadline while it starts;
+	// a member whose etcd went away must still stop.
+	select {
+	case <-m.started:
+		m.Cluster.Shutdown(false)
+	case <-ctx.Done():
+	}
 }
 
 // Request sends msg to the virtual actor identity of kind and waits up to timeout for
@@ -145,12 +150,14 @@ func (m *Member) AskPeer(addr, name string, msg any, timeout time.Duration) (any
 // Peers returns the addresses of the live members, this one included; a member on its
 // own has only itself.
 func (m *Member) Peers() []string {
-	if m.group == nil || m.group.view == nil {
+	if m.group == nil || m.group.view.Load() == nil {
 		return []string{m.System.Address()}
 	}
 	var out []string
-	for _, mem := range m.group.view.Members() {
-		out = append(out, mem.Peer)
+	for _, mem := range m.group.view.Load().Members() {
+		if !m.group.isDown(mem.Peer) {
+			out = append(out, mem.Peer)
+		}
 	}
 	slices.Sort(out)
 	return out
@@ -174,13 +181,14 @@ func (m *Member) Info() Info {
 	}
 	gr := m.group
 	info := Info{Name: m.Cluster.Config.Name, ID: gr.meta.ID, Self: gr.self, Partitions: gr.meta.Partitions}
-	if gr.view == nil {
+	view := gr.view.Load()
+	if view == nil {
 		return info
 	}
-	for _, mem := range gr.view.Members() {
+	for _, mem := range view.Members() {
 		info.Members = append(info.Members, mem)
 	}
 	slices.SortFunc(info.Members, func(a, b ownership.Member) int { return strings.Compare(a.ID, b.ID) })
-	info.Owners = slices.Clone(gr.view.Partitions())
+	info.Owners = slices.Clone(view.Partitions())
 	return info
 }

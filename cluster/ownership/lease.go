@@ -28,8 +28,10 @@ type Lease struct {
 	store *Store
 	id    clientv3.LeaseID
 	ttl   time.Duration
-	// renewed is when the last successful renewal was sent (unix nanoseconds): etcd
-	// extended the lease no earlier than that.
+	// renewed is when the last successful renewal was sent, as time since base: etcd
+	// extended the lease no earlier than that. Durations on base's monotonic clock, so
+	// a wall clock stepped back does not stretch the lease.
+	base     time.Time
 	renewed  atomic.Int64
 	lost     chan struct{}
 	lostOnce sync.Once
@@ -65,8 +67,7 @@ func (s *Store) Register(ctx context.Context, m Member, ttl time.Duration) (*Lea
 		_, _ = s.c.Revoke(context.Background(), grant.ID)
 		return nil, fmt.Errorf("ownership: register member: %w", err)
 	}
-	l := &Lease{store: s, id: grant.ID, ttl: ttl, lost: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
-	l.renewed.Store(sent.UnixNano())
+	l := &Lease{store: s, id: grant.ID, ttl: ttl, base: sent, lost: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
 	go l.keepAlive()
 	return l, nil
 }
@@ -80,11 +81,16 @@ func (l *Lease) Valid() bool {
 	if l.unfenced.Load() {
 		return true
 	}
-	return time.Since(time.Unix(0, l.renewed.Load())) < l.ttl*2/3
+	select {
+	case <-l.lost:
+		return false
+	default:
+	}
+	return time.Since(l.Renewed()) < l.ttl*2/3
 }
 
 // Renewed returns when the last successful renewal was sent.
-func (l *Lease) Renewed() time.Time { return time.Unix(0, l.renewed.Load()) }
+func (l *Lease) Renewed() time.Time { return l.base.Add(time.Duration(l.renewed.Load())) }
 
 // Lost is closed once the lease is gone for good: etcd dropped it, or it could not be
 // renewed for a whole TTL. The member must stop serving and register again.
@@ -112,7 +118,7 @@ func (l *Lease) keepAlive() {
 		cancel()
 		switch {
 		case err == nil:
-			l.renewed.Store(sent.UnixNano())
+			l.renewed.Store(int64(sent.Sub(l.base)))
 		case errors.Is(err, rpctypes.ErrLeaseNotFound):
 			l.markLost()
 		case time.Since(l.Renewed()) >= l.ttl:
