@@ -98,6 +98,9 @@ func decodeValue(v []byte, out any) error {
 }
 
 func decodeBody(body []byte, out any) error {
+	if err := checkMsgpack(body); err != nil {
+		return err
+	}
 	dec := msgpack.GetDecoder()
 	defer msgpack.PutDecoder(dec)
 	dec.Reset(bytes.NewReader(body))
@@ -211,6 +214,9 @@ func decodeChunk(v []byte, events []history.Event) ([]history.Event, error) {
 	if err != nil {
 		return events, err
 	}
+	if err := checkMsgpack(body); err != nil {
+		return events, err
+	}
 	dec := msgpack.GetDecoder()
 	defer msgpack.PutDecoder(dec)
 	dec.Reset(bytes.NewReader(body))
@@ -224,6 +230,9 @@ func decodeChunk(v []byte, events []history.Event) ([]history.Event, error) {
 // decodeEvents decodes the n events of a row's inline history, which must be exactly
 // those n: a count that disagrees with the bytes is a corruption.
 func decodeEvents(b []byte, n int) ([]history.Event, error) {
+	if err := checkMsgpack(b); err != nil {
+		return nil, err
+	}
 	r := bytes.NewReader(b)
 	dec := msgpack.GetDecoder()
 	defer msgpack.PutDecoder(dec)
