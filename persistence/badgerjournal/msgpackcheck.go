@@ -10,12 +10,20 @@ var errMalformedMsgpack = errors.New("malformed msgpack")
 
 var errTruncated = errors.New("truncated")
 
+// maxNesting bounds how deep a stored msgpack value may nest. The decoder recurses once
+// per level, so a value that passed its checksum with a few million levels (four bytes
+// each of failures within failures, one each of arrays under a key it skips) overflowed
+// the goroutine stack, which kills the process instead of failing the read. What the
+// journal writes nests a few levels, plus one per orchestration a failure came up
+// through (Failure.Inner).
+const maxNesting = 10_000
+
 // checkMsgpack checks that b is a sequence of whole msgpack values, every length and
-// count within what is left of b, before the decoder reads it. The decoder trusts
-// length prefixes: it allocates a byte slice's whole declared length before reading any
-// of it, and megabytes towards a string's, so a few bytes of a value that passed its
-// checksum but was written wrong (c6 ff ff ff ff, a bin32 of 4 GiB) made it allocate
-// gigabytes.
+// count within what is left of b and nesting at most maxNesting deep, before the
+// decoder reads it. The decoder trusts length prefixes: it allocates a byte slice's
+// whole declared length before reading any of it, and megabytes towards a string's, so
+// a few bytes of a value that passed its checksum but was written wrong (c6 ff ff ff ff,
+// a bin32 of 4 GiB) made it allocate gigabytes.
 func checkMsgpack(b []byte) error {
 	// open holds, for each container being read, how many values it still holds; the
 	// innermost comes last. Stored values nest a few levels, which the array holds
@@ -23,21 +31,25 @@ func checkMsgpack(b []byte) error {
 	var levels [8]uint64
 	open := levels[:0]
 	for pos := 0; pos < len(b) || len(open) > 0; {
-		n, size, count, err := msgpackHeader(b[pos:])
+		start := pos
+		n, size, count, err := msgpackHeader(b[start:])
 		if err != nil {
-			return fmt.Errorf("%w at byte %d: %v", errMalformedMsgpack, pos, err)
+			return fmt.Errorf("%w at byte %d: %v", errMalformedMsgpack, start, err)
 		}
-		left := uint64(len(b) - pos - n)
+		left := uint64(len(b) - start - n)
 		// Every value takes a byte at least, so a count is bounded like a length.
 		if size > left || count > left-size {
 			return fmt.Errorf("%w at byte %d: %d bytes and %d values declared, %d bytes left",
-				errMalformedMsgpack, pos, size, count, left)
+				errMalformedMsgpack, start, size, count, left)
 		}
 		pos += n + int(size)
 		if len(open) > 0 {
 			open[len(open)-1]--
 		}
 		if count > 0 {
+			if len(open) == maxNesting {
+				return fmt.Errorf("%w at byte %d: nested more than %d deep", errMalformedMsgpack, start, maxNesting)
+			}
 			open = append(open, count)
 		}
 		for len(open) > 0 && open[len(open)-1] == 0 {
