@@ -140,3 +140,33 @@ func TestLastTurnActionsReplay(t *testing.T) {
 		t.Fatalf("an action after the code's last one replayed: %v %v", replayed.Status(), replayed.fnErr)
 	}
 }
+
+// Code that no longer matches its history while it holds entity locks fails, and
+// failing releases the locks. The turn that records the failure must record the
+// releases before ExecutionCompleted, as a live turn does: nothing follows an end.
+func TestRefusedReplayReleasesLocksBeforeItsEnd(t *testing.T) {
+	counter := entities.ID{Name: "counter", Key: "k"}
+	calling := func(op string) Func {
+		return func(ctx *Context, _ []byte) ([]byte, error) {
+			if _, err := LockEntities(ctx, counter); err != nil {
+				return nil, err
+			}
+			return CallEntity[json.RawMessage](ctx, counter, op, nil).Await()
+		}
+	}
+	e := NewExecution("inst", calling("add"), Options{})
+	hist := e.Step([]history.Event{{Type: history.EventOrchestratorStarted}, {Type: history.EventExecutionStarted, Name: "test"}}).Events
+	lock := hist[len(hist)-1]
+	hist = append(hist, e.Step([]history.Event{{Type: history.EventOrchestratorStarted}, {Type: history.EventEntityLockGranted, TaskID: lock.ID}}).Events...)
+	e.Stop()
+
+	changed := NewExecution("inst", calling("subtract"), Options{})
+	defer changed.Stop()
+	changed.Replay(hist)
+	tr := changed.Step([]history.Event{{Type: history.EventOrchestratorStarted}})
+	n := len(tr.Events)
+	if tr.Status != history.StatusFailed || n < 3 || tr.Events[n-2].Type != history.EventEntityUnlockSent ||
+		tr.Events[n-1].Type != history.EventExecutionCompleted {
+		t.Fatalf("turn after the refusal: %v %+v", tr.Status, tr.Events)
+	}
+}

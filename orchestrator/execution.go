@@ -203,6 +203,9 @@ func (e *Execution) Step(events []history.Event) Turn {
 	e.out = events
 	if e.unrecorded {
 		e.unrecorded = false
+		// Failing released the locks the code held; those releases go before the end,
+		// as finish emits them in a live turn, since nothing follows ExecutionCompleted.
+		e.emitActions()
 		e.out = append(e.out, history.Event{
 			Type: history.EventExecutionCompleted, Time: stepTime(events), Status: e.status, Failure: e.failure,
 		})
