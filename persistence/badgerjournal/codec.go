@@ -97,13 +97,21 @@ func decodeValue(v []byte, out any) error {
 	return decodeBody(body, out)
 }
 
-func decodeBody(body []byte, out any) error {
+func decodeBody(body []byte, out any) (err error) {
 	if err := checkMsgpack(body); err != nil {
 		return err
 	}
 	dec := msgpack.GetDecoder()
 	defer msgpack.PutDecoder(dec)
 	dec.Reset(bytes.NewReader(body))
+	// The reflection decoder panics on a nil where a time.Time is stored (it asks the
+	// struct IsNil), so five bytes of a timer, {"at": nil}, that passed the checksum
+	// crashed the timer scan. Such a value is malformed like any other.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", errMalformedMsgpack, r)
+		}
+	}()
 	return dec.Decode(out)
 }
 
