@@ -34,10 +34,17 @@ test-kill-loop:
 serve:
 	go run ./cmd/durable serve --data $(DATA)
 
-# A bounded run of the HTTP API's fuzzers (CI runs it after the tests).
+# A bounded run of the fuzzers (CI runs it after the tests): the HTTP API, the journal's
+# keys and stored values, and replay. The key codec is small and saturates in seconds.
 fuzz:
 	go test -run '^$$' -fuzz FuzzRouter -fuzztime 15s ./httpapi/
 	go test -run '^$$' -fuzz FuzzDecodeRequest -fuzztime 10s ./httpapi/
+	go test -run '^$$' -fuzz FuzzKeyOrder -fuzztime 5s ./persistence/badgerjournal/
+	go test -run '^$$' -fuzz FuzzParseKey -fuzztime 5s ./persistence/badgerjournal/
+	go test -run '^$$' -fuzz FuzzDecodeHistory -fuzztime 10s ./persistence/badgerjournal/
+	go test -run '^$$' -fuzz FuzzDecodeRow -fuzztime 10s ./persistence/badgerjournal/
+	go test -run '^$$' -fuzz FuzzDecodeValue -fuzztime 10s ./persistence/badgerjournal/
+	go test -run '^$$' -fuzz FuzzReplay -fuzztime 10s ./orchestrator/
 
 lint:
 	go vet ./...

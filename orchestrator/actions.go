@@ -37,9 +37,8 @@ func (e *Execution) confirm(ev history.Event) {
 		e.nonDeterminism(ev.ID, e.describe(ev), "nothing (it scheduled no further work)")
 		return
 	}
-	a := e.unconfirmed[0]
-	got := a.event
-	if got.ID != ev.ID || got.Type != ev.Type || got.Name != ev.Name || got.InstanceID != ev.InstanceID {
+	got := e.unconfirmed[0].event
+	if !sameAction(got, ev) {
 		e.nonDeterminism(ev.ID, e.describe(ev), e.describe(got))
 		return
 	}
@@ -47,6 +46,12 @@ func (e *Execution) confirm(ev history.Event) {
 	if len(e.unconfirmed) == 0 {
 		e.unconfirmed = nil
 	}
+}
+
+// sameAction reports whether the action the code took is the one the history recorded.
+func sameAction(took, recorded history.Event) bool {
+	return took.ID == recorded.ID && took.Type == recorded.Type && took.Name == recorded.Name &&
+		took.InstanceID == recorded.InstanceID
 }
 
 // checkConfirmed fails the execution when, at the end of a recorded turn, the code took

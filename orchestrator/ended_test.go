@@ -2,8 +2,11 @@ package orchestrator
 
 import (
 	"encoding/json"
+	"errors"
+	"slices"
 	"testing"
 
+	"github.com/godurable/durable/entities"
 	"github.com/godurable/durable/history"
 )
 
@@ -94,5 +97,76 @@ func TestEndedExecutionTakesNoEvents(t *testing.T) {
 	}
 	if tr.Status != history.StatusTerminated || string(tr.Output) != `"stop"` {
 		t.Fatalf("after the late result: %v %s", tr.Status, tr.Output)
+	}
+}
+
+// A last turn that sends an event or signals an entity and then returns records those
+// actions after the turn's input. Replay finds the code returned before it reaches
+// them, and must take them as the code's last actions, not as actions after its end.
+func TestLastTurnActionsReplay(t *testing.T) {
+	counter := entities.ID{Name: "counter", Key: "k"}
+	for name, fn := range map[string]Func{
+		"completes": func(ctx *Context, _ []byte) ([]byte, error) {
+			return nil, ctx.SendEvent("other", "Ping", 1)
+		},
+		"continues as new": func(ctx *Context, _ []byte) ([]byte, error) {
+			if err := ctx.SignalEntity(counter, "add", 1); err != nil {
+				return nil, err
+			}
+			return nil, ctx.ContinueAsNew(2)
+		},
+	} {
+		d := newDriver(t, fn)
+		want := d.start(nil).Status
+		replayed := NewExecution("inst", fn, Options{})
+		replayed.Replay(d.history)
+		if replayed.Status() != want || replayed.fnErr != nil {
+			t.Errorf("%s: recorded %v, replayed %v (%v)", name, want, replayed.Status(), replayed.fnErr)
+		}
+		replayed.Stop()
+	}
+	// Actions beyond those the code took are still refused.
+	fn := func(ctx *Context, _ []byte) ([]byte, error) { return nil, ctx.SendEvent("other", "Ping", 1) }
+	d := newDriver(t, fn)
+	d.start(nil)
+	extra := d.history[len(d.history)-2]
+	extra.ID++
+	hist := slices.Insert(slices.Clone(d.history), len(d.history)-1, extra)
+	replayed := NewExecution("inst", fn, Options{})
+	defer replayed.Stop()
+	replayed.Replay(hist)
+	var nd *NonDeterminismError
+	if !errors.As(replayed.fnErr, &nd) || nd.Step != extra.ID {
+		t.Fatalf("an action after the code's last one replayed: %v %v", replayed.Status(), replayed.fnErr)
+	}
+}
+
+// Code that no longer matches its history while it holds entity locks fails, and
+// failing releases the locks. The turn that records the failure must record the
+// releases before ExecutionCompleted, as a live turn does: nothing follows an end.
+func TestRefusedReplayReleasesLocksBeforeItsEnd(t *testing.T) {
+	counter := entities.ID{Name: "counter", Key: "k"}
+	calling := func(op string) Func {
+		return func(ctx *Context, _ []byte) ([]byte, error) {
+			if _, err := LockEntities(ctx, counter); err != nil {
+				return nil, err
+			}
+			return CallEntity[json.RawMessage](ctx, counter, op, nil).Await()
+		}
+	}
+	e := NewExecution("inst", calling("add"), Options{})
+	hist := e.Step([]history.Event{{Type: history.EventOrchestratorStarted}, {Type: history.EventExecutionStarted, Name: "test"}}).Events
+	lock := hist[len(hist)-1]
+	hist = append(hist, e.Step([]history.Event{{Type: history.EventOrchestratorStarted}, {Type: history.EventEntityLockGranted, TaskID: lock.ID}}).Events...)
+	e.Stop()
+
+	changed := NewExecution("inst", calling("subtract"), Options{})
+	defer changed.Stop()
+	changed.Replay(hist)
+	tr := changed.Step([]history.Event{{Type: history.EventOrchestratorStarted}})
+	n := len(tr.Events)
+	if tr.Status != history.StatusFailed || n < 3 || tr.Events[n-2].Type != history.EventEntityUnlockSent ||
+		tr.Events[n-1].Type != history.EventExecutionCompleted {
+		t.Fatalf("turn after the refusal: %v %+v", tr.Status, tr.Events)
 	}
 }

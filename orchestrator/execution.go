@@ -140,14 +140,25 @@ func (e *Execution) Replay(events []history.Event) {
 }
 
 // checkNothingAfterEnd fails a replay whose code finished while the history goes on
-// with actions the earlier code took.
+// with actions the earlier code took. The actions of the turn that ended it come first:
+// that turn recorded them after its input (a sent event, a signal, a released lock), so
+// replay reaches them only after the code has returned, and they confirm what it did.
 func (e *Execution) checkNothingAfterEnd(rest []history.Event) {
 	for _, ev := range rest {
-		if ev.Type.IsScheduling() {
-			e.status = history.StatusRunning // nothing was recorded yet: the refusal wins
-			e.nonDeterminism(ev.ID, e.describe(ev), "nothing (it returned)")
-			return
+		if !ev.Type.IsScheduling() {
+			continue
 		}
+		if len(e.unconfirmed) > 0 && sameAction(e.unconfirmed[0].event, ev) {
+			e.unconfirmed = e.unconfirmed[1:]
+			continue
+		}
+		code := "nothing (it returned)"
+		if len(e.unconfirmed) > 0 {
+			code = e.describe(e.unconfirmed[0].event)
+		}
+		e.status = history.StatusRunning // nothing was recorded yet: the refusal wins
+		e.nonDeterminism(ev.ID, e.describe(ev), code)
+		return
 	}
 }
 
@@ -192,6 +203,9 @@ func (e *Execution) Step(events []history.Event) Turn {
 	e.out = events
 	if e.unrecorded {
 		e.unrecorded = false
+		// Failing released the locks the code held; those releases go before the end,
+		// as finish emits them in a live turn, since nothing follows ExecutionCompleted.
+		e.emitActions()
 		e.out = append(e.out, history.Event{
 			Type: history.EventExecutionCompleted, Time: stepTime(events), Status: e.status, Failure: e.failure,
 		})

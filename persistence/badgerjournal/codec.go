@@ -107,10 +107,21 @@ func decodeValue(key, v []byte, out any) error {
 	return decodeBody(body, out)
 }
 
-func decodeBody(body []byte, out any) error {
+func decodeBody(body []byte, out any) (err error) {
+	if err := checkMsgpack(body); err != nil {
+		return err
+	}
 	dec := msgpack.GetDecoder()
 	defer msgpack.PutDecoder(dec)
 	dec.Reset(bytes.NewReader(body))
+	// The reflection decoder panics on a nil where a time.Time is stored (it asks the
+	// struct IsNil), so five bytes of a timer, {"at": nil}, that passed the checksum
+	// crashed the timer scan. Such a value is malformed like any other.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", errMalformedMsgpack, r)
+		}
+	}()
 	return dec.Decode(out)
 }
 
@@ -233,6 +244,9 @@ func decodeChunk(key, v []byte, events []history.Event) ([]history.Event, error)
 	if err != nil {
 		return events, err
 	}
+	if err := checkMsgpack(body); err != nil {
+		return events, err
+	}
 	dec := msgpack.GetDecoder()
 	defer msgpack.PutDecoder(dec)
 	dec.Reset(bytes.NewReader(body))
@@ -246,6 +260,9 @@ func decodeChunk(key, v []byte, events []history.Event) ([]history.Event, error)
 // decodeEvents decodes the n events of a row's inline history, which must be exactly
 // those n: a count that disagrees with the bytes is a corruption.
 func decodeEvents(b []byte, n int) ([]history.Event, error) {
+	if err := checkMsgpack(b); err != nil {
+		return nil, err
+	}
 	r := bytes.NewReader(b)
 	dec := msgpack.GetDecoder()
 	defer msgpack.PutDecoder(dec)

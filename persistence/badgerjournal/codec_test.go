@@ -2,6 +2,7 @@ package badgerjournal
 
 import (
 	"bytes"
+	"errors"
 	"math"
 	"reflect"
 	"strings"
@@ -219,5 +220,34 @@ func TestChunkRebinds(t *testing.T) {
 	}
 	if _, err := decodeChunk(first, c.value, nil); err == nil {
 		t.Fatal("a rebound chunk still reads under its first key")
+	}
+}
+
+// TestDeepNestingIsRefused: a value that passed its checksum but nests deeper than
+// anything the journal writes is refused before the decoder sees it. The decoder
+// recurses once per level, and a few megabytes of nesting overflowed its goroutine
+// stack, a fatal error that no recover catches. A failure chain as deep as
+// sub-orchestrations nest in practice still decodes.
+func TestDeepNestingIsRefused(t *testing.T) {
+	failures := func(levels int) []byte {
+		b := []byte{0x81, 0xa1, 'f'} // {"f": a failure
+		for range levels {
+			b = append(b, 0x81, 0xa2, 'i', 'n') // with an inner failure,
+		}
+		return append(b, 0xc0) // down to none}
+	}
+	if events, err := decodeEvents(failures(1000), 1); err != nil || events[0].Failure == nil {
+		t.Fatalf("a failure chain of 1,000 levels: %v", err)
+	}
+	deep := failures(2_000_000)
+	skipped := append(append([]byte{0x81, 0xa1, 'z'}, bytes.Repeat([]byte{0x91}, 8_000_000)...), 0xc0) // {"z": [[[...]]]}
+	for name, err := range map[string]error{
+		"event with nested failures":       func() error { _, err := decodeEvents(deep, 1); return err }(),
+		"event with nested unknown arrays": func() error { _, err := decodeEvents(skipped, 1); return err }(),
+		"row with nested failures":         decodeBody(deep, &rowRecord{}),
+	} {
+		if !errors.Is(err, errMalformedMsgpack) {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }

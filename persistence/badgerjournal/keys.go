@@ -151,8 +151,15 @@ func describeKey(k []byte) string {
 			return fmt.Sprintf("%s%s/%d", tag, id, n)
 		}
 	case payloadTag:
+		// Only the two payload keys have names; anything else after the id is
+		// quoted below like any unknown key, so that no corruption report names "".
 		if id, rest, ok := splitID(k[2:]); ok && len(rest) == 1 {
-			return map[byte]string{'i': tag + id + "/input", 'o': tag + id + "/output"}[rest[0]]
+			switch rest[0] {
+			case 'i':
+				return tag + id + "/input"
+			case 'o':
+				return tag + id + "/output"
+			}
 		}
 	case timerTag:
 		if id, tid, ok := parseTimerKey(k); ok {
