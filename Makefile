@@ -39,12 +39,12 @@ serve:
 fuzz:
 	go test -run '^$$' -fuzz FuzzRouter -fuzztime 15s ./httpapi/
 	go test -run '^$$' -fuzz FuzzDecodeRequest -fuzztime 10s ./httpapi/
-	go test -run '^$$' -fuzz FuzzKeyOrder -fuzztime 5s ./persistence/badgerjournal/
-	go test -run '^$$' -fuzz FuzzParseKey -fuzztime 5s ./persistence/badgerjournal/
-	go test -run '^$$' -fuzz FuzzDecodeHistory -fuzztime 10s ./persistence/badgerjournal/
-	go test -run '^$$' -fuzz FuzzDecodeRow -fuzztime 10s ./persistence/badgerjournal/
-	go test -run '^$$' -fuzz FuzzDecodeValue -fuzztime 10s ./persistence/badgerjournal/
-	go test -run '^$$' -fuzz FuzzReplay -fuzztime 10s ./orchestrator/
+	go test -run '^$$' -fuzz FuzzKeyOrder -fuzztime 20000x ./persistence/badgerjournal/
+	go test -run '^$$' -fuzz FuzzParseKey -fuzztime 20000x ./persistence/badgerjournal/
+	go test -run '^$$' -fuzz FuzzDecodeHistory -fuzztime 20000x ./persistence/badgerjournal/
+	go test -run '^$$' -fuzz FuzzDecodeRow -fuzztime 20000x ./persistence/badgerjournal/
+	go test -run '^$$' -fuzz FuzzDecodeValue -fuzztime 20000x ./persistence/badgerjournal/
+	go test -run '^$$' -fuzz FuzzReplay -fuzztime 10000x ./orchestrator/
 
 lint:
 	go vet ./...

@@ -232,18 +232,19 @@ func FuzzDecodeHistory(f *testing.F) {
 		}
 		f.Add(b, uint32(len(evs)))
 		f.Add(b[:len(b)/2], uint32(len(evs)))
-		chunk := sealChunk(len(evs), b)
+		chunk := sealChunk(len(evs), b).value
 		f.Add(chunk[1:len(chunk)-4], uint32(0)) // a chunk body: array header, then the events
 	}
 	f.Add([]byte{0x80, 0x80, 0x80}, uint32(1<<31))
+	key := historyKey("fuzz", 0)
 	f.Fuzz(func(t *testing.T, data []byte, n uint32) {
-		chunk := seal(append([]byte{formatV1}, data...))
+		chunk := seal(key, append([]byte{formatV1}, data...))
 		var inline, chunked []history.Event
 		var inlineErr, chunkErr error
 		checkAllocated(t, len(data), func() {
 			inline, inlineErr = decodeEvents(data, int(n))
-			chunked, chunkErr = decodeChunk(chunk, nil)
-			_, _ = decodeChunk(data, nil) // unsealed: refused by checksum or format, mostly
+			chunked, chunkErr = decodeChunk(key, chunk, nil)
+			_, _ = decodeChunk(key, data, nil) // unsealed: refused by checksum or format, mostly
 		})
 		if inlineErr == nil {
 			if len(inline) != int(n) {
@@ -263,7 +264,8 @@ func FuzzDecodeHistory(f *testing.F) {
 			if err != nil {
 				t.Fatalf("decoded events do not encode: %v", err)
 			}
-			again, err := decodeChunk(sealChunk(len(chunked), b), nil)
+			c := sealChunk(len(chunked), b)
+			again, err := decodeChunk(key, c.bind(key), nil)
 			if err != nil || !sameEvents(again, chunked) {
 				t.Fatalf("chunk does not survive encoding again: %v\n%+v\n%+v", err, chunked, again)
 			}
@@ -292,21 +294,22 @@ func FuzzDecodeRow(f *testing.F) {
 		row := (&rowState{
 			version: uint64(len(evs)), historyLen: len(evs), flags: flagRecover | flagOutputExternal, body: body,
 			input: []byte(`{"a":1}`), history: hist, timers: rowTimerEntry(timerKey("o-1", time.Unix(7, 0), 3)),
-		}).sealed()
+		}).sealed(rowKey("fuzz"))
 		f.Add(row.value[:len(row.value)-4])
 	}
-	spilled := (&rowState{version: 9, historyLen: 1000, flags: flagHistorySpilled | flagInputExternal, body: emptyRowBody}).sealed()
+	spilled := (&rowState{version: 9, historyLen: 1000, flags: flagHistorySpilled | flagInputExternal, body: emptyRowBody}).sealed(rowKey("fuzz"))
 	f.Add(spilled.value[:len(spilled.value)-4])
 	f.Add([]byte{rowFormat})
+	key := rowKey("fuzz")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		value := seal(bytes.Clone(data))
+		value := seal(key, bytes.Clone(data))
 		var st *rowState
 		var parseErr, instErr, histErr error
 		var inst *persistence.Instance
 		var events []history.Event
 		checkAllocated(t, len(data), func() {
-			_, _ = parseRow(data)
-			if st, parseErr = parseRow(value); parseErr != nil {
+			_, _ = parseRow(key, data)
+			if st, parseErr = parseRow(key, value); parseErr != nil {
 				return
 			}
 			inst, instErr = st.instance("fuzz")
@@ -320,7 +323,7 @@ func FuzzDecodeRow(f *testing.F) {
 			}
 			return
 		}
-		again, err := parseRow(st.sealed().value)
+		again, err := parseRow(key, st.sealed(key).value)
 		if err != nil {
 			t.Fatalf("a parsed row does not parse once sealed again: %v", err)
 		}
@@ -354,25 +357,26 @@ func FuzzDecodeValue(f *testing.F) {
 		&timerRecord{FireAt: time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)},
 		&messageRecord{To: "o-2", Payload: []byte(`"hi"`)},
 	} {
-		value, err := encodeValue(v)
+		value, err := encodeValue(nil, v)
 		if err != nil {
 			f.Fatal(err)
 		}
 		f.Add(value[1 : len(value)-4])
 	}
 	f.Add([]byte(`{"a":1}`))
+	key := outboxKey("fuzz", 1)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		value := seal(append([]byte{formatV1}, data...))
+		value := seal(key, append([]byte{formatV1}, data...))
 		var timer timerRecord
 		var msg messageRecord
 		var payload []byte
 		var timerErr, msgErr, payloadErr error
 		checkAllocated(t, len(data), func() {
-			timerErr = decodeValue(value, &timer)
-			msgErr = decodeValue(value, &msg)
-			payload, payloadErr = unsealRaw(value)
-			_ = decodeValue(data, &timerRecord{})
-			_, _ = unsealRaw(data)
+			timerErr = decodeValue(key, value, &timer)
+			msgErr = decodeValue(key, value, &msg)
+			payload, payloadErr = unsealRaw(key, value)
+			_ = decodeValue(key, data, &timerRecord{})
+			_, _ = unsealRaw(key, data)
 		})
 		if payloadErr != nil || !bytes.Equal(payload, data) {
 			t.Fatalf("payload %q came back as %q, %v", data, payload, payloadErr)
@@ -394,9 +398,10 @@ func FuzzDecodeValue(f *testing.F) {
 }
 
 func roundTrip(v, out any) error {
-	value, err := encodeValue(v)
+	key := outboxKey("fuzz", 1)
+	value, err := encodeValue(key, v)
 	if err != nil {
 		return err
 	}
-	return decodeValue(value, out)
+	return decodeValue(key, value, out)
 }
