@@ -50,6 +50,8 @@ type clusterStamp struct {
 	Cluster   string `json:"cluster"`
 	ClusterID string `json:"clusterId,omitempty"`
 	Member    string `json:"member"`
+	// fresh: the directory had no stamp: the member starts for the first time.
+	fresh bool
 }
 
 const stampFile = "CLUSTER.json"
@@ -88,7 +90,7 @@ func (c *ClusterConfig) hostConfig(dir string, inMemory bool) (*actors.ClusterCo
 		}
 	}
 	if stamp.Member == "" {
-		stamp.Member = newMemberID()
+		stamp.Member, stamp.fresh = newMemberID(), true
 	}
 	secret := c.Secret
 	if secret == "" {
@@ -106,6 +108,14 @@ func (s *clusterStamp) save(dir, clusterID string) error {
 		return nil
 	}
 	s.ClusterID = clusterID
+	return s.write(dir)
+}
+
+// write replaces the stamp file, atomically.
+func (s *clusterStamp) write(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return err

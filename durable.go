@@ -135,9 +135,14 @@ func (r *Runtime) start() error {
 			return err
 		}
 		cfg.Cluster.Log = r.cfg.Logger
-		if stamp.ClusterID == "" {
+		if stamp.fresh && !r.cfg.InMemory {
 			if err := r.refuseUnclusteredData(); err != nil {
 				return err
+			}
+			// The member's id is kept before it can claim anything: a member that
+			// crashes right after joining comes back as itself, to its partitions.
+			if err := stamp.write(r.cfg.Dir); err != nil {
+				return fmt.Errorf("durable: record the cluster in %q: %w", r.cfg.Dir, err)
 			}
 		}
 	}

@@ -221,13 +221,19 @@ func (h *Host) callActor(ctx context.Context, id string, msg any) error {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if errors.Is(err, cluster.ErrNoOwner) {
-			err = fmt.Errorf("%w: %w", ErrUnavailable, err)
-		}
-		if err != nil {
+		switch {
+		case errors.Is(err, cluster.ErrTimeout):
+			// Unknown outcome: a timeout to the caller, never an error that invites a
+			// blind retry as if nothing had happened.
+			return fmt.Errorf("instance %q: %w: %w", id, context.DeadlineExceeded, err)
+		case errors.Is(err, cluster.ErrNoOwner):
+			// No owner, or dead letters every time: nothing was taken; try later.
+			return fmt.Errorf("instance %q: %w: %w", id, ErrUnavailable, err)
+		case err != nil:
 			return fmt.Errorf("instance %q: %w", id, err)
-		}
-		if r.Code != wire.CodeRetry || attempt >= 20 {
+		case r.Code == wire.CodeRetry && attempt >= 20:
+			return fmt.Errorf("instance %q: %w: %s", id, ErrUnavailable, r.Message)
+		case r.Code != wire.CodeRetry:
 			return replyError(r)
 		}
 		select {

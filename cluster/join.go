@@ -118,6 +118,10 @@ func Join(ctx context.Context, cfg Config, g Group) (*Member, error) {
 		return nil, err
 	}
 	if secret == "" {
+		if gr.meta.Secret == "" {
+			_ = gr.client.Close()
+			return nil, fmt.Errorf("cluster: %q keeps no secret in etcd; give every member one (--cluster-secret)", cfg.Name)
+		}
 		cfg.Secret = gr.meta.Secret
 	}
 	provider, err := etcd.NewWithConfig("/durable/"+cfg.Name+"/protoactor",

@@ -11,7 +11,8 @@ import (
 )
 
 // ErrNoOwner: no member serves the identity now (its partition has no owner, or is
-// moving); the request may succeed later.
+// moving, or its activation kept going away); nothing was delivered, and the request
+// may succeed later.
 var ErrNoOwner = errors.New("no member serves this identity now")
 
 // requester is the cluster context the member installs: protoactor's default one builds
@@ -71,10 +72,16 @@ func (r *requester) request(identity, kind string, timeout time.Duration, msgFor
 			return res, nil
 		}
 		lastErr = err
+		if errors.Is(err, actor.ErrTimeout) || errors.Is(err, remote.ErrTimeout) {
+			return nil, fmt.Errorf("%w: %w", ErrTimeout, err)
+		}
 		if !retryable(err) {
 			return nil, err
 		}
 		r.cache.removeByValue(kind+"/"+identity, pid)
+	}
+	if !errors.Is(lastErr, ErrNoOwner) {
+		lastErr = fmt.Errorf("%w: %w", ErrNoOwner, lastErr)
 	}
 	return nil, fmt.Errorf("request to %s/%s failed after %d attempts: %w", kind, identity, attempts, lastErr)
 }
@@ -103,7 +110,12 @@ func (r *requester) pid(identity, kind string) *actor.PID {
 	return pid
 }
 
+// retryable reports a failure that proves the message was not taken: a dead letter.
+// A timeout proves nothing (the message may wait in the actor's mailbox, or its turn
+// on the disk), and sending again could apply a request twice.
 func retryable(err error) bool {
-	return errors.Is(err, actor.ErrDeadLetter) || errors.Is(err, actor.ErrTimeout) ||
-		errors.Is(err, remote.ErrDeadLetter) || errors.Is(err, remote.ErrTimeout)
+	return errors.Is(err, actor.ErrDeadLetter) || errors.Is(err, remote.ErrDeadLetter)
 }
+
+// ErrTimeout: no answer came in time; whether the request took effect is unknown.
+var ErrTimeout = errors.New("no answer in time; the request may or may not have taken effect")

@@ -256,7 +256,10 @@ func (a *instance) commitFailed(ctx actor.Context, pt *pendingTurn, err error) {
 }
 
 func (a *instance) dispatchActivity(ctx actor.Context, ev history.Event) {
-	a.inflight++
+	if a.inflight == nil {
+		a.inflight = map[taskKey]struct{}{}
+	}
+	a.inflight[taskKey{a.exec.ExecutionID(), ev.ID}] = struct{}{}
 	t := &activities.Task{
 		ReplyTo: ctx.Self(), InstanceID: a.id, ExecutionID: a.exec.ExecutionID(),
 		TaskID: ev.ID, Name: ev.Name, Input: ev.Input,
@@ -281,9 +284,7 @@ func (a *instance) work(ctx actor.Context, m any, sender *actor.PID) {
 		if a.h.Offload != nil {
 			a.h.Offload.Finished(m.ExecutionID, m.TaskID)
 		}
-		if a.inflight > 0 {
-			a.inflight--
-		}
+		delete(a.inflight, taskKey{m.ExecutionID, m.TaskID})
 		a.enqueue(ctx, &activities.Done{InstanceID: a.id, ExecutionID: m.ExecutionID, TaskID: m.TaskID,
 			Result: m.Result, Failure: m.Failure}, nil)
 	case *wire.WorkLost:
@@ -292,9 +293,6 @@ func (a *instance) work(ctx actor.Context, m any, sender *actor.PID) {
 		}
 		for _, ev := range a.exec.Open() {
 			if ev.ID == m.TaskID && ev.Type == history.EventTaskScheduled {
-				if a.inflight > 0 {
-					a.inflight--
-				}
 				a.dispatchActivity(ctx, ev)
 			}
 		}

@@ -59,7 +59,9 @@ type instance struct {
 
 	queue      []request
 	committing *pendingTurn
-	inflight   int // activities dispatched and not yet returned
+	// inflight holds the activities dispatched and not yet returned, by execution and
+	// task: a set, since a run given up for lost may still answer.
+	inflight map[taskKey]struct{}
 	// recoverSet is the journal's recovery mark as this activation last committed it;
 	// until recoverKnown, an activation loaded from the journal has not stated it, and
 	// its first turn does.
@@ -70,6 +72,11 @@ type instance struct {
 	// endedHere: the instance ended while this activation ran it.
 	endedHere bool
 	idle      lifecycle.Idler
+}
+
+type taskKey struct {
+	executionID string
+	taskID      int64
 }
 
 // request is one input waiting for the next turn, with where to send its reply.
@@ -145,9 +152,7 @@ func (a *instance) receive(ctx actor.Context) {
 	case *wire.Start, *wire.Raise, *wire.Control, *wire.Timer, *wire.ChildDone, *wire.EntityReply, *wire.Delivered:
 		a.enqueue(ctx, m, ctx.Sender())
 	case *activities.Done:
-		if a.inflight > 0 { // a run that was given up for lost may still answer
-			a.inflight--
-		}
+		delete(a.inflight, taskKey{m.ExecutionID, m.TaskID})
 		a.enqueue(ctx, m, nil)
 	case *wire.AppendDone:
 		a.committed(ctx, m.Err)
@@ -239,7 +244,7 @@ func (a *instance) enqueue(ctx actor.Context, msg any, replyTo *actor.PID) {
 func (a *instance) respond(ctx actor.Context, to *actor.PID, r *wire.Reply) { env.Respond(ctx, to, r) }
 
 func (a *instance) idleNow() bool {
-	return a.committing == nil && len(a.queue) == 0 && a.inflight == 0
+	return a.committing == nil && len(a.queue) == 0 && len(a.inflight) == 0
 }
 
 func (a *instance) release() {
