@@ -218,6 +218,9 @@ type Page struct {
 	Instances []*Status
 	// Continuation fetches the next page; empty when this is the last.
 	Continuation string
+	// Unserved counts the cluster partitions no member served while the page was
+	// read: their instances are missing from it. Always 0 on a runtime of its own.
+	Unserved int
 }
 
 // List returns the instances matching q, in instance id order.
@@ -233,7 +236,7 @@ func (c *Client) List(ctx context.Context, q Query) (*Page, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Page{Continuation: next}
+	p := &Page{Continuation: next, Unserved: h.Unserved()}
 	for _, r := range rows {
 		p.Instances = append(p.Instances, statusOf(r, nil))
 	}

@@ -132,6 +132,10 @@ func (h *Host) readLocal(ctx context.Context, id string, withHistory bool) (*per
 	return row, hist, err
 }
 
+// Unserved returns how many partitions no member serves now: a listing misses their
+// instances until they are back (0 on a member of its own).
+func (h *Host) Unserved() int { return h.env.Member.Unserved() }
+
 // List returns instances matching q and the continuation token of the next page.
 func (h *Host) List(ctx context.Context, q persistence.Query) ([]*persistence.Instance, string, error) {
 	return h.list(ctx, q)

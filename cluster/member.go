@@ -192,3 +192,22 @@ func (m *Member) Info() Info {
 	info.Owners = slices.Clone(view.Partitions())
 	return info
 }
+
+// Unserved returns how many partitions no live member serves now: their instances
+// are missing from listings until their owner is back.
+func (m *Member) Unserved() int {
+	if m.group == nil {
+		return 0
+	}
+	view := m.group.view.Load()
+	if view == nil {
+		return 0
+	}
+	n := 0
+	for _, rec := range view.Partitions() {
+		if mem, ok := view.Member(rec.Primary); !ok || m.group.isDown(mem.Peer) {
+			n++
+		}
+	}
+	return n
+}

@@ -100,7 +100,7 @@ func (r *requester) RequestFuture(identity, kind string, msg any, opts ...pclust
 
 func (r *requester) pid(identity, kind string) *actor.PID {
 	key := kind + "/" + identity
-	if pid := r.cache.get(key); pid != nil {
+	if pid := r.cache.get(key); pid != nil && r.stillThere(identity, pid) {
 		return pid
 	}
 	pid := r.c.Get(identity, kind)
@@ -108,6 +108,23 @@ func (r *requester) pid(identity, kind string) *actor.PID {
 		r.cache.set(key, pid)
 	}
 	return pid
+}
+
+// stillThere reports whether a cached PID is where ownership says the identity lives:
+// a member that went down or lost the partition is not asked again only to time out.
+func (r *requester) stillThere(identity string, pid *actor.PID) bool {
+	p, ok := r.c.Config.IdentityLookup.(*Placement)
+	if !ok || p.router == nil {
+		return true
+	}
+	addr, local, ok := p.router.Route(identity)
+	if !ok {
+		return false
+	}
+	if local {
+		return pid.Address == r.c.ActorSystem.Address()
+	}
+	return pid.Address == addr
 }
 
 // retryable reports a failure that proves the message was not taken: a dead letter.

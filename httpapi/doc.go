@@ -33,6 +33,8 @@
 //	GET    BASE/instances                             list; createdTimeFrom, createdTimeTo,
 //	       runtimeStatus=a,b, instanceIdPrefix, showInput (true), top; paged with the
 //	       x-ms-continuation-token header. 200 + array of statuses.
+//	       In a cluster, x-durable-unserved-partitions: N says the page misses the
+//	       instances of N partitions whose member is away (ours).
 //	DELETE BASE/instances/{id}                        purge; 200 {"instancesDeleted":1}; 404; 409 not finished.
 //	DELETE BASE/instances                             purge by filter; createdTimeFrom (required),
 //	       createdTimeTo (now), runtimeStatus (finished ones). 200 {"instancesDeleted":n}; 404 if none.

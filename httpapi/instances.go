@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/godurable/durable"
@@ -154,6 +155,10 @@ func (a *api) list(w http.ResponseWriter, r *http.Request) {
 		out = append(out, toStatusJSON(st, statusView{input: showInput}))
 	}
 	setContinuation(w, page.Continuation)
+	if page.Unserved > 0 {
+		// Ours: the page lacks the instances of partitions whose member is away.
+		w.Header().Set("x-durable-unserved-partitions", strconv.Itoa(page.Unserved))
+	}
 	writeJSON(w, http.StatusOK, out)
 }
 

@@ -283,7 +283,20 @@ func TestClusterMemberKilledAndRestarted(t *testing.T) {
 			t.Fatalf("transfer-%d while a member is down: %d %v", k, code, err)
 		}
 	}
+	// A listing says it misses the partitions of the member that is away.
+	unserved := func() string {
+		resp, err := http.Get(members[0].url + "/runtime/webhooks/durabletask/instances")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.Header.Get("x-durable-unserved-partitions")
+	}
+	retry(t, "listing flags the partitions of the killed member", func() (bool, error) {
+		return unserved() != "", nil
+	})
 	members[1] = startMember(t, etcd, "bank", filepath.Join(dir, "m1"))
+	retry(t, "listing whole again", func() (bool, error) { return unserved() == "", nil })
 	for k := range transfers {
 		for _, m := range members {
 			retry(t, fmt.Sprintf("transfer-%d seen from %s", k, m.url), func() (bool, error) {
