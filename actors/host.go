@@ -98,10 +98,11 @@ func (c *Config) validate() error {
 // Host runs orchestration instances and entities as virtual actors of a cluster
 // member, their activities on a pool of worker actors, and their durable timers.
 type Host struct {
-	cfg      Config
-	env      *env.Env
-	dispatch *lifecycle.Dispatcher
-	cancel   context.CancelFunc
+	cfg       Config
+	env       *env.Env
+	dispatch  *lifecycle.Dispatcher
+	cancel    context.CancelFunc
+	readSlots chan struct{} // bounds the reader's goroutines
 }
 
 // Start starts a one-member cluster hosting the runtime's actor kinds, then resumes

@@ -39,7 +39,11 @@ func (u Until) reached(r *persistence.Instance) bool {
 // follows its instance when the instance's partition moves.
 const remoteWaitSlice = 20 * time.Second
 
+// maxReads bounds the reads and waits a member serves for others at once.
+const maxReads = 1024
+
 func (h *Host) startReader() error {
+	h.readSlots = make(chan struct{}, maxReads)
 	_, err := h.env.Member.System.Root.SpawnNamed(actor.PropsFromFunc(h.receiveRead), readerName)
 	return err
 }
@@ -52,7 +56,17 @@ func (h *Host) receiveRead(ctx actor.Context) {
 		return
 	}
 	sender, root := ctx.Sender(), ctx.ActorSystem().Root
+	select {
+	case h.readSlots <- struct{}{}:
+	default:
+		// Too many reads and waits at once: the asker tries again shortly.
+		if p, err := wire.Pack(&wire.ReadResult{Code: wire.CodeRetry, Message: "member busy"}); err == nil && sender != nil {
+			root.Send(sender, p)
+		}
+		return
+	}
 	go func() {
+		defer func() { <-h.readSlots }()
 		res := h.serveRead(a)
 		if p, err := wire.Pack(res); err == nil && sender != nil {
 			root.Send(sender, p)

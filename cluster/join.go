@@ -272,7 +272,18 @@ func (gr *group) isDown(addr string) bool {
 	gr.mu.RLock()
 	at, ok := gr.down[addr]
 	gr.mu.RUnlock()
-	return ok && time.Since(at) < gr.cfg.TTL+time.Second
+	if !ok {
+		return false
+	}
+	if time.Since(at) < gr.cfg.TTL+time.Second {
+		return true
+	}
+	gr.mu.Lock()
+	if gr.down[addr] == at {
+		delete(gr.down, addr)
+	}
+	gr.mu.Unlock()
+	return false
 }
 
 // Serves reports whether this member may act for identity now: it claimed the

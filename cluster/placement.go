@@ -218,8 +218,16 @@ func (c *pidCache) get(key string) *actor.PID {
 	return c.m[key]
 }
 
+// maxCachedPIDs bounds the cache: remote activations that passivate are not evicted
+// one by one (nothing says they went), so a long-lived member would otherwise keep one
+// entry per identity it ever reached.
+const maxCachedPIDs = 200_000
+
 func (c *pidCache) set(key string, pid *actor.PID) {
 	c.mu.Lock()
+	if len(c.m) >= maxCachedPIDs {
+		c.m = map[string]*actor.PID{} // starting over costs one lookup per identity
+	}
 	c.m[key] = pid
 	c.mu.Unlock()
 }
