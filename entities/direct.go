@@ -137,4 +137,3 @@ func decodeScalar[In any](b []byte) (in In, ok bool) {
 	}
 	return in, ok
 }
-
