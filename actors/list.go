@@ -21,10 +21,7 @@ func (h *Host) list(ctx context.Context, q persistence.Query) ([]*persistence.In
 	if len(peers) == 1 && peers[0] == h.env.Member.System.Address() {
 		return h.env.Journal.List(ctx, q)
 	}
-	size := q.PageSize
-	if size <= 0 {
-		size = 100
-	}
+	size := q.Limit()
 	type part struct {
 		res *wire.ListResult
 		err error
@@ -88,10 +85,7 @@ func (h *Host) listAt(ctx context.Context, addr string, q persistence.Query) (*w
 // listLocal lists the instances of the partitions this member serves; those of
 // partitions it kept from an earlier ownership are someone else's to list.
 func (h *Host) listLocal(ctx context.Context, q persistence.Query) *wire.ListResult {
-	size := q.PageSize
-	if size <= 0 {
-		size = 100
-	}
+	size := q.Limit() // the journal's bound holds across the pages gathered here
 	res := &wire.ListResult{}
 	for {
 		rows, next, err := h.env.Journal.List(ctx, q)

@@ -16,10 +16,9 @@ import (
 	"syscall"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-
 	"github.com/godurable/durable"
 	"github.com/godurable/durable/bench/internal/workload"
+	"github.com/godurable/durable/internal/etcdtest"
 )
 
 // With -members N the run's runtime is one member of an N-member cluster: the others
@@ -64,7 +63,7 @@ func startCluster(p params) (*benchCluster, *durable.ClusterConfig, error) {
 	if err := c.etcd.Start(); err != nil {
 		return nil, nil, err
 	}
-	if err := waitEtcd(c.endpoint); err != nil {
+	if err := etcdtest.WaitReady(c.endpoint, 20*time.Second); err != nil {
 		c.stop()
 		return nil, nil, err
 	}
@@ -179,27 +178,6 @@ func memberChild(p params, settings string) error {
 	notifyTerm(sig)
 	<-sig
 	return nil
-}
-
-func waitEtcd(endpoint string) error {
-	c, err := clientv3.New(clientv3.Config{Endpoints: []string{endpoint}, DialTimeout: time.Second})
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_, err := c.Get(ctx, "health")
-		cancel()
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("etcd at %s did not start: %w", endpoint, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func freeAddr() string {

@@ -168,9 +168,24 @@ type Query struct {
 	CreatedTo    time.Time // exclusive
 	UpdatedFrom  time.Time // inclusive
 	UpdatedTo    time.Time // exclusive
-	PageSize     int       // <= 0: 100
+	PageSize     int       // <= 0: DefaultPageSize; at most MaxPageSize
 	Continuation string
 	WithPayloads bool
+}
+
+// A page of a listing holds DefaultPageSize instances when its Query names no size,
+// and never more than MaxPageSize, however many are asked for.
+const (
+	DefaultPageSize = 100
+	MaxPageSize     = 1000
+)
+
+// Limit returns how many instances one page of q holds at most.
+func (q Query) Limit() int {
+	if q.PageSize <= 0 {
+		return DefaultPageSize
+	}
+	return min(q.PageSize, MaxPageSize)
 }
 
 // Errors the journal reports. Callers branch on them with errors.Is.

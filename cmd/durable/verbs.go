@@ -322,61 +322,52 @@ type clusterInfo struct {
 	} `json:"owners"`
 }
 
-func fetchCluster(c *apiClient) ([]byte, *clusterInfo, error) {
+// printCluster prints GET /cluster's answer: as JSON with --json, through table
+// otherwise, or a sentence for a runtime on its own.
+func printCluster(c *apiClient, p *printer, table func(w io.Writer, info *clusterInfo)) error {
 	b, _, err := c.do("GET", base+"/cluster", nil, nil, http.StatusOK)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	var info clusterInfo
 	if err := json.Unmarshal(b, &info); err != nil {
-		return nil, nil, fmt.Errorf("unreadable cluster table: %w", err)
-	}
-	return b, &info, nil
-}
-
-func showMembers(c *apiClient, _ []string, _ any, p *printer) error {
-	b, info, err := fetchCluster(c)
-	if err != nil {
-		return err
+		return fmt.Errorf("unreadable cluster table: %w", err)
 	}
 	return p.print(b, func(w io.Writer) {
 		if info.Cluster == "" {
 			fmt.Fprintln(w, "not a cluster: the runtime runs on its own")
 			return
 		}
+		tw := newTable(w)
+		table(tw, &info)
+		tw.Flush()
+	})
+}
+
+func showMembers(c *apiClient, _ []string, _ any, p *printer) error {
+	return printCluster(c, p, func(w io.Writer, info *clusterInfo) {
 		owned := map[string]int{}
 		for _, o := range info.Owners {
 			owned[o.Primary]++
 		}
-		tw := newTable(w)
-		fmt.Fprintln(tw, "MEMBER\tPEER\tPARTITIONS\t")
+		fmt.Fprintln(w, "MEMBER\tPEER\tPARTITIONS\t")
 		for _, m := range info.Members {
 			self := ""
 			if m.ID == info.Self {
 				self = " (this one)"
 			}
-			fmt.Fprintf(tw, "%s%s\t%s\t%d\t\n", m.ID, self, m.Peer, owned[m.ID])
+			fmt.Fprintf(w, "%s%s\t%s\t%d\t\n", m.ID, self, m.Peer, owned[m.ID])
 		}
-		tw.Flush()
 	})
 }
 
 func showPartitions(c *apiClient, _ []string, _ any, p *printer) error {
-	b, info, err := fetchCluster(c)
-	if err != nil {
-		return err
-	}
-	return p.print(b, func(w io.Writer) {
-		if info.Cluster == "" {
-			fmt.Fprintln(w, "not a cluster: the runtime runs on its own")
-			return
-		}
+	return printCluster(c, p, func(w io.Writer, info *clusterInfo) {
 		live := map[string]bool{}
 		for _, m := range info.Members {
 			live[m.ID] = true
 		}
-		tw := newTable(w)
-		fmt.Fprintln(tw, "PARTITION\tPRIMARY\tSTANDBY\tEPOCH\t")
+		fmt.Fprintln(w, "PARTITION\tPRIMARY\tSTANDBY\tEPOCH\t")
 		for _, o := range info.Owners {
 			primary := o.Primary
 			switch {
@@ -385,8 +376,7 @@ func showPartitions(c *apiClient, _ []string, _ any, p *printer) error {
 			case !live[primary]:
 				primary += " (down)"
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t\n", o.Partition, primary, o.Standby, o.Epoch)
+			fmt.Fprintf(w, "%d\t%s\t%s\t%d\t\n", o.Partition, primary, o.Standby, o.Epoch)
 		}
-		tw.Flush()
 	})
 }

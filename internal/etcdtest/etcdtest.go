@@ -65,14 +65,16 @@ func StartAt(t testing.TB, ip string) *Server {
 		_ = s.cmd.Process.Kill()
 		_ = s.cmd.Wait()
 	})
-	if err := s.waitReady(20 * time.Second); err != nil {
+	if err := WaitReady(s.Endpoint, 20*time.Second); err != nil {
 		t.Fatalf("etcd did not start: %v: %s", err, stderr.String())
 	}
 	return s
 }
 
-func (s *Server) waitReady(within time.Duration) error {
-	c, err := clientv3.New(clientv3.Config{Endpoints: []string{s.Endpoint}, DialTimeout: time.Second})
+// WaitReady waits until the etcd at endpoint answers, for at most within: for tests
+// and for the bench, which start etcd themselves.
+func WaitReady(endpoint string, within time.Duration) error {
+	c, err := clientv3.New(clientv3.Config{Endpoints: []string{endpoint}, DialTimeout: time.Second})
 	if err != nil {
 		return err
 	}
@@ -86,7 +88,7 @@ func (s *Server) waitReady(within time.Duration) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return err
+			return fmt.Errorf("etcd at %s did not answer within %v: %w", endpoint, within, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -332,12 +332,12 @@ func testListEntities(h *harness) {
 	}
 }
 
-// testListBounded: a page holds at most query.MaxPageSize instances however many are
+// testListBounded: a page holds at most persistence.MaxPageSize instances however many are
 // asked for, and stops early once its payloads pass query.MaxPageBytes; paging still
 // reaches every instance.
 func testListBounded(h *harness) {
 	var pending []<-chan error
-	for i := range query.MaxPageSize + 1 {
+	for i := range persistence.MaxPageSize + 1 {
 		id := fmt.Sprintf("many-%04d", i)
 		pending = append(pending, h.submit(&persistence.Batch{InstanceID: id, Instance: row(id, "Many", history.StatusRunning)}))
 	}
@@ -350,7 +350,7 @@ func testListBounded(h *harness) {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	h.equal("instances on a page asked for 1<<20", len(page), query.MaxPageSize)
+	h.equal("instances on a page asked for 1<<20", len(page), persistence.MaxPageSize)
 	h.equal("continuation", next, page[len(page)-1].ID)
 
 	big := make([]byte, 900<<10)

@@ -9,22 +9,12 @@ import (
 	"github.com/godurable/durable/persistence"
 )
 
-// DefaultPageSize is the page size of a Query that names none; MaxPageSize bounds the
-// size a Query may ask for, and MaxPageBytes the payloads one page holds, so that no
-// listing, however it is asked, holds much of the journal in memory.
-const (
-	DefaultPageSize = 100
-	MaxPageSize     = 1000
-	MaxPageBytes    = 16 << 20
-)
+// MaxPageBytes bounds the payloads one page holds, so that no listing, however it is
+// asked, holds much of the journal in memory; persistence.MaxPageSize bounds its count.
+const MaxPageBytes = 16 << 20
 
 // PageSize returns the number of instances one page of q holds at most.
-func PageSize(q persistence.Query) int {
-	if q.PageSize <= 0 {
-		return DefaultPageSize
-	}
-	return min(q.PageSize, MaxPageSize)
-}
+func PageSize(q persistence.Query) int { return q.Limit() }
 
 // Page gathers one page of a listing in id order.
 type Page struct {
