@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -224,18 +225,41 @@ func (h *Host) stopPrepared() {
 	}
 }
 
-// claimed wakes, once this member has claimed partition p, the instances of p whose
-// work was in flight: their activations may have been stopped when the partition was
-// not served here for a while (a lost lease), and nothing else would wake them.
-func (h *Host) claimed(p, partitions int) {
-	err := h.env.Journal.Recoverable(h.env.Ctx, func(id string) error {
-		if cluster.PartitionOf(id, partitions) == p {
-			h.env.Courier.Send(id, &wire.Control{Op: wire.OpWake}, nil)
+// claimed resumes, once this member has claimed partitions, what they had in flight:
+// it wakes their instances with work out, arms their timers and sends their
+// undelivered messages again. An activation stopped while its partition was not
+// served here (a lost lease) may have committed a turn and never sent what it created;
+// the journal still holds it. What was already armed or sent arrives twice, which
+// receivers ignore.
+func (h *Host) claimed(claimed []int, partitions int) {
+	e := h.env
+	mine := func(id string) bool { return slices.Contains(claimed, cluster.PartitionOf(id, partitions)) }
+	err := e.Journal.Recoverable(e.Ctx, func(id string) error {
+		if mine(id) {
+			e.Courier.Send(id, &wire.Control{Op: wire.OpWake}, nil)
 		}
 		return nil
 	})
-	if err != nil && h.env.Ctx.Err() == nil {
-		h.env.Log.Warn("waking a claimed partition's instances failed", "partition", p, "error", err)
+	if err == nil {
+		var timers []persistence.Timer
+		if timers, err = e.Journal.Timers(e.Ctx, time.Unix(1<<40, 0), 0); err == nil {
+			for _, t := range timers {
+				if mine(t.InstanceID) {
+					e.Timers.Arm(t)
+				}
+			}
+		}
+	}
+	if err == nil {
+		err = e.Journal.Outbox(e.Ctx, func(m persistence.Message) error {
+			if mine(m.From) {
+				e.DeliverOutbox(m)
+			}
+			return nil
+		})
+	}
+	if err != nil && e.Ctx.Err() == nil {
+		e.Log.Warn("resuming claimed partitions failed", "partitions", claimed, "error", err)
 	}
 }
 

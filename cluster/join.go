@@ -50,9 +50,10 @@ type Group struct {
 	// member registers: whatever its actors need must be in place by the time other
 	// members can reach it.
 	Prepare func(*Member) error
-	// Claimed, when set, is told of every partition this member claims (on a goroutine
-	// of its own), so work the partition had in flight can resume.
-	Claimed func(partition, partitions int)
+	// Claimed, when set, is told of the partitions each round of claims took (on a
+	// goroutine of its own), with the cluster's partition count, so work they had in
+	// flight can resume.
+	Claimed func(claimed []int, partitions int)
 }
 
 // group is a member's part in a cluster of many: its lease, its view of ownership,
@@ -373,6 +374,12 @@ func (gr *group) rejoin(m *Member) bool {
 }
 
 func (gr *group) claim(members []string) {
+	var took []int
+	defer func() {
+		if len(took) > 0 && gr.cfg.Claimed != nil {
+			go gr.cfg.Claimed(took, gr.meta.Partitions)
+		}
+	}()
 	for p, rec := range gr.view.Load().Partitions() {
 		select {
 		case <-gr.stop:
@@ -406,9 +413,7 @@ func (gr *group) claim(members []string) {
 		gr.claimed[p] = got.Epoch
 		gr.mu.Unlock()
 		gr.log.Info("claimed a partition", "partition", p, "epoch", got.Epoch)
-		if gr.cfg.Claimed != nil {
-			go gr.cfg.Claimed(p, gr.meta.Partitions)
-		}
+		took = append(took, p)
 	}
 }
 
