@@ -34,6 +34,8 @@ type op struct {
 	send      []kv
 	delivered [][]byte
 	recover   *bool
+	// install, when set, makes the op an Install (copy.go) rather than an append.
+	install *Snapshot
 
 	// keys and bytes estimate the op's share of a transaction, for batch caps.
 	keys, bytes int
@@ -205,6 +207,8 @@ type txnBatch struct {
 	// traced: writes records them, for a fault hook (see hook.go); never in production.
 	traced bool
 	writes []faulthook.Write
+	// installed: an Install is in the transaction (it leaves no row in written).
+	installed bool
 }
 
 func (b *txnBatch) set(k, v []byte) error {
@@ -256,6 +260,9 @@ func (b *txnBatch) forget() {
 // leaves it untouched and fails only o. Any other error may have left part of o in the
 // transaction, so the caller must discard it whole.
 func (b *txnBatch) apply(o *op) (rejected, err error) {
+	if o.install != nil {
+		return nil, b.install(o)
+	}
 	old, err := b.row(o.id)
 	if corrupt := (*persistence.CorruptionError)(nil); errors.As(err, &corrupt) {
 		if o.delete {

@@ -151,7 +151,7 @@ func (j *Journal) commitTogether(ops []*op, errs []error) error {
 		}
 		errs[i] = rejected
 	}
-	if len(b.written) == 0 {
+	if len(b.written) == 0 && !b.installed {
 		return nil // every op was rejected: nothing to write
 	}
 	var err error
