@@ -211,4 +211,3 @@ func (b *txnBatch) install(o *op) error {
 	b.installed = true
 	return nil
 }
-
