@@ -32,8 +32,11 @@ type ClusterConfig struct {
 	// It is fixed when the cluster is created; a member started with another count is
 	// refused.
 	Partitions int
-	// Replicas is how many members keep each partition. 1: a partition lives only on
-	// its owner, and waits for that member to return when it is down.
+	// Replicas is how many members keep each partition: 2 (the default) keeps a
+	// synchronous copy on a standby, which takes the partition over within the lease's
+	// TTL when its primary is gone; 1 keeps a partition only on its owner, where it
+	// waits for that member to return when it is down (on a volume that moves with it,
+	// say). A cluster of one member keeps one copy whatever this says.
 	Replicas int
 	// Secret is what members present to each other; traffic between members without
 	// it is refused. Default: $DURABLE_CLUSTER_SECRET.
@@ -63,8 +66,8 @@ func (c *ClusterConfig) hostConfig(dir string, inMemory bool) (*actors.ClusterCo
 		return nil, nil, errors.New("durable: ClusterConfig.Name is empty")
 	case len(c.Etcd) == 0:
 		return nil, nil, errors.New("durable: ClusterConfig.Etcd lists no endpoint")
-	case c.Replicas > 1:
-		return nil, nil, fmt.Errorf("durable: ClusterConfig.Replicas %d: this version keeps one copy of each partition", c.Replicas)
+	case c.Replicas < 0 || c.Replicas > 2:
+		return nil, nil, fmt.Errorf("durable: ClusterConfig.Replicas %d: a partition has 1 or 2 copies", c.Replicas)
 	}
 	host, portText, err := net.SplitHostPort(c.Peer)
 	if err != nil {
@@ -96,9 +99,14 @@ func (c *ClusterConfig) hostConfig(dir string, inMemory bool) (*actors.ClusterCo
 	if secret == "" {
 		secret = os.Getenv("DURABLE_CLUSTER_SECRET")
 	}
+	replicas := c.Replicas
+	if inMemory {
+		replicas = 1 // a copy of what is lost at exit anyway is not worth its cost
+	}
 	return &actors.ClusterConfig{
 		Name: c.Name, Host: host, Port: port, Secret: secret,
-		Group: cluster.Group{Etcd: c.Etcd, MemberID: stamp.Member, Partitions: c.Partitions, TTL: c.TTL, ClusterID: stamp.ClusterID},
+		Group: cluster.Group{Etcd: c.Etcd, MemberID: stamp.Member, Partitions: c.Partitions, TTL: c.TTL, ClusterID: stamp.ClusterID,
+			Replicas: replicas},
 	}, stamp, nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/godurable/durable/actors/internal/env"
 	"github.com/godurable/durable/actors/internal/instance"
 	"github.com/godurable/durable/actors/internal/lifecycle"
+	"github.com/godurable/durable/actors/internal/replica"
 	"github.com/godurable/durable/actors/internal/timers"
 	"github.com/godurable/durable/actors/internal/watch"
 	"github.com/godurable/durable/actors/internal/wire"
@@ -102,6 +103,7 @@ type Host struct {
 	cfg       Config
 	env       *env.Env
 	dispatch  *lifecycle.Dispatcher
+	replicas  *replica.Replicator // nil: no copies kept
 	cancel    context.CancelFunc
 	readSlots chan struct{} // bounds the reader's goroutines
 }
@@ -154,10 +156,21 @@ func Start(cfg Config) (*Host, error) {
 	if c := cfg.Cluster; c != nil {
 		ccfg.Name, ccfg.Host, ccfg.Port, ccfg.Secret = c.Name, c.Host, c.Port, c.Secret
 		g := &gatedJournal{Journal: cfg.Journal}
-		e.Journal = g
 		group := c.Group
+		if store, ok := cfg.Journal.(replica.Store); ok {
+			h.replicas = replica.New(store, cfg.Logger)
+			g.Journal = h.replicas
+		} else {
+			group.Replicas = 1 // a journal that cannot copy its instances keeps one copy
+		}
+		e.Journal = g
 		group.Prepare = func(m *cluster.Member) error {
 			g.member.Store(m)
+			if h.replicas != nil {
+				if err := h.replicas.Start(m); err != nil {
+					return err
+				}
+			}
 			return prepare(m)
 		}
 		group.Claimed = h.claimed
@@ -171,9 +184,13 @@ func Start(cfg Config) (*Host, error) {
 		h.Close(context.Background())
 		return nil, err
 	}
-	if err := h.recover(ctx); err != nil {
-		h.Close(context.Background())
-		return nil, err
+	// A member of a cluster resumes the work of each partition as it claims it (see
+	// claimed); its journal also holds copies of partitions other members serve.
+	if cfg.Cluster == nil {
+		if err := h.recover(ctx); err != nil {
+			h.Close(context.Background())
+			return nil, err
+		}
 	}
 	return h, nil
 }
@@ -207,6 +224,9 @@ func (h *Host) Close(ctx context.Context) {
 	e.Courier.Stop()
 	h.cancel()
 	e.Member.Stop(ctx)
+	if h.replicas != nil {
+		h.replicas.Stop()
+	}
 	e.Activities.Stop()
 	h.dispatch.Stop()
 }

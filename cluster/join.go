@@ -50,6 +50,9 @@ type Group struct {
 	// member registers: whatever its actors need must be in place by the time other
 	// members can reach it.
 	Prepare func(*Member) error
+	// Replicas is how many copies of each partition a primary keeps: 1, or 2 (the
+	// default) with a standby on another member that takes over when it is gone.
+	Replicas int
 	// Claimed, when set, is told of the partitions each round of claims took (on a
 	// goroutine of its own), with the cluster's partition count, so work they had in
 	// flight can resume.
@@ -78,6 +81,11 @@ type group struct {
 	// at: a record naming this member at another epoch is from an earlier incarnation.
 	claimed map[int]uint64
 
+	// fence holds, per partition, the newest epoch this member claimed or tried to:
+	// copies sent by a primary of an older epoch are refused (see Admit).
+	fenceMu sync.RWMutex
+	fence   map[int]uint64
+
 	stop chan struct{}
 	done chan struct{}
 }
@@ -103,6 +111,9 @@ func Join(ctx context.Context, cfg Config, g Group) (*Member, error) {
 	if g.Log == nil {
 		g.Log = slog.Default()
 	}
+	if g.Replicas <= 0 {
+		g.Replicas = 2
+	}
 	if g.MemberID == "" {
 		return nil, errors.New("cluster: a member of a cluster needs a member id")
 	}
@@ -114,6 +125,7 @@ func Join(ctx context.Context, cfg Config, g Group) (*Member, error) {
 	}
 	_ = ln.Close()
 	gr := &group{cfg: g, self: g.MemberID, log: g.Log.With("member", g.MemberID), claimed: map[int]uint64{}, down: map[string]time.Time{},
+		fence: map[int]uint64{},
 		stop: make(chan struct{}), done: make(chan struct{})}
 	if err := gr.connect(ctx, cfg.Name); err != nil {
 		return nil, err
@@ -325,6 +337,9 @@ func (gr *group) balance(m *Member) {
 			seen = rev
 			m.Placement.Moved(func(identity string) bool { return !gr.owns(identity) })
 		}
+		if took := gr.failover(members); len(took) > 0 {
+			gr.tell(took)
+		}
 		wait := time.Second
 		if settled := time.Since(stableSince); settled >= gr.cfg.Settle {
 			gr.claim(members)
@@ -373,13 +388,16 @@ func (gr *group) rejoin(m *Member) bool {
 	}
 }
 
+// tell passes partitions this member took to Group.Claimed.
+func (gr *group) tell(took []int) {
+	if len(took) > 0 && gr.cfg.Claimed != nil {
+		go gr.cfg.Claimed(took, gr.meta.Partitions)
+	}
+}
+
 func (gr *group) claim(members []string) {
 	var took []int
-	defer func() {
-		if len(took) > 0 && gr.cfg.Claimed != nil {
-			go gr.cfg.Claimed(took, gr.meta.Partitions)
-		}
-	}()
+	defer func() { gr.tell(took) }()
 	for p, rec := range gr.view.Load().Partitions() {
 		select {
 		case <-gr.stop:
@@ -400,6 +418,7 @@ func (gr *group) claim(members []string) {
 			continue
 		}
 		next := ownership.Record{Primary: gr.self, Epoch: rec.Epoch + 1}
+		gr.raiseFence(p, next.Epoch)
 		ctx, cancel := context.WithTimeout(context.Background(), gr.cfg.TTL/3)
 		got, err := gr.store.Swap(ctx, p, rec, next)
 		cancel()

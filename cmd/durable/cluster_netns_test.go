@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/godurable/durable/internal/etcdtest"
 )
@@ -89,33 +90,72 @@ func freeAddrOn(t *testing.T, ip string) string {
 	return l.Addr().String()
 }
 
-// A member cut off from etcd and the other members by a network partition stops
-// serving: the others answer 503 for its partitions and show them down. Healed, it
-// joins again and takes its partitions back under new epochs, and work started while
-// it was away completes.
-func TestClusterNetworkPartition(t *testing.T) {
-	if testing.Short() {
-		t.Skip("makes a network namespace and three members")
-	}
+// splitCluster starts two members on the host and a third in a network namespace the
+// test can cut off, and returns them with the namespace and the third member's id.
+func splitCluster(t *testing.T, name string, extra ...string) (*netns, []*server, string) {
+	t.Helper()
 	ns := newNetns(t)
 	etcd := etcdtest.StartAt(t, ns.hostIP)
 	dir := t.TempDir()
 	var members []*server
 	for i := range 2 {
-		members = append(members, startBinary(t, memberBin, filepath.Join(dir, fmt.Sprint("m", i)),
-			"--cluster", "split", "--etcd", etcd.Endpoint, "--peer", freeAddrOn(t, ns.hostIP), "--lease-ttl", "2s"))
+		args := append([]string{"--cluster", name, "--etcd", etcd.Endpoint, "--peer", freeAddrOn(t, ns.hostIP), "--lease-ttl", "2s"}, extra...)
+		members = append(members, startBinary(t, memberBin, filepath.Join(dir, fmt.Sprint("m", i)), args...))
 	}
 	// The third member lives in the namespace; the test port is free there as well,
 	// since nothing else runs in it.
-	cmd := exec.Command("ip", "netns", "exec", ns.name, memberBin, "serve", "--http", ns.insideIP+":0",
-		"--data", filepath.Join(dir, "m2"), "--cluster", "split", "--etcd", etcd.Endpoint,
-		"--peer", ns.insideIP+":7100", "--lease-ttl", "2s")
-	members = append(members, startCommand(t, cmd, filepath.Join(dir, "m2")))
-	var self struct{ Self string }
-	if _, err := apiCall("GET", members[2].url+"/runtime/webhooks/durabletask/cluster", "", &self); err != nil {
-		t.Fatal(err)
+	args := append([]string{"netns", "exec", ns.name, memberBin, "serve", "--http", ns.insideIP + ":0",
+		"--data", filepath.Join(dir, "m2"), "--cluster", name, "--etcd", etcd.Endpoint,
+		"--peer", ns.insideIP + ":7100", "--lease-ttl", "2s"}, extra...)
+	members = append(members, startCommand(t, exec.Command("ip", args...), filepath.Join(dir, "m2")))
+	return ns, members, selfOf(t, members[2])
+}
+
+// startAll starts n Chaining instances through the members on the host, retrying
+// while a partition has no owner when retry503 is set, and returns their ids and
+// whether any start met a 503.
+func startAll(t *testing.T, members []*server, prefix string, n int, retry503 bool) (started []string, saw503 bool) {
+	t.Helper()
+	for i := 0; len(started) < n; i++ {
+		id := fmt.Sprint(prefix, i)
+		code, err := apiCall("POST", fmt.Sprintf("%s/api/orchestrators/Chaining/%s", members[i%2].url, id), `"x"`, nil)
+		switch {
+		case err != nil:
+			t.Fatal(err)
+		case code == http.StatusAccepted:
+			started = append(started, id)
+		case code == http.StatusServiceUnavailable:
+			saw503 = true
+			if retry503 {
+				i--
+				time.Sleep(20 * time.Millisecond)
+			}
+		default:
+			t.Fatalf("start %s while a member is cut off: %d", id, code)
+		}
 	}
-	cutOff := self.Self
+	return started, saw503
+}
+
+func waitCompleted(t *testing.T, m *server, ids []string) {
+	t.Helper()
+	for _, id := range ids {
+		retry(t, id, func() (bool, error) {
+			st, code, err := getStatus(m, id, false)
+			return code == http.StatusOK && st.RuntimeStatus == "Completed", fmt.Errorf("%d %v %s", code, err, st.RuntimeStatus)
+		})
+	}
+}
+
+// With one copy of each partition, a member cut off from etcd and the other members
+// by a network partition stops serving: the others answer 503 for its partitions and
+// show them down. Healed, it joins again and takes its partitions back under new
+// epochs, and work started while it was away completes.
+func TestClusterNetworkPartition(t *testing.T) {
+	if testing.Short() {
+		t.Skip("makes a network namespace and three members")
+	}
+	ns, members, cutOff := splitCluster(t, "split", "--replicas", "1")
 	partitionsOf := func(m *server) (down int, epochs map[int]uint64) {
 		out, code := m.durable("partitions")
 		if code != 0 {
@@ -149,22 +189,7 @@ func TestClusterNetworkPartition(t *testing.T) {
 		return down == len(before), fmt.Errorf("%d partitions down, want %d", down, len(before))
 	})
 	// Work for every partition, started while one member is away: 503s for its share.
-	var started []string
-	saw503 := false
-	for i := 0; len(started) < 30; i++ {
-		id := fmt.Sprint("split-", i)
-		code, err := apiCall("POST", fmt.Sprintf("%s/api/orchestrators/Chaining/%s", members[i%2].url, id), `"x"`, nil)
-		switch {
-		case err != nil:
-			t.Fatal(err)
-		case code == http.StatusAccepted:
-			started = append(started, id)
-		case code == http.StatusServiceUnavailable:
-			saw503 = true
-		default:
-			t.Fatalf("start %s while a member is cut off: %d", id, code)
-		}
-	}
+	started, saw503 := startAll(t, members, "split-", 30, false)
 	if !saw503 {
 		t.Fatal("no request met the cut-off member's partitions")
 	}
@@ -178,13 +203,82 @@ func TestClusterNetworkPartition(t *testing.T) {
 		}
 		return down == 0, fmt.Errorf("%d down", down)
 	})
-	for _, id := range started {
-		retry(t, id, func() (bool, error) {
-			var st struct{ RuntimeStatus string }
-			code, err := apiCall("GET", members[2].url+"/runtime/webhooks/durabletask/instances/"+id, "", &st)
-			return code == http.StatusOK && st.RuntimeStatus == "Completed", err
-		})
+	waitCompleted(t, members[2], started)
+	for _, m := range members {
+		m.stop()
 	}
+}
+
+// With a standby for each partition, a primary cut off from etcd and from its
+// standbys loses its partitions to them: they serve again within the lease's TTL and
+// a few seconds, work started meanwhile completes, and what the cut-off member had
+// acknowledged before the cut is all there. Healed, it joins again as a follower:
+// the partitions stay where they went.
+func TestClusterNetworkPartitionFailover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("makes a network namespace and three members")
+	}
+	ns, members, cutOff := splitCluster(t, "splitfail")
+	tab := waitStandbys(t, members[0])
+	before := map[int]uint64{}
+	for _, o := range tab.Owners {
+		if o.Primary == cutOff {
+			before[o.Partition] = o.Epoch
+		}
+	}
+	if len(before) == 0 {
+		t.Fatal("the member in the namespace owns no partition")
+	}
+	// Acknowledged through the member about to be cut off, in every partition.
+	var early []string
+	for i := range 30 {
+		id := fmt.Sprint("early-", i)
+		retry(t, "start "+id, func() (bool, error) {
+			code, err := apiCall("POST", fmt.Sprintf("%s/api/orchestrators/Chaining/%s", members[2].url, id), `"x"`, nil)
+			return code == http.StatusAccepted, fmt.Errorf("%d %v", code, err)
+		})
+		early = append(early, id)
+	}
+
+	ns.cut()
+	cut := time.Now()
+	retry(t, "the cut-off member's partitions taken over", func() (bool, error) {
+		tab, err := readTable(members[0])
+		if err != nil {
+			return false, err
+		}
+		for _, o := range tab.Owners {
+			if o.Primary == cutOff || o.Primary == "" {
+				return false, fmt.Errorf("partition %d with %q", o.Partition, o.Primary)
+			}
+		}
+		return true, nil
+	})
+	t.Logf("%d partitions served again %v after the cut (lease TTL 2s)", len(before), time.Since(cut).Round(time.Millisecond))
+	started, _ := startAll(t, members, "splitfail-", 30, true)
+	ns.heal()
+	retry(t, "the healed member joins again", func() (bool, error) {
+		tab, err := readTable(members[0])
+		if err != nil {
+			return false, err
+		}
+		for _, m := range tab.Members {
+			if m.ID == cutOff {
+				return true, nil
+			}
+		}
+		return false, fmt.Errorf("%d members", len(tab.Members))
+	})
+	tab, err := readTable(members[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range tab.Owners {
+		if e, ok := before[o.Partition]; ok && (o.Primary == cutOff || o.Epoch <= e) {
+			t.Fatalf("partition %d: primary %s at epoch %d, was the cut-off member's at %d", o.Partition, o.Primary, o.Epoch, e)
+		}
+	}
+	waitCompleted(t, members[2], append(early, started...))
 	for _, m := range members {
 		m.stop()
 	}

@@ -18,9 +18,10 @@ import (
 )
 
 // startMember runs `durable serve` as a member of cluster name.
-func startMember(t *testing.T, etcd *etcdtest.Server, name, data string) *server {
+func startMember(t *testing.T, etcd *etcdtest.Server, name, data string, extra ...string) *server {
 	t.Helper()
-	return startBinary(t, memberBin, data, "--cluster", name, "--etcd", etcd.Endpoint, "--peer", freeAddr(t))
+	args := append([]string{"--cluster", name, "--etcd", etcd.Endpoint, "--peer", freeAddr(t)}, extra...)
+	return startBinary(t, memberBin, data, args...)
 }
 
 func freeAddr(t *testing.T) string {
@@ -233,8 +234,9 @@ func retry(t *testing.T, what string, call func() (bool, error)) {
 }
 
 // Money moved between accounts on different members, by transfers that lock both, is
-// neither lost nor made when a member is killed mid-run: its partitions wait for it,
-// it takes them back when it restarts, and every transfer completes once.
+// neither lost nor made when a member is killed mid-run: with one copy of each
+// partition (--replicas 1) its partitions wait for it, it takes them back when it
+// restarts, and every transfer completes once.
 func TestClusterMemberKilledAndRestarted(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts etcd and three members, kills one")
@@ -243,7 +245,7 @@ func TestClusterMemberKilledAndRestarted(t *testing.T) {
 	dir := t.TempDir()
 	var members []*server
 	for i := range 3 {
-		members = append(members, startMember(t, etcd, "bank", filepath.Join(dir, fmt.Sprint("m", i))))
+		members = append(members, startMember(t, etcd, "bank", filepath.Join(dir, fmt.Sprint("m", i)), "--replicas", "1"))
 	}
 	const accounts, transfers = 10, 40
 	for i := range accounts {
@@ -295,7 +297,7 @@ func TestClusterMemberKilledAndRestarted(t *testing.T) {
 	retry(t, "listing flags the partitions of the killed member", func() (bool, error) {
 		return unserved() != "", nil
 	})
-	members[1] = startMember(t, etcd, "bank", filepath.Join(dir, "m1"))
+	members[1] = startMember(t, etcd, "bank", filepath.Join(dir, "m1"), "--replicas", "1")
 	retry(t, "listing whole again", func() (bool, error) { return unserved() == "", nil })
 	for k := range transfers {
 		for _, m := range members {
@@ -325,8 +327,8 @@ func TestClusterMemberKilledAndRestarted(t *testing.T) {
 }
 
 // A member paused past its lease (SIGSTOP) stops counting as an owner; resumed, it
-// learns it lost the lease, joins again, takes its partitions back under a new epoch,
-// and serves them.
+// learns it lost the lease, joins again, takes its partitions back under a new epoch
+// (with one copy of each, nobody else may), and serves them.
 func TestClusterPausedMemberRejoins(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts etcd and two members, pauses one")
@@ -336,7 +338,7 @@ func TestClusterPausedMemberRejoins(t *testing.T) {
 	var members []*server
 	for i := range 2 {
 		members = append(members, startBinary(t, memberBin, filepath.Join(dir, fmt.Sprint("m", i)),
-			"--cluster", "pause", "--etcd", etcd.Endpoint, "--peer", freeAddr(t), "--lease-ttl", "2s"))
+			"--cluster", "pause", "--etcd", etcd.Endpoint, "--peer", freeAddr(t), "--lease-ttl", "2s", "--replicas", "1"))
 	}
 	owners := func() map[int]struct {
 		Primary string

@@ -69,6 +69,15 @@ func startCommand(t *testing.T, cmd *exec.Cmd, data string) *server {
 	}
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
+	// DURABLE_TEST_LOGS=dir keeps what every server logs, for a failure that needs it.
+	if dir := os.Getenv("DURABLE_TEST_LOGS"); dir != "" {
+		f, err := os.CreateTemp(dir, filepath.Base(data)+"-*.log")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		cmd.Stderr = io.MultiWriter(&stderr, f)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ const usage = `usage: durable COMMAND [ARGS]
 
 server:
   serve [--http ADDR] [--data DIR] [--api-key KEY]   host the runtime, its HTTP API and dashboard
-        [--cluster NAME --etcd HOST:PORT[,...] --peer HOST:PORT [--partitions N] [--replicas 1]]
+        [--cluster NAME --etcd HOST:PORT[,...] --peer HOST:PORT [--partitions N] [--replicas 2]]
 
 instances:
   start NAME [--id ID] [--input JSON]      start an orchestration

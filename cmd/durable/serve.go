@@ -40,7 +40,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	etcd := fs.String("etcd", "", "etcd endpoints of the cluster, HOST:PORT[,HOST:PORT]")
 	peer := fs.String("peer", "", "HOST:PORT this member listens on for the other members")
 	partitions := fs.Int("partitions", cluster.DefaultPartitions, "partition count of a cluster this member creates")
-	replicas := fs.Int("replicas", 1, "members keeping each partition (this version: 1)")
+	replicas := fs.Int("replicas", 2, "members keeping each partition: 2 keeps a standby that takes over, 1 none")
 	ttl := fs.Duration("lease-ttl", 5*time.Second, "a member that cannot renew its etcd lease for 2/3 of this stops committing (at least 2s)")
 	secret := fs.String("cluster-secret", os.Getenv("DURABLE_CLUSTER_SECRET"), "what members present to each other (default: one kept in etcd)")
 	if err := fs.Parse(args); err != nil {

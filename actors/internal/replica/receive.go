@@ -1,0 +1,148 @@
+package replica
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/godurable/durable/actors/internal/wire"
+	"github.com/godurable/durable/cluster"
+	"github.com/godurable/durable/persistence/badgerjournal"
+)
+
+// receive is the standby's side: it applies the appends and copies primaries send.
+// Appends are submitted to the journal in the order they arrive, which for one
+// instance is the order its primary committed them; copies, which take longer, run on
+// goroutines of their own, since their primary waits for each answer before it sends
+// anything more of that partition.
+func (r *Replicator) receive(ctx actor.Context) {
+	a, ok := ctx.Message().(*anypb.Any)
+	if !ok {
+		return
+	}
+	sender := ctx.Sender()
+	m, err := wire.Unpack(a)
+	if err != nil {
+		r.log.Warn("replica: unreadable message", "error", err)
+		return
+	}
+	switch m := m.(type) {
+	case *wire.Replicate:
+		r.apply(sender, m)
+	case *wire.CopyBegin:
+		go r.answer(sender, r.begin(m))
+	case *wire.CopyInstances:
+		go r.answer(sender, r.install(m))
+	}
+}
+
+func (r *Replicator) answer(to *actor.PID, err error) {
+	reply := &wire.CopyReply{}
+	if err != nil {
+		reply.Err, reply.Stale = err.Error(), errors.Is(err, cluster.ErrStale)
+	}
+	r.send(to, reply)
+}
+
+func (r *Replicator) send(to *actor.PID, m any) {
+	if to == nil {
+		return
+	}
+	packed, err := wire.Pack(m)
+	if err != nil {
+		r.log.Error("replica: encode answer", "error", err)
+		return
+	}
+	r.system.Root.Send(to, packed)
+}
+
+// apply submits a primary's append to the journal, unless the primary was replaced.
+func (r *Replicator) apply(sender *actor.PID, m *wire.Replicate) {
+	ack := &wire.ReplicateAck{Seq: m.Seq}
+	release, err := r.m.Admit(m.Partition, m.From, m.Epoch)
+	switch {
+	case err != nil:
+		ack.Err, ack.Stale = err.Error(), true
+	case m.Batch == nil:
+		release()
+		ack.Err = "replicate: no batch"
+	case cluster.PartitionOf(m.Batch.InstanceID, r.m.PartitionCount()) != m.Partition:
+		release()
+		ack.Err = fmt.Sprintf("replicate: instance %q is not in partition %d", m.Batch.InstanceID, m.Partition)
+	}
+	if ack.Err != "" {
+		r.send(sender, ack)
+		return
+	}
+	r.Store.Append(m.Batch, func(err error) {
+		if err != nil {
+			ack.Err = err.Error()
+		}
+		r.send(sender, ack)
+	})
+	release()
+}
+
+// begin drops what this member holds of a partition, to receive a fresh copy.
+func (r *Replicator) begin(m *wire.CopyBegin) error {
+	release, err := r.m.Admit(m.Partition, m.From, m.Epoch)
+	if err != nil {
+		return err
+	}
+	release()
+	var ids []string
+	err = r.Store.IDs(context.Background(), func(id string) error {
+		if cluster.PartitionOf(id, r.m.PartitionCount()) == m.Partition {
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	snaps := make([]badgerjournal.Snapshot, len(ids))
+	for i, id := range ids {
+		snaps[i] = badgerjournal.Snapshot{ID: id}
+	}
+	return r.installAll(snaps)
+}
+
+// install writes a chunk of a copy.
+func (r *Replicator) install(m *wire.CopyInstances) error {
+	release, err := r.m.Admit(m.Partition, m.From, m.Epoch)
+	if err != nil {
+		return err
+	}
+	release()
+	for _, s := range m.Instances {
+		if cluster.PartitionOf(s.ID, r.m.PartitionCount()) != m.Partition {
+			return fmt.Errorf("replica: instance %q is not in partition %d", s.ID, m.Partition)
+		}
+	}
+	return r.installAll(m.Instances)
+}
+
+func (r *Replicator) installAll(snaps []badgerjournal.Snapshot) error {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	wg.Add(len(snaps))
+	for _, s := range snaps {
+		r.Store.Install(s, func(err error) {
+			if err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+			}
+			wg.Done()
+		})
+	}
+	wg.Wait()
+	return first
+}

@@ -1,0 +1,486 @@
+// Package replica keeps a second copy of each partition a member serves on another
+// member, its standby, and keeps it exact: every append to the partition is applied by
+// both before it is acknowledged.
+//
+// A standby is made by copying while the partition keeps serving: the primary ships
+// every instance of the partition as stored, then, in rounds, the instances appended
+// to meanwhile; then it holds the partition's new appends for the short time it takes
+// to ship the last of them, and from then on sends each append to the standby as it
+// commits its own. Only then does the ownership record name the standby, since from
+// then on the standby holds everything acknowledged and may take the partition over.
+// A standby that fails to answer in time is removed from the record before anything
+// more is acknowledged without it, and a new one is copied.
+//
+// The standby applies appends in the order they arrive and checks each against the
+// ownership record: a primary that was replaced (a zombie: paused past its lease, or
+// cut off) is refused, so nothing it commits afterwards is ever acknowledged.
+package replica
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/remote"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/godurable/durable/actors/internal/wire"
+	"github.com/godurable/durable/cluster"
+	"github.com/godurable/durable/persistence"
+	"github.com/godurable/durable/persistence/badgerjournal"
+)
+
+// receiverName is the actor on every member that takes copies of partitions.
+const receiverName = "durable-replica"
+
+// Store is the member's journal, able to copy instances as stored.
+type Store interface {
+	persistence.Journal
+	Export(ctx context.Context, id string) (badgerjournal.Snapshot, error)
+	IDs(ctx context.Context, fn func(id string) error) error
+	Install(snap badgerjournal.Snapshot, done func(error))
+}
+
+// Replicator is a Journal that keeps the partitions this member serves copied on
+// their standbys, and the receiver of the copies other members keep here.
+type Replicator struct {
+	Store // reads, and the appends of copies kept here, go straight to it
+	log   *slog.Logger
+	// ackTimeout is how long a standby may take to apply an append before it is
+	// replaced.
+	ackTimeout time.Duration
+
+	m      *cluster.Member
+	system *actor.ActorSystem
+	acks   *actor.PID
+	parts  []*part
+
+	mu      sync.Mutex
+	seq     uint64
+	pending map[uint64]*pendingAppend
+
+	copies atomic.Int32 // copies running
+	stats  Stats
+	stop   chan struct{}
+	done   sync.WaitGroup
+}
+
+// Stats counts what replication did; read with Snapshot.
+type Stats struct {
+	Replicated   atomic.Int64 // appends applied by a standby
+	Copied       atomic.Int64 // instances shipped to standbys
+	StandbysLost atomic.Int64 // standbys removed after they failed to answer
+	// MaxHoldNanos is the longest time a partition held its appends while the last of
+	// a copy was shipped.
+	MaxHoldNanos atomic.Int64
+}
+
+// New returns a replicator over store; Start connects it to the member.
+func New(store Store, log *slog.Logger) *Replicator {
+	return &Replicator{Store: store, log: log, ackTimeout: 2 * time.Second, pending: map[uint64]*pendingAppend{},
+		stop: make(chan struct{})}
+}
+
+// Stats returns the replicator's counters.
+func (r *Replicator) Stats() *Stats { return &r.stats }
+
+type mode int
+
+const (
+	idle     mode = iota // one copy: appends go to the store alone
+	copying              // a standby is being copied; appended instances are noted
+	holding              // the last of a copy is being shipped; appends wait
+	synced               // every append goes to the standby too
+	dropping             // the standby failed; appends wait until the record drops it
+)
+
+// part is the replication state of one partition on its primary.
+type part struct {
+	p    int
+	mu   sync.Mutex
+	cond *sync.Cond // signalled when inflight empties
+
+	mode    mode
+	epoch   uint64
+	standby string // the standby appends go to while synced
+	addr    string
+	// inflight counts the appends submitted to the store and not yet done, by
+	// instance; dirty notes the instances appended to while copying.
+	inflight map[string]int
+	dirty    map[string]struct{}
+	held     []heldAppend
+	retryAt  time.Time // no new copy before then, after one failed
+}
+
+type heldAppend struct {
+	b    *persistence.Batch
+	done func(error)
+}
+
+type pendingAppend struct {
+	pt      *part
+	epoch   uint64
+	standby string
+	done    func(error)
+	due     time.Time
+
+	local, remote       bool
+	localErr, remoteErr error
+}
+
+// Start connects the replicator to its member: the receiver of copies and the
+// loop that copies standbys for the partitions this member serves.
+func (r *Replicator) Start(m *cluster.Member) error {
+	r.m, r.system = m, m.System
+	r.parts = make([]*part, m.PartitionCount())
+	for p := range r.parts {
+		pt := &part{p: p, inflight: map[string]int{}}
+		pt.cond = sync.NewCond(&pt.mu)
+		r.parts[p] = pt
+	}
+	r.acks = r.system.Root.Spawn(actor.PropsFromFunc(r.receiveAck))
+	if _, err := r.system.Root.SpawnNamed(actor.PropsFromFunc(r.receive), receiverName); err != nil {
+		return fmt.Errorf("replica: start the receiver: %w", err)
+	}
+	r.system.EventStream.Subscribe(func(ev any) {
+		if t, ok := ev.(*remote.EndpointTerminatedEvent); ok {
+			r.peerLost(t.Address)
+		}
+	})
+	r.done.Add(1)
+	go r.maintain()
+	return nil
+}
+
+// Stop ends the copying loop; appends still held fail.
+func (r *Replicator) Stop() {
+	select {
+	case <-r.stop:
+		return
+	default:
+	}
+	close(r.stop)
+	r.done.Wait()
+}
+
+// Append implements persistence.Journal.
+func (r *Replicator) Append(b *persistence.Batch, done func(error)) {
+	if r.parts == nil {
+		r.Store.Append(b, done)
+		return
+	}
+	pt := r.parts[cluster.PartitionOf(b.InstanceID, len(r.parts))]
+	pt.mu.Lock()
+	switch pt.mode {
+	case holding, dropping:
+		pt.held = append(pt.held, heldAppend{b, done})
+		pt.mu.Unlock()
+		return
+	case synced:
+		r.forward(pt, b, done)
+		return
+	case copying:
+		pt.dirty[b.InstanceID] = struct{}{}
+	case idle:
+		if rec := r.m.Record(pt.p); rec.Standby != "" && rec.Primary == r.m.Self() && rec.Epoch == pt.epoch {
+			// The record names a standby appends do not go to: drop it before anything
+			// is acknowledged on one copy.
+			pt.mode = dropping
+			pt.held = append(pt.held, heldAppend{b, done})
+			pt.mu.Unlock()
+			go r.drop(pt, rec.Epoch, rec.Standby)
+			return
+		}
+	}
+	id := b.InstanceID
+	pt.inflight[id]++
+	pt.mu.Unlock()
+	r.Store.Append(b, func(err error) {
+		pt.finished(id)
+		done(err)
+	})
+}
+
+// finished notes that an append of id to the store is done.
+func (pt *part) finished(id string) {
+	pt.mu.Lock()
+	if pt.inflight[id]--; pt.inflight[id] <= 0 {
+		delete(pt.inflight, id)
+	}
+	if len(pt.inflight) == 0 {
+		pt.cond.Broadcast()
+	}
+	pt.mu.Unlock()
+}
+
+// forward applies b to the store and sends it to the standby; done runs once both
+// applied it. Called with pt.mu held, which it releases.
+func (r *Replicator) forward(pt *part, b *persistence.Batch, done func(error)) {
+	pa := &pendingAppend{pt: pt, epoch: pt.epoch, standby: pt.standby, done: done, due: time.Now().Add(r.ackTimeout)}
+	id, addr := b.InstanceID, pt.addr
+	pt.inflight[id]++
+	r.mu.Lock()
+	r.seq++
+	seq := r.seq
+	r.pending[seq] = pa
+	r.mu.Unlock()
+	pt.mu.Unlock()
+
+	msg, err := wire.Pack(&wire.Replicate{Partition: pt.p, Epoch: pa.epoch, From: r.m.Self(), Seq: seq, Batch: b})
+	if err != nil {
+		r.standbyFailed(pt, pa.epoch, pa.standby, err)
+	} else {
+		r.system.Root.RequestWithCustomSender(actor.NewPID(addr, receiverName), msg, r.acks)
+	}
+	r.Store.Append(b, func(err error) {
+		pt.finished(id)
+		r.settle(seq, func(pa *pendingAppend) { pa.local, pa.localErr = true, err })
+	})
+}
+
+// settle records an outcome of pending append seq and finishes it once both are in.
+func (r *Replicator) settle(seq uint64, set func(*pendingAppend)) {
+	r.mu.Lock()
+	pa := r.pending[seq]
+	if pa == nil {
+		r.mu.Unlock()
+		return
+	}
+	set(pa)
+	if !pa.local || !pa.remote {
+		r.mu.Unlock()
+		return
+	}
+	delete(r.pending, seq)
+	r.mu.Unlock()
+	switch {
+	case pa.localErr != nil:
+		pa.done(pa.localErr)
+	case pa.remoteErr != nil:
+		pa.done(pa.remoteErr)
+	default:
+		r.stats.Replicated.Add(1)
+		pa.done(nil)
+	}
+}
+
+// receiveAck takes the standbys' answers to Replicate.
+func (r *Replicator) receiveAck(ctx actor.Context) {
+	a, ok := ctx.Message().(*anypb.Any)
+	if !ok {
+		return
+	}
+	m, err := wire.Unpack(a)
+	ack, ok := m.(*wire.ReplicateAck)
+	if err != nil || !ok {
+		return
+	}
+	if ack.Err == "" {
+		r.settle(ack.Seq, func(pa *pendingAppend) { pa.remote = true })
+		return
+	}
+	r.mu.Lock()
+	pa := r.pending[ack.Seq]
+	r.mu.Unlock()
+	if pa != nil {
+		r.standbyFailed(pa.pt, pa.epoch, pa.standby, errors.New(ack.Err))
+	}
+}
+
+// standbyFailed replaces a standby that did not apply an append: the partition holds
+// its appends, the record drops the standby, and what the primary alone made durable
+// is acknowledged then, since nobody else may take the partition over any more. If
+// the record cannot be changed, this member lost the partition, and nothing pending
+// is acknowledged.
+func (r *Replicator) standbyFailed(pt *part, epoch uint64, standby string, cause error) {
+	pt.mu.Lock()
+	if pt.mode != synced || pt.epoch != epoch || pt.standby != standby {
+		pt.mu.Unlock()
+		return
+	}
+	pt.mode = dropping
+	pt.mu.Unlock()
+	r.stats.StandbysLost.Add(1)
+	r.log.Warn("standby failed to apply an append; dropping it", "partition", pt.p, "standby", standby, "error", cause)
+	go r.drop(pt, epoch, standby)
+}
+
+// drop takes a partition in mode dropping back to one copy: it removes the standby
+// from the record, then settles the appends that were waiting on the standby and
+// submits those held meanwhile.
+func (r *Replicator) drop(pt *part, epoch uint64, standby string) {
+	err := r.dropStandby(pt.p, epoch)
+	r.mu.Lock()
+	var finish []uint64
+	for seq, pa := range r.pending {
+		if pa.pt == pt && pa.epoch == epoch && pa.standby == standby {
+			pa.remote = true
+			if err != nil {
+				pa.remoteErr = fmt.Errorf("%w: partition %d: %v", persistence.ErrFenced, pt.p, err)
+			}
+			finish = append(finish, seq)
+		}
+	}
+	r.mu.Unlock()
+	for _, seq := range finish {
+		r.settle(seq, func(*pendingAppend) {})
+	}
+	pt.mu.Lock()
+	if pt.mode == dropping && pt.epoch == epoch {
+		pt.mode, pt.standby, pt.addr = idle, "", ""
+		pt.retryAt = time.Now().Add(time.Second)
+	}
+	held := pt.held
+	pt.held = nil
+	pt.mu.Unlock()
+	r.release(held, err)
+}
+
+// dropStandby removes the standby from partition p's record, retrying while this
+// member still serves p at epoch.
+func (r *Replicator) dropStandby(p int, epoch uint64) error {
+	for {
+		rec := r.m.Record(p)
+		if e, ok := r.m.Serving(p); !ok || e != epoch {
+			return fmt.Errorf("partition %d no longer served here at epoch %d", p, epoch)
+		}
+		if rec.Standby == "" {
+			return nil
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err := r.m.SetStandby(ctx, p, rec, "")
+		cancel()
+		if err == nil {
+			return nil
+		}
+		r.log.Warn("dropping a standby from the record failed; retrying", "partition", p, "error", err)
+		select {
+		case <-r.stop:
+			return errors.New("replica: stopped")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// release submits held appends again, in order; when cause is set they fail with it
+// instead.
+func (r *Replicator) release(held []heldAppend, cause error) {
+	for _, h := range held {
+		if cause != nil {
+			h.done(&persistence.AppendError{InstanceID: h.b.InstanceID,
+				Err: fmt.Errorf("%w: %v", persistence.ErrFenced, cause)})
+			continue
+		}
+		r.Append(h.b, h.done)
+	}
+}
+
+// peerLost replaces the standbys at a member whose connection broke.
+func (r *Replicator) peerLost(addr string) {
+	for _, pt := range r.parts {
+		pt.mu.Lock()
+		hit := pt.mode == synced && pt.addr == addr
+		epoch, standby := pt.epoch, pt.standby
+		pt.mu.Unlock()
+		if hit {
+			r.standbyFailed(pt, epoch, standby, fmt.Errorf("connection to %s broke", addr))
+		}
+	}
+}
+
+// maintain follows ownership: it resets partitions this member no longer serves or
+// serves at a new epoch, replaces standbys that stopped answering, and copies a
+// standby for each served partition that has none.
+func (r *Replicator) maintain() {
+	defer r.done.Done()
+	tick := time.NewTicker(r.ackTimeout / 4)
+	defer tick.Stop()
+	for {
+		changed := r.m.Changed()
+		r.expire()
+		for _, pt := range r.parts {
+			r.follow(pt)
+		}
+		select {
+		case <-r.stop:
+			r.shutdown()
+			return
+		case <-changed:
+		case <-tick.C:
+		}
+	}
+}
+
+// expire treats appends a standby did not answer in time as its failure.
+func (r *Replicator) expire() {
+	now := time.Now()
+	var late []*pendingAppend
+	r.mu.Lock()
+	for _, pa := range r.pending {
+		if !pa.remote && now.After(pa.due) {
+			late = append(late, pa)
+		}
+	}
+	r.mu.Unlock()
+	for _, pa := range late {
+		r.standbyFailed(pa.pt, pa.epoch, pa.standby, fmt.Errorf("no answer within %v", r.ackTimeout))
+	}
+}
+
+func (r *Replicator) follow(pt *part) {
+	epoch, serving := r.m.Serving(pt.p)
+	rec := r.m.Record(pt.p)
+	pt.mu.Lock()
+	var held []heldAppend
+	if serving && epoch != pt.epoch {
+		// Claimed anew: whatever was copied belongs to another epoch. (A partition not
+		// served for a moment, while the lease renews late, keeps its standby: the
+		// gate refuses its appends meanwhile.)
+		if pt.mode == holding || pt.mode == synced || pt.mode == copying {
+			pt.mode, pt.standby, pt.addr, pt.dirty = idle, "", "", nil
+			held, pt.held = pt.held, nil
+		}
+		pt.epoch = epoch
+	}
+	start := serving && pt.mode == idle && r.m.Replicas() > 1 && rec.Standby == "" && time.Now().After(pt.retryAt)
+	stray := serving && pt.mode == idle && rec.Standby != "" && rec.Epoch == pt.epoch
+	pt.mu.Unlock()
+	r.release(held, nil)
+	switch {
+	case stray:
+		// The record names a standby appends do not go to: drop it before anything more
+		// is acknowledged on one copy.
+		pt.mu.Lock()
+		if pt.mode == idle && pt.epoch == epoch {
+			pt.mode = dropping
+			go r.drop(pt, epoch, rec.Standby)
+		}
+		pt.mu.Unlock()
+	case start && r.copies.Load() < 2:
+		if cands := r.m.StandbyCandidates(pt.p); len(cands) > 0 {
+			r.copies.Add(1)
+			r.done.Add(1)
+			go func() {
+				defer r.done.Done()
+				defer r.copies.Add(-1)
+				r.copy(pt, epoch, cands[0])
+			}()
+		}
+	}
+}
+
+// shutdown fails what is still held when the member stops.
+func (r *Replicator) shutdown() {
+	for _, pt := range r.parts {
+		pt.mu.Lock()
+		held := pt.held
+		pt.held = nil
+		pt.mu.Unlock()
+		r.release(held, errors.New("member stopping"))
+	}
+}

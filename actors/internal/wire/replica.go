@@ -1,0 +1,58 @@
+package wire
+
+import (
+	"github.com/godurable/durable/persistence"
+	"github.com/godurable/durable/persistence/badgerjournal"
+)
+
+// Messages between a partition's primary and its standby. Every one names the
+// partition, the epoch the primary holds it at and the primary, so that the standby
+// refuses what a primary that has been replaced still sends.
+
+// Replicate carries one append to the standby; it answers with ReplicateAck to the
+// sender, in the order the appends arrived.
+type Replicate struct {
+	Partition int                `msgpack:"p"`
+	Epoch     uint64             `msgpack:"e"`
+	From      string             `msgpack:"f"`
+	Seq       uint64             `msgpack:"s"`
+	Batch     *persistence.Batch `msgpack:"b"`
+}
+
+// ReplicateAck answers Replicate once the append is durable at the standby, or
+// refused. Stale: refused because the sender no longer owns the partition.
+type ReplicateAck struct {
+	Seq   uint64 `msgpack:"s"`
+	Err   string `msgpack:"err,omitempty"`
+	Stale bool   `msgpack:"st,omitempty"`
+}
+
+// CopyBegin starts a copy of a partition: the standby drops what it holds of it.
+type CopyBegin struct {
+	Partition int    `msgpack:"p"`
+	Epoch     uint64 `msgpack:"e"`
+	From      string `msgpack:"f"`
+}
+
+// CopyInstances installs instances of a partition at the standby as they are stored
+// at the primary.
+type CopyInstances struct {
+	Partition int                      `msgpack:"p"`
+	Epoch     uint64                   `msgpack:"e"`
+	From      string                   `msgpack:"f"`
+	Instances []badgerjournal.Snapshot `msgpack:"i"`
+}
+
+// CopyReply answers CopyBegin and CopyInstances once what they asked is durable.
+type CopyReply struct {
+	Err   string `msgpack:"err,omitempty"`
+	Stale bool   `msgpack:"st,omitempty"`
+}
+
+func init() {
+	registerMessage[Replicate]("replicate")
+	registerMessage[ReplicateAck]("replicateAck")
+	registerMessage[CopyBegin]("copyBegin")
+	registerMessage[CopyInstances]("copyInstances")
+	registerMessage[CopyReply]("copyReply")
+}

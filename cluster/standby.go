@@ -1,0 +1,202 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/godurable/durable/cluster/ownership"
+)
+
+// What ownership offers replication: a primary keeps a synchronous copy of each of its
+// partitions on a standby, which the ownership record names once the copy is complete;
+// the standby takes the partition over when the primary's lease is gone. The copying
+// itself is the runtime's (package actors); the rules of who may do what are here.
+
+// ErrStale: a message for a partition came from a member that is not its primary at
+// that epoch, or at an epoch this member has already moved past (a zombie's).
+var ErrStale = errors.New("cluster: message from a primary that no longer owns the partition")
+
+// Self returns this member's id; "" for a member on its own.
+func (m *Member) Self() string {
+	if m.group == nil {
+		return ""
+	}
+	return m.group.self
+}
+
+// PartitionCount returns the cluster's partition count; 1 for a member on its own.
+func (m *Member) PartitionCount() int {
+	if m.group == nil {
+		return 1
+	}
+	return m.group.meta.Partitions
+}
+
+// Replicas returns how many copies of each partition this member keeps when it is the
+// primary: 1, or 2 with a standby.
+func (m *Member) Replicas() int {
+	if m.group == nil || m.group.cfg.Replicas < 2 {
+		return 1
+	}
+	return 2
+}
+
+// Record returns partition p's ownership record as this member sees it now.
+func (m *Member) Record(p int) ownership.Record {
+	if m.group == nil || m.group.view.Load() == nil {
+		return ownership.Record{}
+	}
+	return m.group.view.Load().Partition(p)
+}
+
+// Changed returns a channel closed at the next change of membership or ownership.
+func (m *Member) Changed() <-chan struct{} {
+	if m.group == nil || m.group.view.Load() == nil {
+		return make(chan struct{})
+	}
+	return m.group.view.Load().Changed()
+}
+
+// Serving reports whether this member serves partition p now (claimed in this
+// incarnation, lease valid), and at which epoch.
+func (m *Member) Serving(p int) (epoch uint64, ok bool) {
+	if m.group == nil {
+		return 0, true
+	}
+	rec := m.Record(p)
+	if rec.Primary != m.group.self || !m.group.serves(p, rec.Epoch) {
+		return 0, false
+	}
+	return rec.Epoch, true
+}
+
+// PeerOf returns the address of a live member by id.
+func (m *Member) PeerOf(member string) (addr string, ok bool) {
+	if m.group == nil || m.group.view.Load() == nil {
+		return "", false
+	}
+	mem, ok := m.group.view.Load().Member(member)
+	if !ok || mem.Format != Format || m.group.isDown(mem.Peer) {
+		return "", false
+	}
+	return mem.Peer, true
+}
+
+// StandbyCandidates returns, best first, the live members other than this one that
+// could keep partition p's copy: the rendezvous order, so that every primary spreads
+// its standbys as evenly as it spreads partitions.
+func (m *Member) StandbyCandidates(p int) []string {
+	if m.group == nil || m.group.view.Load() == nil {
+		return nil
+	}
+	var ids []string
+	for _, id := range liveIDs(m.group.view.Load().Members()) {
+		if _, ok := m.PeerOf(id); ok && id != m.group.self {
+			ids = append(ids, id)
+		}
+	}
+	var out []string
+	for len(ids) > 0 {
+		best, _ := ownership.Desired(p, ids)
+		out = append(out, best)
+		ids = slices.DeleteFunc(ids, func(id string) bool { return id == best })
+	}
+	return out
+}
+
+// SetStandby names standby ("" for none) as partition p's copy, in place of the
+// record rec it read, if this member still serves p at rec's epoch and nobody changed
+// the record since. A standby is named only once its copy is complete, and removed
+// before an append is acknowledged without it.
+func (m *Member) SetStandby(ctx context.Context, p int, rec ownership.Record, standby string) error {
+	gr := m.group
+	if gr == nil {
+		return errors.New("cluster: a member on its own keeps no standby")
+	}
+	if rec.Primary != gr.self || !gr.serves(p, rec.Epoch) {
+		return fmt.Errorf("%w: partition %d at epoch %d", ErrStale, p, rec.Epoch)
+	}
+	next := rec
+	next.Standby = standby
+	got, err := gr.store.Swap(ctx, p, rec, next)
+	if err != nil {
+		return err
+	}
+	if v := gr.view.Load(); v != nil {
+		_ = v.WaitRevision(ctx, got.Revision)
+	}
+	return nil
+}
+
+// Admit decides whether this member, as a standby, takes a copy of partition p sent
+// by primary from at epoch: only from the primary the record names at that epoch (or
+// at a newer epoch than this member has seen yet), never at an epoch older than one
+// it has seen, and never while it serves p itself. While the returned release has not
+// been called, this member does not take p over, so what it admitted is submitted to
+// its journal before anything of its own epoch.
+func (m *Member) Admit(p int, from string, epoch uint64) (release func(), err error) {
+	gr := m.group
+	if gr == nil {
+		return nil, errors.New("cluster: a member on its own keeps no copies")
+	}
+	gr.fenceMu.RLock()
+	rec := m.Record(p)
+	switch {
+	case epoch < gr.fence[p] || epoch < rec.Epoch:
+		err = fmt.Errorf("%w: partition %d epoch %d from %s, this member has seen epoch %d", ErrStale, p, epoch, from,
+			max(gr.fence[p], rec.Epoch))
+	case rec.Primary == gr.self && gr.holds(p, rec.Epoch):
+		err = fmt.Errorf("%w: partition %d is served here at epoch %d", ErrStale, p, rec.Epoch)
+	case epoch == rec.Epoch && rec.Primary != from:
+		err = fmt.Errorf("%w: partition %d epoch %d belongs to %s, not %s", ErrStale, p, epoch, rec.Primary, from)
+	}
+	if err != nil {
+		gr.fenceMu.RUnlock()
+		return nil, err
+	}
+	return gr.fenceMu.RUnlock, nil
+}
+
+// raiseFence makes Admit refuse copies of p older than epoch: done before this member
+// tries to take p over, so nothing of the old primary lands after its own appends.
+func (gr *group) raiseFence(p int, epoch uint64) {
+	gr.fenceMu.Lock()
+	if gr.fence[p] < epoch {
+		gr.fence[p] = epoch
+	}
+	gr.fenceMu.Unlock()
+}
+
+// failover takes over the partitions whose standby this member is and whose primary
+// is gone (its lease expired, so it commits nothing more): under a new epoch, which
+// fences whatever the old primary might still send. The standby holds every
+// acknowledged append, since the primary acknowledged none without it while the
+// record named it. It does not wait for membership to settle: the partition is
+// unavailable until it is taken.
+func (gr *group) failover(members []string) (took []int) {
+	view := gr.view.Load()
+	for p, rec := range view.Partitions() {
+		if rec.Standby != gr.self || rec.Primary == "" || slices.Contains(members, rec.Primary) || !gr.lease.Load().Valid() {
+			continue
+		}
+		next := ownership.Record{Primary: gr.self, Epoch: rec.Epoch + 1}
+		gr.raiseFence(p, next.Epoch)
+		ctx, cancel := context.WithTimeout(context.Background(), gr.cfg.TTL/3)
+		got, err := gr.store.Swap(ctx, p, rec, next)
+		cancel()
+		if err != nil {
+			if !errors.Is(err, ownership.ErrConflict) {
+				gr.log.Warn("taking over a partition failed", "partition", p, "error", err)
+			}
+			continue
+		}
+		gr.mu.Lock()
+		gr.claimed[p] = got.Epoch
+		gr.mu.Unlock()
+		gr.log.Info("took over a partition whose primary is gone", "partition", p, "from", rec.Primary, "epoch", got.Epoch)
+		took = append(took, p)
+	}
+	return took
+}
