@@ -8,11 +8,14 @@ DATA ?= ./data
 run:
 	go run ./examples/run -data $(DATA)
 
-# All tests, race detector on, then the checksum sweep at full size without it (the
-# detector slows it eightfold). The README and CI run exactly this.
+# All tests, race detector on, then without it the checksum sweep at full size (the
+# detector slows it eightfold) and the tests that start two cluster members in one
+# process (protoactor sets grpc's global logger while etcd's grpc clients read it). The
+# README and CI run exactly this.
 test:
 	go test -race -count=1 -timeout 15m ./...
 	go test -count=1 -run TestChecksumSweep ./persistence/badgerjournal/
+	go test -count=1 ./actors/internal/replica/
 
 test-short:
 	go test -race -count=1 -short ./...

@@ -223,6 +223,9 @@ func (h *Host) Close(ctx context.Context) {
 	e.Timers.Stop()
 	e.Courier.Stop()
 	h.cancel()
+	if h.replicas != nil {
+		h.replicas.Quiesce()
+	}
 	e.Member.Stop(ctx)
 	if h.replicas != nil {
 		h.replicas.Stop()

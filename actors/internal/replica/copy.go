@@ -18,7 +18,7 @@ import (
 const (
 	copyChunkBytes     = 1 << 20
 	copyChunkInstances = 256
-	copyTimeout        = 30 * time.Second
+	copyTimeout        = 10 * time.Second
 	// A copy ships the instances appended to meanwhile in rounds; once a round has at
 	// most holdBelow of them, or after maxRounds, the partition holds its appends while
 	// the rest is shipped.
@@ -155,10 +155,8 @@ func (r *Replicator) ship(pt *part, epoch uint64, addr string, ids []string) err
 		return nil
 	}
 	for _, id := range ids {
-		select {
-		case <-r.stop:
+		if r.ctx.Err() != nil {
 			return errors.New("member stopping")
-		default:
 		}
 		snap, err := r.Store.Export(context.Background(), id)
 		if err != nil {
@@ -181,21 +179,40 @@ func (r *Replicator) ask(addr string, m any) error {
 	if err != nil {
 		return err
 	}
-	res, err := r.system.Root.RequestFuture(actor.NewPID(addr, receiverName), packed, copyTimeout).Result()
-	if err != nil {
-		return err
+	lost := r.lostSignal(addr)
+	f := r.system.Root.RequestFuture(actor.NewPID(addr, receiverName), packed, copyTimeout)
+	type result struct {
+		res any
+		err error
+	}
+	got := make(chan result, 1)
+	go func() {
+		res, err := f.Result()
+		got <- result{res, err}
+	}()
+	var res any
+	select {
+	case r := <-got:
+		if r.err != nil {
+			return r.err
+		}
+		res = r.res
+	case <-lost:
+		return fmt.Errorf("connection to %s broke", addr)
+	case <-r.ctx.Done():
+		return errors.New("member stopping")
 	}
 	a, ok := res.(*anypb.Any)
 	if !ok {
 		return fmt.Errorf("unexpected answer %T", res)
 	}
-	got, err := wire.Unpack(a)
+	unpacked, err := wire.Unpack(a)
 	if err != nil {
 		return err
 	}
-	reply, ok := got.(*wire.CopyReply)
+	reply, ok := unpacked.(*wire.CopyReply)
 	if !ok {
-		return fmt.Errorf("unexpected answer %T", got)
+		return fmt.Errorf("unexpected answer %T", unpacked)
 	}
 	if reply.Err != "" {
 		return errors.New(reply.Err)

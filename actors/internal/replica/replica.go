@@ -66,6 +66,12 @@ type Replicator struct {
 
 	copies atomic.Int32 // copies running
 	stats  Stats
+	// lost holds, per peer address a copy is talking to, a channel closed when the
+	// connection to it breaks.
+	lost map[string]chan struct{}
+	// ctx ends when the member starts stopping: copies give up, none starts.
+	ctx    context.Context
+	cancel context.CancelFunc
 	stop   chan struct{}
 	done   sync.WaitGroup
 }
@@ -82,8 +88,26 @@ type Stats struct {
 
 // New returns a replicator over store; Start connects it to the member.
 func New(store Store, log *slog.Logger) *Replicator {
+	ctx, cancel := context.WithCancel(context.Background())
 	return &Replicator{Store: store, log: log, ackTimeout: 2 * time.Second, pending: map[uint64]*pendingAppend{},
-		stop: make(chan struct{})}
+		lost: map[string]chan struct{}{}, ctx: ctx, cancel: cancel, stop: make(chan struct{})}
+}
+
+// Quiesce makes copies in progress give up, and the appends they held fail, so that
+// the member's actors can finish their last turns while it stops; appends go on
+// reaching standbys already in sync.
+func (r *Replicator) Quiesce() { r.cancel() }
+
+// lostSignal returns a channel closed when the connection to addr breaks.
+func (r *Replicator) lostSignal(addr string) <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ch, ok := r.lost[addr]
+	if !ok {
+		ch = make(chan struct{})
+		r.lost[addr] = ch
+	}
+	return ch
 }
 
 // Stats returns the replicator's counters.
@@ -164,6 +188,7 @@ func (r *Replicator) Stop() {
 		return
 	default:
 	}
+	r.cancel()
 	close(r.stop)
 	r.done.Wait()
 }
@@ -382,6 +407,12 @@ func (r *Replicator) release(held []heldAppend, cause error) {
 
 // peerLost replaces the standbys at a member whose connection broke.
 func (r *Replicator) peerLost(addr string) {
+	r.mu.Lock()
+	if ch, ok := r.lost[addr]; ok {
+		close(ch)
+		delete(r.lost, addr)
+	}
+	r.mu.Unlock()
 	for _, pt := range r.parts {
 		pt.mu.Lock()
 		hit := pt.mode == synced && pt.addr == addr
@@ -447,7 +478,8 @@ func (r *Replicator) follow(pt *part) {
 		}
 		pt.epoch = epoch
 	}
-	start := serving && pt.mode == idle && r.m.Replicas() > 1 && rec.Standby == "" && time.Now().After(pt.retryAt)
+	start := serving && pt.mode == idle && r.m.Replicas() > 1 && rec.Standby == "" && time.Now().After(pt.retryAt) &&
+		r.ctx.Err() == nil
 	stray := serving && pt.mode == idle && rec.Standby != "" && rec.Epoch == pt.epoch
 	pt.mu.Unlock()
 	r.release(held, nil)
