@@ -218,8 +218,15 @@ func (h *Host) recover(ctx context.Context) error {
 }
 
 // Close stops the timers, the instances and the workers. It does not close the journal.
+// A member of a cluster first hands its partitions to their standbys (within ctx).
 func (h *Host) Close(ctx context.Context) {
 	e := h.env
+	if h.replicas != nil {
+		// Half the time at most: the actors' last turns need the rest.
+		lctx, cancel := context.WithTimeout(ctx, time.Until(deadlineOr(ctx, 10*time.Second))/2)
+		h.replicas.Leave(lctx)
+		cancel()
+	}
 	e.Timers.Stop()
 	e.Courier.Stop()
 	h.cancel()
@@ -232,6 +239,14 @@ func (h *Host) Close(ctx context.Context) {
 	}
 	e.Activities.Stop()
 	h.dispatch.Stop()
+}
+
+// deadlineOr returns ctx's deadline, or def from now when it has none.
+func deadlineOr(ctx context.Context, def time.Duration) time.Time {
+	if d, ok := ctx.Deadline(); ok {
+		return d
+	}
+	return time.Now().Add(def)
 }
 
 // stopPrepared releases what prepare started when joining failed after it.

@@ -86,6 +86,9 @@ type group struct {
 	fenceMu sync.RWMutex
 	fence   map[int]uint64
 
+	// changedAt is when the live member list last changed (Unix nanoseconds).
+	changedAt atomic.Int64
+
 	stop chan struct{}
 	done chan struct{}
 }
@@ -327,11 +330,13 @@ func (gr *group) balance(m *Member) {
 	var members []string
 	var seen int64
 	stableSince := time.Now()
+	gr.changedAt.Store(stableSince.UnixNano())
 	for {
 		changed := view.Changed()
 		ids := liveIDs(view.Members())
 		if !slices.Equal(ids, members) {
 			members, stableSince = ids, time.Now()
+			gr.changedAt.Store(stableSince.UnixNano())
 		}
 		if rev := view.Revision(); rev != seen {
 			seen = rev

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/godurable/durable/cluster/ownership"
 )
@@ -199,4 +200,55 @@ func (gr *group) failover(members []string) (took []int) {
 		took = append(took, p)
 	}
 	return took
+}
+
+// DesiredPrimary returns the member that should be partition p's primary among the
+// live members, once the member list has been unchanged for the settle time (a burst
+// of joins moves each partition once); ok is false before.
+func (m *Member) DesiredPrimary(p int) (member string, ok bool) {
+	gr := m.group
+	if gr == nil || gr.view.Load() == nil {
+		return "", false
+	}
+	if time.Since(time.Unix(0, gr.changedAt.Load())) < gr.cfg.Settle {
+		return "", false
+	}
+	primary, _ := ownership.Desired(p, liveIDs(gr.view.Load().Members()))
+	return primary, primary != ""
+}
+
+// TakeOver makes this member partition p's primary in place of from, which handed it
+// over at epoch after its last append was applied here: this member must be the
+// standby the record names at that epoch. The new epoch fences whatever from might
+// still send.
+func (m *Member) TakeOver(p int, from string, epoch uint64) error {
+	gr := m.group
+	if gr == nil {
+		return errors.New("cluster: a member on its own takes nothing over")
+	}
+	rec := m.Record(p)
+	if rec.Primary != from || rec.Standby != gr.self || rec.Epoch != epoch {
+		return fmt.Errorf("%w: partition %d is %s's at epoch %d with standby %q, not %s's at %d with this member as standby",
+			ErrStale, p, rec.Primary, rec.Epoch, rec.Standby, from, epoch)
+	}
+	if !gr.lease.Load().Valid() {
+		return errors.New("cluster: this member's lease is not valid")
+	}
+	next := ownership.Record{Primary: gr.self, Epoch: rec.Epoch + 1}
+	gr.raiseFence(p, next.Epoch)
+	ctx, cancel := context.WithTimeout(context.Background(), gr.cfg.TTL/3)
+	defer cancel()
+	got, err := gr.store.Swap(ctx, p, rec, next)
+	if err != nil {
+		return err
+	}
+	gr.mu.Lock()
+	gr.claimed[p] = got.Epoch
+	gr.mu.Unlock()
+	if v := gr.view.Load(); v != nil {
+		_ = v.WaitRevision(ctx, got.Revision)
+	}
+	gr.log.Info("took over a partition handed off", "partition", p, "from", from, "epoch", got.Epoch)
+	gr.tell([]int{p})
+	return nil
 }

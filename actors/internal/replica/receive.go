@@ -37,6 +37,8 @@ func (r *Replicator) receive(ctx actor.Context) {
 		go r.answer(sender, r.begin(m))
 	case *wire.CopyInstances:
 		go r.answer(sender, r.install(m))
+	case *wire.Handoff:
+		go r.answer(sender, r.takeOver(m))
 	}
 }
 
@@ -87,8 +89,21 @@ func (r *Replicator) apply(sender *actor.PID, m *wire.Replicate) {
 	release()
 }
 
+var errLeaving = errors.New("replica: this member is stopping")
+
+// takeOver makes this member the primary of a partition its primary hands over.
+func (r *Replicator) takeOver(m *wire.Handoff) error {
+	if r.leaving.Load() {
+		return errLeaving
+	}
+	return r.m.TakeOver(m.Partition, m.From, m.Epoch)
+}
+
 // begin drops what this member holds of a partition, to receive a fresh copy.
 func (r *Replicator) begin(m *wire.CopyBegin) error {
+	if r.leaving.Load() {
+		return errLeaving
+	}
 	release, err := r.m.Admit(m.Partition, m.From, m.Epoch)
 	if err != nil {
 		return err

@@ -65,6 +65,9 @@ type Replicator struct {
 	pending map[uint64]*pendingAppend
 
 	copies atomic.Int32 // copies running
+	moves  atomic.Int32 // partitions being moved to their desired primary
+	// leaving: the member is stopping and takes no copy or partition from others.
+	leaving atomic.Bool
 	stats  Stats
 	// lost holds, per peer address a copy is talking to, a channel closed when the
 	// connection to it breaks.
@@ -81,8 +84,9 @@ type Stats struct {
 	Replicated   atomic.Int64 // appends applied by a standby
 	Copied       atomic.Int64 // instances shipped to standbys
 	StandbysLost atomic.Int64 // standbys removed after they failed to answer
-	// MaxHoldNanos is the longest time a partition held its appends while the last of
-	// a copy was shipped.
+	HandedOff    atomic.Int64 // partitions handed to their standby
+	// MaxHoldNanos is the longest time a partition held its appends: while the last
+	// of a copy was shipped, or while it was handed off.
 	MaxHoldNanos atomic.Int64
 }
 
@@ -121,6 +125,7 @@ const (
 	holding              // the last of a copy is being shipped; appends wait
 	synced               // every append goes to the standby too
 	dropping             // the standby failed; appends wait until the record drops it
+	gone                 // handed off: appends are refused until this member claims it anew
 )
 
 // part is the replication state of one partition on its primary.
@@ -134,8 +139,10 @@ type part struct {
 	standby string // the standby appends go to while synced
 	addr    string
 	// inflight counts the appends submitted to the store and not yet done, by
-	// instance; dirty notes the instances appended to while copying.
-	inflight map[string]int
+	// instance, and forwarding those sent to the standby and not yet settled; dirty
+	// notes the instances appended to while copying.
+	inflight   map[string]int
+	forwarding int
 	dirty    map[string]struct{}
 	held     []heldAppend
 	retryAt  time.Time // no new copy before then, after one failed
@@ -209,6 +216,11 @@ func (r *Replicator) Append(b *persistence.Batch, done func(error)) {
 	case synced:
 		r.forward(pt, b, done)
 		return
+	case gone:
+		pt.mu.Unlock()
+		done(&persistence.AppendError{InstanceID: b.InstanceID,
+			Err: fmt.Errorf("%w: partition %d was handed to another member", persistence.ErrFenced, pt.p)})
+		return
 	case copying:
 		pt.dirty[b.InstanceID] = struct{}{}
 	case idle:
@@ -249,6 +261,7 @@ func (r *Replicator) forward(pt *part, b *persistence.Batch, done func(error)) {
 	pa := &pendingAppend{pt: pt, epoch: pt.epoch, standby: pt.standby, done: done, due: time.Now().Add(r.ackTimeout)}
 	id, addr := b.InstanceID, pt.addr
 	pt.inflight[id]++
+	pt.forwarding++
 	r.mu.Lock()
 	r.seq++
 	seq := r.seq
@@ -283,6 +296,11 @@ func (r *Replicator) settle(seq uint64, set func(*pendingAppend)) {
 	}
 	delete(r.pending, seq)
 	r.mu.Unlock()
+	pa.pt.mu.Lock()
+	if pa.pt.forwarding--; pa.pt.forwarding == 0 {
+		pa.pt.cond.Broadcast()
+	}
+	pa.pt.mu.Unlock()
 	switch {
 	case pa.localErr != nil:
 		pa.done(pa.localErr)
@@ -324,11 +342,12 @@ func (r *Replicator) receiveAck(ctx actor.Context) {
 // is acknowledged.
 func (r *Replicator) standbyFailed(pt *part, epoch uint64, standby string, cause error) {
 	pt.mu.Lock()
-	if pt.mode != synced || pt.epoch != epoch || pt.standby != standby {
+	if pt.mode != synced && pt.mode != holding || pt.epoch != epoch || pt.standby != standby || standby == "" {
 		pt.mu.Unlock()
 		return
 	}
 	pt.mode = dropping
+	pt.cond.Broadcast() // a handoff waiting for its appends gives up
 	pt.mu.Unlock()
 	r.stats.StandbysLost.Add(1)
 	r.log.Warn("standby failed to apply an append; dropping it", "partition", pt.p, "standby", standby, "error", cause)
@@ -472,11 +491,17 @@ func (r *Replicator) follow(pt *part) {
 		// Claimed anew: whatever was copied belongs to another epoch. (A partition not
 		// served for a moment, while the lease renews late, keeps its standby: the
 		// gate refuses its appends meanwhile.)
-		if pt.mode == holding || pt.mode == synced || pt.mode == copying {
+		if pt.mode == holding || pt.mode == synced || pt.mode == copying || pt.mode == gone {
 			pt.mode, pt.standby, pt.addr, pt.dirty = idle, "", "", nil
 			held, pt.held = pt.held, nil
 		}
 		pt.epoch = epoch
+	}
+	move := ""
+	if serving && pt.mode == synced && r.ctx.Err() == nil {
+		if d, ok := r.m.DesiredPrimary(pt.p); ok && d != r.m.Self() {
+			move = d
+		}
 	}
 	start := serving && pt.mode == idle && r.m.Replicas() > 1 && rec.Standby == "" && time.Now().After(pt.retryAt) &&
 		r.ctx.Err() == nil
@@ -484,6 +509,14 @@ func (r *Replicator) follow(pt *part) {
 	pt.mu.Unlock()
 	r.release(held, nil)
 	switch {
+	case move != "" && r.moves.Load() == 0:
+		r.moves.Add(1)
+		r.done.Add(1)
+		go func() {
+			defer r.done.Done()
+			defer r.moves.Add(-1)
+			r.moveTo(pt, epoch, move)
+		}()
 	case stray:
 		// The record names a standby appends do not go to: drop it before anything more
 		// is acknowledged on one copy.

@@ -43,6 +43,15 @@ type CopyInstances struct {
 	Instances []badgerjournal.Snapshot `msgpack:"i"`
 }
 
+// Handoff asks the standby to take the partition over: its primary holds the
+// partition's appends, and the standby applied every one before. Answered by
+// CopyReply once the ownership record names the standby primary.
+type Handoff struct {
+	Partition int    `msgpack:"p"`
+	Epoch     uint64 `msgpack:"e"`
+	From      string `msgpack:"f"`
+}
+
 // CopyReply answers CopyBegin and CopyInstances once what they asked is durable.
 type CopyReply struct {
 	Err   string `msgpack:"err,omitempty"`
@@ -55,4 +64,5 @@ func init() {
 	registerMessage[CopyBegin]("copyBegin")
 	registerMessage[CopyInstances]("copyInstances")
 	registerMessage[CopyReply]("copyReply")
+	registerMessage[Handoff]("handoff")
 }
