@@ -68,7 +68,7 @@ type Replicator struct {
 	moves  atomic.Int32 // partitions being moved to their desired primary
 	// leaving: the member is stopping and takes no copy or partition from others.
 	leaving atomic.Bool
-	stats  Stats
+	stats   Stats
 	// lost holds, per peer address a copy is talking to, a channel closed when the
 	// connection to it breaks.
 	lost map[string]chan struct{}
@@ -143,9 +143,9 @@ type part struct {
 	// notes the instances appended to while copying.
 	inflight   map[string]int
 	forwarding int
-	dirty    map[string]struct{}
-	held     []heldAppend
-	retryAt  time.Time // no new copy before then, after one failed
+	dirty      map[string]struct{}
+	held       []heldAppend
+	retryAt    time.Time // no new copy before then, after one failed
 }
 
 type heldAppend struct {
