@@ -423,9 +423,8 @@ func (gr *group) claim(members []string) {
 			continue
 		}
 		next := ownership.Record{Primary: gr.self, Epoch: rec.Epoch + 1}
-		gr.raiseFence(p, next.Epoch)
 		ctx, cancel := context.WithTimeout(context.Background(), gr.cfg.TTL/3)
-		got, err := gr.store.Swap(ctx, p, rec, next)
+		got, err := gr.swapClaim(ctx, p, rec, next)
 		cancel()
 		if err != nil {
 			if !errors.Is(err, ownership.ErrConflict) {
@@ -433,9 +432,6 @@ func (gr *group) claim(members []string) {
 			}
 			continue
 		}
-		gr.mu.Lock()
-		gr.claimed[p] = got.Epoch
-		gr.mu.Unlock()
 		gr.log.Info("claimed a partition", "partition", p, "epoch", got.Epoch)
 		took = append(took, p)
 	}

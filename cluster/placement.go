@@ -158,9 +158,15 @@ func (p *Placement) Moved(leaves func(identity string) bool) {
 	c := p.c
 	p.mu.Unlock()
 	for _, pid := range stop {
-		c.ActorSystem.Root.Poison(pid)
+		c.ActorSystem.Root.Send(pid, &MovedAway{})
 	}
 }
+
+// MovedAway tells an activation that its identity is served by another member now.
+// It must stop, but only once the write it has in flight is settled, so that the
+// requests it holds are answered (with a retry, which finds the new owner) rather than
+// left to time out.
+type MovedAway struct{}
 
 func splitKey(key string) (kind, identity string, ok bool) {
 	for i := 0; i < len(key); i++ {

@@ -160,6 +160,30 @@ func (m *Member) Admit(p int, from string, epoch uint64) (release func(), err er
 	return gr.fenceMu.RUnlock, nil
 }
 
+// swapClaim writes next as partition p's record in place of rec, noting first that
+// this incarnation holds p at next's epoch: a claim round running meanwhile must not
+// take the record it sees for an earlier incarnation's and claim it once more.
+func (gr *group) swapClaim(ctx context.Context, p int, rec, next ownership.Record) (ownership.Record, error) {
+	gr.raiseFence(p, next.Epoch)
+	gr.mu.Lock()
+	prev, had := gr.claimed[p]
+	gr.claimed[p] = next.Epoch
+	gr.mu.Unlock()
+	got, err := gr.store.Swap(ctx, p, rec, next)
+	if err != nil {
+		gr.mu.Lock()
+		if gr.claimed[p] == next.Epoch {
+			if had {
+				gr.claimed[p] = prev
+			} else {
+				delete(gr.claimed, p)
+			}
+		}
+		gr.mu.Unlock()
+	}
+	return got, err
+}
+
 // raiseFence makes Admit refuse copies of p older than epoch: done before this member
 // tries to take p over, so nothing of the old primary lands after its own appends.
 func (gr *group) raiseFence(p int, epoch uint64) {
@@ -183,9 +207,8 @@ func (gr *group) failover(members []string) (took []int) {
 			continue
 		}
 		next := ownership.Record{Primary: gr.self, Epoch: rec.Epoch + 1}
-		gr.raiseFence(p, next.Epoch)
 		ctx, cancel := context.WithTimeout(context.Background(), gr.cfg.TTL/3)
-		got, err := gr.store.Swap(ctx, p, rec, next)
+		got, err := gr.swapClaim(ctx, p, rec, next)
 		cancel()
 		if err != nil {
 			if !errors.Is(err, ownership.ErrConflict) {
@@ -193,9 +216,6 @@ func (gr *group) failover(members []string) (took []int) {
 			}
 			continue
 		}
-		gr.mu.Lock()
-		gr.claimed[p] = got.Epoch
-		gr.mu.Unlock()
 		gr.log.Info("took over a partition whose primary is gone", "partition", p, "from", rec.Primary, "epoch", got.Epoch)
 		took = append(took, p)
 	}
@@ -235,16 +255,12 @@ func (m *Member) TakeOver(p int, from string, epoch uint64) error {
 		return errors.New("cluster: this member's lease is not valid")
 	}
 	next := ownership.Record{Primary: gr.self, Epoch: rec.Epoch + 1}
-	gr.raiseFence(p, next.Epoch)
 	ctx, cancel := context.WithTimeout(context.Background(), gr.cfg.TTL/3)
 	defer cancel()
-	got, err := gr.store.Swap(ctx, p, rec, next)
+	got, err := gr.swapClaim(ctx, p, rec, next)
 	if err != nil {
 		return err
 	}
-	gr.mu.Lock()
-	gr.claimed[p] = got.Epoch
-	gr.mu.Unlock()
 	if v := gr.view.Load(); v != nil {
 		_ = v.WaitRevision(ctx, got.Revision)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/godurable/durable/actors/internal/env"
 	"github.com/godurable/durable/actors/internal/lifecycle"
 	"github.com/godurable/durable/actors/internal/wire"
+	"github.com/godurable/durable/cluster"
 	"github.com/godurable/durable/entities"
 	"github.com/godurable/durable/persistence"
 )
@@ -81,8 +82,10 @@ type entity struct {
 
 	queue      []request
 	committing *entityTurn
-	unacked    map[int64]bool // outbox messages sent, not yet acknowledged
-	idle       lifecycle.Idler
+	// moving: the entity is served elsewhere now; it stops once committing is settled.
+	moving  bool
+	unacked map[int64]bool // outbox messages sent, not yet acknowledged
+	idle    lifecycle.Idler
 }
 
 // Props makes the actors of entities on the member of h.
@@ -92,6 +95,15 @@ func Props(h *env.Env, d actor.Dispatcher) *actor.Props {
 
 func (a *entity) Receive(ctx actor.Context) {
 	a.receive(ctx)
+	if a.ci != nil && a.moving && a.committing == nil {
+		for _, r := range a.queue {
+			env.Respond(ctx, r.replyTo, &wire.Reply{Code: wire.CodeRetry, Message: "entity moved to another member"})
+		}
+		a.queue = nil
+		a.h.Member.Placement.RemovePid(a.ci, a.self)
+		ctx.Stop(ctx.Self())
+		return
+	}
 	if a.ci != nil {
 		a.idle.Settle(a.h.Lifecycle, a.self, a.committing == nil && len(a.queue) == 0)
 	}
@@ -118,6 +130,8 @@ func (a *entity) receive(ctx actor.Context) {
 		}
 	case *lifecycle.Passivate:
 		ctx.Stop(ctx.Self())
+	case *cluster.MovedAway:
+		a.moving = true
 	case *actor.Stopping:
 		a.idle.Stop(a.h.Lifecycle)
 		if a.ci != nil {
@@ -172,7 +186,7 @@ func (n nonRetriable) Unwrap() error    { return n.error }
 func (a *entity) enqueue(ctx actor.Context, msg any, replyTo *actor.PID) {
 	a.idle.Touch(a.h.Lifecycle)
 	switch {
-	case a.idle.Passivating:
+	case a.idle.Passivating || a.moving:
 		env.Respond(ctx, replyTo, &wire.Reply{Code: wire.CodeRetry, Message: "entity is passivating"})
 	case a.broken != nil:
 		env.Respond(ctx, replyTo, &wire.Reply{Code: wire.CodeInternal, Message: a.broken.Error()})

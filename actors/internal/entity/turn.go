@@ -1,6 +1,7 @@
 package entity
 
 import (
+	"errors"
 	"maps"
 	"slices"
 	"time"
@@ -28,7 +29,7 @@ type entityTurn struct {
 }
 
 func (a *entity) runTurn(ctx actor.Context) {
-	if a.committing != nil || len(a.queue) == 0 {
+	if a.committing != nil || len(a.queue) == 0 || a.moving {
 		return
 	}
 	reqs := a.queue
@@ -251,7 +252,11 @@ func (a *entity) committed(ctx actor.Context, err error) {
 		return
 	}
 	if err != nil {
-		a.logger().Error("entity checkpoint failed; the entity reloads", "error", err)
+		if errors.Is(err, persistence.ErrFenced) {
+			a.logger().Warn("the entity's partition is no longer served here; this activation stops", "error", err)
+		} else {
+			a.logger().Error("entity checkpoint failed; the entity reloads", "error", err)
+		}
 		for _, r := range t.replies {
 			env.Respond(ctx, r.to, wire.NotRecorded(err))
 		}
@@ -289,7 +294,7 @@ func (a *entity) committed(ctx actor.Context, err error) {
 // maybeDelete removes the storage of an entity left without state, lock or pending
 // messages: an entity exists while it has state.
 func (a *entity) maybeDelete(ctx actor.Context) {
-	if a.committing != nil || a.row == nil || !a.rec.empty() || len(a.unacked) > 0 || len(a.queue) > 0 {
+	if a.committing != nil || a.row == nil || !a.rec.empty() || len(a.unacked) > 0 || len(a.queue) > 0 || a.moving {
 		return
 	}
 	t := &entityTurn{a: a, deleted: true}

@@ -15,6 +15,7 @@ import (
 	"github.com/godurable/durable/actors/internal/env"
 	"github.com/godurable/durable/actors/internal/lifecycle"
 	"github.com/godurable/durable/actors/internal/wire"
+	"github.com/godurable/durable/cluster"
 	"github.com/godurable/durable/history"
 	"github.com/godurable/durable/orchestrator"
 	"github.com/godurable/durable/persistence"
@@ -59,6 +60,8 @@ type instance struct {
 
 	queue      []request
 	committing *pendingTurn
+	// moving: the instance is served elsewhere now; it stops once committing is settled.
+	moving bool
 	// inflight holds the activities dispatched and not yet returned, by execution and
 	// task: a set, since a run given up for lost may still answer.
 	inflight map[taskKey]struct{}
@@ -114,6 +117,15 @@ func (a *instance) Receive(ctx actor.Context) {
 	if a.ci == nil {
 		return
 	}
+	if a.moving && a.committing == nil {
+		for _, r := range a.queue {
+			a.respond(ctx, r.replyTo, &wire.Reply{Code: wire.CodeRetry, Message: "instance moved to another member"})
+		}
+		a.queue = nil
+		a.h.Member.Placement.RemovePid(a.ci, a.self)
+		ctx.Stop(ctx.Self())
+		return
+	}
 	idle := a.idleNow()
 	if idle && a.finished() && !a.idle.Passivating {
 		// An instance that just ended has nothing left to do in memory: passivate it
@@ -164,6 +176,8 @@ func (a *instance) receive(ctx actor.Context) {
 		// Nothing new was accepted since passivating began: requests were answered
 		// with a retry, and no activity or append was outstanding.
 		ctx.Stop(ctx.Self())
+	case *cluster.MovedAway:
+		a.moving = true
 	case *actor.Stopping:
 		a.release()
 	}
@@ -229,7 +243,7 @@ func (a *instance) redispatch(ctx actor.Context) {
 
 func (a *instance) enqueue(ctx actor.Context, msg any, replyTo *actor.PID) {
 	a.idle.Touch(a.h.Lifecycle)
-	if a.idle.Passivating {
+	if a.idle.Passivating || a.moving {
 		a.respond(ctx, replyTo, &wire.Reply{Code: wire.CodeRetry, Message: "instance is passivating"})
 		return
 	}

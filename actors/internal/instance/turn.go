@@ -35,7 +35,7 @@ type turn struct {
 // runTurn turns everything queued into one journal append, unless one is in flight:
 // then the queue waits and becomes the next turn, which is where batching comes from.
 func (a *instance) runTurn(ctx actor.Context) {
-	if a.committing != nil || len(a.queue) == 0 {
+	if a.committing != nil || len(a.queue) == 0 || a.moving {
 		return
 	}
 	t := &turn{a: a, row: cloneRow(a.row), exec: a.exec}
