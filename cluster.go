@@ -159,6 +159,20 @@ type ClusterInfo struct {
 	// sent to other members while its workers were busy, and ran for other members.
 	ActivitiesSent int64 `json:"activitiesSent"`
 	ActivitiesRun  int64 `json:"activitiesRun"`
+	// Replication counts what the member that answered did as a primary: appends its
+	// standbys applied, instances copied to new standbys, standbys dropped after they
+	// failed to answer, partitions handed off, and the longest a partition held its
+	// appends for a copy or a handoff (its unavailable window), in milliseconds.
+	Replication ReplicationInfo `json:"replication"`
+}
+
+// ReplicationInfo is a member's replication counters; see ClusterInfo.
+type ReplicationInfo struct {
+	Replicated   int64   `json:"replicated"`
+	Copied       int64   `json:"copied"`
+	StandbysLost int64   `json:"standbysLost"`
+	HandedOff    int64   `json:"handedOff"`
+	MaxHoldMs    float64 `json:"maxHoldMs"`
 }
 
 // ClusterMember is one live member.
@@ -183,8 +197,11 @@ func (c *Client) Cluster(_ context.Context) (*ClusterInfo, error) {
 		return nil, err
 	}
 	in, sent, ran := h.ClusterInfo()
+	rs := h.Replication()
 	out := &ClusterInfo{Self: in.Self, Partitions: in.Partitions, Members: []ClusterMember{}, Owners: []PartitionInfo{},
-		ActivitiesSent: sent, ActivitiesRun: ran}
+		ActivitiesSent: sent, ActivitiesRun: ran,
+		Replication: ReplicationInfo{Replicated: rs.Replicated, Copied: rs.Copied, StandbysLost: rs.StandbysLost,
+			HandedOff: rs.HandedOff, MaxHoldMs: float64(rs.MaxHold.Microseconds()) / 1000}}
 	if in.ID != "" {
 		out.Name, out.ID = in.Name, in.ID
 	}

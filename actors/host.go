@@ -322,6 +322,24 @@ func (g *gatedJournal) Append(b *persistence.Batch, done func(error)) {
 	g.Journal.Append(b, done)
 }
 
+// ReplicationStats counts what this member's replication did since it started.
+type ReplicationStats struct {
+	Replicated, Copied, StandbysLost, HandedOff int64
+	// MaxHold is the longest a partition held its appends, to finish a copy or a
+	// handoff.
+	MaxHold time.Duration
+}
+
+// Replication returns this member's replication counters; zero without replication.
+func (h *Host) Replication() ReplicationStats {
+	if h.replicas == nil {
+		return ReplicationStats{}
+	}
+	s := h.replicas.Stats()
+	return ReplicationStats{Replicated: s.Replicated.Load(), Copied: s.Copied.Load(), StandbysLost: s.StandbysLost.Load(),
+		HandedOff: s.HandedOff.Load(), MaxHold: time.Duration(s.MaxHoldNanos.Load())}
+}
+
 // ClusterID returns the id of the cluster this host is a member of; "" on its own.
 func (h *Host) ClusterID() string { return h.env.Member.Meta().ID }
 

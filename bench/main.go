@@ -35,6 +35,9 @@ type params struct {
 	entities int
 	idle     time.Duration
 	members  int
+	replicas int
+	// cluster is what a -members run started, for the scenarios that move partitions.
+	cluster *benchCluster
 }
 
 // A scenario runs one workload on rt, which it starts, and returns the result line
@@ -59,6 +62,7 @@ func main() {
 	flag.StringVar(&p.tracef, "trace", "", "write an execution trace of the measured part to this file (go tool trace)")
 	flag.IntVar(&p.entities, "entities", 1000, "entities the entity-many and bank scenarios use")
 	flag.DurationVar(&p.idle, "idle", 2*time.Second, "how long an idle instance stays in memory")
+	flag.IntVar(&p.replicas, "replicas", 2, "copies of each partition in a -members run: 2 keeps a standby, 1 none")
 	flag.IntVar(&p.members, "members", 0, "run as one member of a cluster of this many (others as child processes, etcd on loopback); 0: embedded")
 	flag.Parse()
 	run, ok := scenarios[p.scenario]
@@ -80,8 +84,12 @@ func mainErr(run scenario, p params) error {
 	if settings := os.Getenv(memberChildEnv); settings != "" {
 		return memberChild(p, settings)
 	}
-	if p.members > 0 && (p.scenario != "hello-sequence" || p.inMemory) {
-		return fmt.Errorf("-members runs the hello-sequence scenario on a durable journal")
+	moves := p.scenario == "failover" || p.scenario == "handoff"
+	if moves && p.members == 0 {
+		p.members = 3
+	}
+	if p.members > 0 && (!moves && p.scenario != "hello-sequence" || p.inMemory) {
+		return fmt.Errorf("-members runs the hello-sequence, failover and handoff scenarios on a durable journal")
 	}
 	if p.dir == "" && !p.inMemory {
 		d, err := os.MkdirTemp("", "durable-bench-")
@@ -107,6 +115,7 @@ func mainErr(run scenario, p params) error {
 		}
 		defer members.stop()
 		cfg.Dir = filepath.Join(p.dir, "member1")
+		p.cluster = members
 	}
 	rt, err := durable.Open(cfg)
 	if err != nil {
@@ -119,7 +128,7 @@ func mainErr(run scenario, p params) error {
 		if err := rt.Start(); err != nil {
 			return err
 		}
-		if err := waitMembers(context.Background(), rt, p.members); err != nil {
+		if err := waitMembers(context.Background(), rt, p.members, p.replicas); err != nil {
 			return err
 		}
 	}
@@ -147,7 +156,7 @@ func mainErr(run scenario, p params) error {
 		}
 	}
 	res.Scenario = p.scenario
-	if members != nil {
+	if members != nil && !moves {
 		res.Members = p.members
 		var total float64
 		for i, after := range members.cpuSeconds() {

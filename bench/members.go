@@ -31,20 +31,28 @@ import (
 const memberChildEnv = "DURABLE_BENCH_MEMBER"
 
 type memberSettings struct {
-	Etcd string `json:"etcd"`
-	Peer string `json:"peer"`
-	Dir  string `json:"dir"`
+	Etcd     string `json:"etcd"`
+	Peer     string `json:"peer"`
+	Dir      string `json:"dir"`
+	Replicas int    `json:"replicas"`
 }
 
 // benchCluster is the members and etcd a -members run started, and what stops them.
 type benchCluster struct {
 	etcd     *exec.Cmd
-	children []*exec.Cmd
+	children []*child
 	endpoint string
 }
 
-func clusterConfig(endpoint string) *durable.ClusterConfig {
-	return &durable.ClusterConfig{Name: "bench", Etcd: []string{endpoint}, Peer: freeAddr(), TTL: 5 * time.Second}
+// child is another member, a child process of the bench.
+type child struct {
+	cmd      *exec.Cmd
+	settings memberSettings
+}
+
+func clusterConfig(endpoint string, replicas int) *durable.ClusterConfig {
+	return &durable.ClusterConfig{Name: "bench", Etcd: []string{endpoint}, Peer: freeAddr(), TTL: 5 * time.Second,
+		Replicas: replicas}
 }
 
 // startCluster starts etcd and the other members, and returns the cluster settings of
@@ -68,33 +76,61 @@ func startCluster(p params) (*benchCluster, *durable.ClusterConfig, error) {
 		return nil, nil, err
 	}
 	for i := 2; i <= p.members; i++ {
-		s := memberSettings{Etcd: c.endpoint, Peer: freeAddr(), Dir: filepath.Join(p.dir, fmt.Sprint("member", i))}
-		b, _ := json.Marshal(s)
-		cmd := exec.Command(os.Args[0], os.Args[1:]...)
-		cmd.Env = append(os.Environ(), memberChildEnv+"="+string(b))
-		cmd.Stderr = os.Stderr
-		out, err := cmd.StdoutPipe()
-		if err == nil {
-			err = cmd.Start()
-		}
-		if err != nil {
+		c.children = append(c.children, &child{settings: memberSettings{Etcd: c.endpoint, Peer: freeAddr(),
+			Dir: filepath.Join(p.dir, fmt.Sprint("member", i)), Replicas: p.replicas}})
+		if err := c.restart(i - 2); err != nil {
 			c.stop()
 			return nil, nil, err
 		}
-		c.children = append(c.children, cmd)
-		sc := bufio.NewScanner(out)
-		if !sc.Scan() || sc.Text() != "ready" {
-			c.stop()
-			return nil, nil, fmt.Errorf("member %d did not start", i)
-		}
 	}
-	return c, clusterConfig(c.endpoint), nil
+	return c, clusterConfig(c.endpoint, p.replicas), nil
+}
+
+// restart starts child i, on its data and address, and waits until it serves.
+func (c *benchCluster) restart(i int) error {
+	ch := c.children[i]
+	b, _ := json.Marshal(ch.settings)
+	cmd := exec.Command(os.Args[0], os.Args[1:]...)
+	cmd.Env = append(os.Environ(), memberChildEnv+"="+string(b))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err == nil {
+		err = cmd.Start()
+	}
+	if err != nil {
+		return err
+	}
+	ch.cmd = cmd
+	sc := bufio.NewScanner(out)
+	if !sc.Scan() || sc.Text() != "ready" {
+		return fmt.Errorf("member %d did not start", i+2)
+	}
+	return nil
+}
+
+// kill ends child i with SIGKILL.
+func (c *benchCluster) kill(i int) error {
+	if err := c.children[i].cmd.Process.Kill(); err != nil {
+		return err
+	}
+	_ = c.children[i].cmd.Wait()
+	return nil
+}
+
+// stopChild ends child i with SIGTERM and waits for it to exit.
+func (c *benchCluster) stopChild(i int) error {
+	if err := c.children[i].cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return err
+	}
+	return c.children[i].cmd.Wait()
 }
 
 func (c *benchCluster) stop() {
-	for _, cmd := range c.children {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
+	for _, ch := range c.children {
+		if ch.cmd != nil && ch.cmd.ProcessState == nil {
+			_ = ch.cmd.Process.Signal(syscall.SIGTERM)
+			_ = ch.cmd.Wait()
+		}
 	}
 	if c.etcd != nil {
 		_ = c.etcd.Process.Kill()
@@ -105,8 +141,8 @@ func (c *benchCluster) stop() {
 // cpuSeconds returns the CPU time the members used so far: this process first.
 func (c *benchCluster) cpuSeconds() []float64 {
 	out := []float64{procCPU(os.Getpid())}
-	for _, cmd := range c.children {
-		out = append(out, procCPU(cmd.Process.Pid))
+	for _, ch := range c.children {
+		out = append(out, procCPU(ch.cmd.Process.Pid))
 	}
 	return out
 }
@@ -127,15 +163,16 @@ func procCPU(pid int) float64 {
 	return (utime + stime) / 100 // USER_HZ
 }
 
-// waitMembers waits until the cluster has n members and every partition an owner.
-func waitMembers(ctx context.Context, rt *durable.Runtime, n int) error {
+// waitMembers waits until the cluster has n members and every partition an owner,
+// and a standby when there are replicas.
+func waitMembers(ctx context.Context, rt *durable.Runtime, n, replicas int) error {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		info, err := rt.Client().Cluster(ctx)
 		if err == nil && len(info.Members) == n {
 			owned := 0
 			for _, o := range info.Owners {
-				if o.Primary != "" {
+				if o.Primary != "" && (o.Standby != "" || replicas < 2 || n < 2) {
 					owned++
 				}
 			}
@@ -156,7 +193,7 @@ func memberChild(p params, settings string) error {
 	if err := json.Unmarshal([]byte(settings), &s); err != nil {
 		return err
 	}
-	cc := clusterConfig(s.Etcd)
+	cc := clusterConfig(s.Etcd, s.Replicas)
 	cc.Peer = s.Peer
 	rt, err := durable.Open(durable.Config{Dir: s.Dir, IdleTimeout: p.idle, Cluster: cc,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})

@@ -75,7 +75,8 @@ func (r *Replicator) copy(pt *part, epoch uint64, standby string) {
 // copyTo ships the partition to the standby at addr and leaves pt synced.
 func (r *Replicator) copyTo(pt *part, epoch uint64, standby, addr string) error {
 	self := r.m.Self()
-	if err := r.ask(addr, &wire.CopyBegin{Partition: pt.p, Epoch: epoch, From: self}); err != nil {
+	session := r.sessions.Add(1)
+	if err := r.ask(addr, &wire.CopyBegin{Partition: pt.p, Epoch: epoch, From: self, Session: session}); err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	var ids []string
@@ -128,7 +129,7 @@ func (r *Replicator) copyTo(pt *part, epoch uint64, standby, addr string) error 
 		pt.mu.Unlock()
 		return errors.New("the partition changed hands")
 	}
-	pt.mode, pt.standby, pt.addr = synced, standby, addr
+	pt.mode, pt.standby, pt.addr, pt.session = synced, standby, addr, session
 	held := pt.held
 	pt.held = nil
 	pt.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -31,8 +32,8 @@ func (r *Replicator) receive(ctx actor.Context) {
 		return
 	}
 	switch m := m.(type) {
-	case *wire.Replicate:
-		r.apply(sender, m)
+	case *wire.ReplicateBatch:
+		r.applyAll(sender, m)
 	case *wire.CopyBegin:
 		go r.answer(sender, r.begin(m))
 	case *wire.CopyInstances:
@@ -62,31 +63,50 @@ func (r *Replicator) send(to *actor.PID, m any) {
 	r.system.Root.Send(to, packed)
 }
 
-// apply submits a primary's append to the journal, unless the primary was replaced.
-func (r *Replicator) apply(sender *actor.PID, m *wire.Replicate) {
-	ack := &wire.ReplicateAck{Seq: m.Seq}
-	release, err := r.m.Admit(m.Partition, m.From, m.Epoch)
-	switch {
-	case err != nil:
-		ack.Err, ack.Stale = err.Error(), true
-	case m.Batch == nil:
-		release()
-		ack.Err = "replicate: no batch"
-	case cluster.PartitionOf(m.Batch.InstanceID, r.m.PartitionCount()) != m.Partition:
-		release()
-		ack.Err = fmt.Sprintf("replicate: instance %q is not in partition %d", m.Batch.InstanceID, m.Partition)
-	}
-	if ack.Err != "" {
-		r.send(sender, ack)
-		return
-	}
-	r.Store.Append(m.Batch, func(err error) {
-		if err != nil {
-			ack.Err = err.Error()
+// applyAll submits a primary's appends to the journal, each unless the primary was
+// replaced, and answers once every one is durable or refused.
+func (r *Replicator) applyAll(sender *actor.PID, batch *wire.ReplicateBatch) {
+	acks := &wire.ReplicateAcks{Acks: make([]wire.ReplicateAck, len(batch.Items))}
+	var left atomic.Int64
+	left.Store(int64(len(batch.Items)))
+	finish := func() {
+		if left.Add(-1) == 0 {
+			r.send(sender, acks)
 		}
-		r.send(sender, ack)
-	})
-	release()
+	}
+	for i, m := range batch.Items {
+		ack := &acks.Acks[i]
+		ack.Seq = m.Seq
+		if err := r.apply(m, func(err error) {
+			if err != nil {
+				ack.Err = err.Error()
+			}
+			finish()
+		}); err != nil {
+			ack.Err, ack.Stale = err.Error(), errors.Is(err, cluster.ErrStale)
+			finish()
+		}
+	}
+}
+
+// apply submits one append; done follows the journal's contract. An append refused
+// before it reaches the journal returns the reason instead.
+func (r *Replicator) apply(m *wire.Replicate, done func(error)) error {
+	release, err := r.m.Admit(m.Partition, m.From, m.Epoch)
+	if err != nil {
+		return err
+	}
+	defer release()
+	switch {
+	case m.Batch == nil:
+		return errors.New("replicate: no batch")
+	case cluster.PartitionOf(m.Batch.InstanceID, r.m.PartitionCount()) != m.Partition:
+		return fmt.Errorf("replicate: instance %q is not in partition %d", m.Batch.InstanceID, m.Partition)
+	case !r.isSession(m.Partition, copySession{m.From, m.Epoch, m.Session}):
+		return fmt.Errorf("replicate: partition %d: not the copy this member holds (session %d of %s)", m.Partition, m.Session, m.From)
+	}
+	r.Store.Append(m.Batch, done)
+	return nil
 }
 
 var errLeaving = errors.New("replica: this member is stopping")
@@ -109,6 +129,9 @@ func (r *Replicator) begin(m *wire.CopyBegin) error {
 		return err
 	}
 	release()
+	r.copyMu.Lock()
+	r.copiedBy[m.Partition] = copySession{m.From, m.Epoch, m.Session}
+	r.copyMu.Unlock()
 	var ids []string
 	err = r.Store.IDs(context.Background(), func(id string) error {
 		if cluster.PartitionOf(id, r.m.PartitionCount()) == m.Partition {
@@ -139,6 +162,12 @@ func (r *Replicator) install(m *wire.CopyInstances) error {
 		}
 	}
 	return r.installAll(m.Instances)
+}
+
+func (r *Replicator) isSession(p int, s copySession) bool {
+	r.copyMu.Lock()
+	defer r.copyMu.Unlock()
+	return r.copiedBy[p] == s
 }
 
 func (r *Replicator) installAll(snaps []badgerjournal.Snapshot) error {

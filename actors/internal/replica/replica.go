@@ -68,6 +68,13 @@ type Replicator struct {
 	moves  atomic.Int32 // partitions being moved to their desired primary
 	// leaving: the member is stopping and takes no copy or partition from others.
 	leaving atomic.Bool
+	// sessions numbers this member's copies; copiedBy holds, per partition a copy is
+	// kept of here, the copy appends must belong to.
+	sessions atomic.Uint64
+	copyMu   sync.Mutex
+	copiedBy map[int]copySession
+	// outs holds a sender per standby address (see outgoing).
+	outs map[string]*sender
 	stats   Stats
 	// lost holds, per peer address a copy is talking to, a channel closed when the
 	// connection to it breaks.
@@ -94,7 +101,7 @@ type Stats struct {
 func New(store Store, log *slog.Logger) *Replicator {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Replicator{Store: store, log: log, ackTimeout: 2 * time.Second, pending: map[uint64]*pendingAppend{},
-		lost: map[string]chan struct{}{}, ctx: ctx, cancel: cancel, stop: make(chan struct{})}
+		lost: map[string]chan struct{}{}, copiedBy: map[int]copySession{}, outs: map[string]*sender{}, ctx: ctx, cancel: cancel, stop: make(chan struct{})}
 }
 
 // Quiesce makes copies in progress give up, and the appends they held fail, so that
@@ -138,6 +145,7 @@ type part struct {
 	epoch   uint64
 	standby string // the standby appends go to while synced
 	addr    string
+	session uint64 // the copy that made the standby
 	// inflight counts the appends submitted to the store and not yet done, by
 	// instance, and forwarding those sent to the standby and not yet settled; dirty
 	// notes the instances appended to while copying.
@@ -146,6 +154,13 @@ type part struct {
 	dirty      map[string]struct{}
 	held       []heldAppend
 	retryAt    time.Time // no new copy before then, after one failed
+}
+
+// copySession identifies one copy of a partition: its primary, epoch and number.
+type copySession struct {
+	from    string
+	epoch   uint64
+	session uint64
 }
 
 type heldAppend struct {
@@ -162,6 +177,9 @@ type pendingAppend struct {
 
 	local, remote       bool
 	localErr, remoteErr error
+	// dropped: the standby was removed from the record while this append waited on
+	// it; remoteErr then says whether that worked (nil) or the partition was lost.
+	dropped bool
 }
 
 // Start connects the replicator to its member: the receiver of copies and the
@@ -259,7 +277,7 @@ func (pt *part) finished(id string) {
 // applied it. Called with pt.mu held, which it releases.
 func (r *Replicator) forward(pt *part, b *persistence.Batch, done func(error)) {
 	pa := &pendingAppend{pt: pt, epoch: pt.epoch, standby: pt.standby, done: done, due: time.Now().Add(r.ackTimeout)}
-	id, addr := b.InstanceID, pt.addr
+	id, addr, session := b.InstanceID, pt.addr, pt.session
 	pt.inflight[id]++
 	pt.forwarding++
 	r.mu.Lock()
@@ -269,12 +287,7 @@ func (r *Replicator) forward(pt *part, b *persistence.Batch, done func(error)) {
 	r.mu.Unlock()
 	pt.mu.Unlock()
 
-	msg, err := wire.Pack(&wire.Replicate{Partition: pt.p, Epoch: pa.epoch, From: r.m.Self(), Seq: seq, Batch: b})
-	if err != nil {
-		r.standbyFailed(pt, pa.epoch, pa.standby, err)
-	} else {
-		r.system.Root.RequestWithCustomSender(actor.NewPID(addr, receiverName), msg, r.acks)
-	}
+	r.outgoing(addr).push(&wire.Replicate{Partition: pt.p, Epoch: pa.epoch, From: r.m.Self(), Session: session, Seq: seq, Batch: b})
 	r.Store.Append(b, func(err error) {
 		pt.finished(id)
 		r.settle(seq, func(pa *pendingAppend) { pa.local, pa.localErr = true, err })
@@ -282,6 +295,10 @@ func (r *Replicator) forward(pt *part, b *persistence.Batch, done func(error)) {
 }
 
 // settle records an outcome of pending append seq and finishes it once both are in.
+// The two copies must agree: an append the standby refused and this member took
+// replaces the standby first (drop settles it then); one this member refused and the
+// standby took replaces the standby too, since the copies now differ. One both
+// refused (a stale activation's, say) changes nothing.
 func (r *Replicator) settle(seq uint64, set func(*pendingAppend)) {
 	r.mu.Lock()
 	pa := r.pending[seq]
@@ -294,6 +311,11 @@ func (r *Replicator) settle(seq uint64, set func(*pendingAppend)) {
 		r.mu.Unlock()
 		return
 	}
+	if pa.localErr == nil && pa.remoteErr != nil && !pa.dropped {
+		r.mu.Unlock()
+		r.standbyFailed(pa.pt, pa.epoch, pa.standby, pa.remoteErr)
+		return
+	}
 	delete(r.pending, seq)
 	r.mu.Unlock()
 	pa.pt.mu.Lock()
@@ -301,6 +323,9 @@ func (r *Replicator) settle(seq uint64, set func(*pendingAppend)) {
 		pa.pt.cond.Broadcast()
 	}
 	pa.pt.mu.Unlock()
+	if pa.localErr != nil && pa.remoteErr == nil && !pa.dropped {
+		r.standbyFailed(pa.pt, pa.epoch, pa.standby, fmt.Errorf("the standby applied an append this member refused: %w", pa.localErr))
+	}
 	switch {
 	case pa.localErr != nil:
 		pa.done(pa.localErr)
@@ -319,19 +344,17 @@ func (r *Replicator) receiveAck(ctx actor.Context) {
 		return
 	}
 	m, err := wire.Unpack(a)
-	ack, ok := m.(*wire.ReplicateAck)
+	acks, ok := m.(*wire.ReplicateAcks)
 	if err != nil || !ok {
 		return
 	}
-	if ack.Err == "" {
-		r.settle(ack.Seq, func(pa *pendingAppend) { pa.remote = true })
-		return
-	}
-	r.mu.Lock()
-	pa := r.pending[ack.Seq]
-	r.mu.Unlock()
-	if pa != nil {
-		r.standbyFailed(pa.pt, pa.epoch, pa.standby, errors.New(ack.Err))
+	for _, ack := range acks.Acks {
+		r.settle(ack.Seq, func(pa *pendingAppend) {
+			pa.remote = true
+			if ack.Err != "" {
+				pa.remoteErr = errors.New(ack.Err)
+			}
+		})
 	}
 }
 
@@ -342,8 +365,15 @@ func (r *Replicator) receiveAck(ctx actor.Context) {
 // is acknowledged.
 func (r *Replicator) standbyFailed(pt *part, epoch uint64, standby string, cause error) {
 	pt.mu.Lock()
-	if pt.mode != synced && pt.mode != holding || pt.epoch != epoch || pt.standby != standby || standby == "" {
+	current := pt.epoch == epoch && pt.standby == standby && standby != ""
+	switch {
+	case current && (pt.mode == synced || pt.mode == holding):
+	case current && pt.mode == dropping:
 		pt.mu.Unlock()
+		return // the drop under way settles what waits on this standby
+	default:
+		pt.mu.Unlock()
+		r.orphaned(pt, epoch, standby)
 		return
 	}
 	pt.mode = dropping
@@ -363,7 +393,7 @@ func (r *Replicator) drop(pt *part, epoch uint64, standby string) {
 	var finish []uint64
 	for seq, pa := range r.pending {
 		if pa.pt == pt && pa.epoch == epoch && pa.standby == standby {
-			pa.remote = true
+			pa.remote, pa.dropped, pa.remoteErr = true, true, nil
 			if err != nil {
 				pa.remoteErr = fmt.Errorf("%w: partition %d: %v", persistence.ErrFenced, pt.p, err)
 			}
@@ -383,6 +413,24 @@ func (r *Replicator) drop(pt *part, epoch uint64, standby string) {
 	pt.held = nil
 	pt.mu.Unlock()
 	r.release(held, err)
+}
+
+// orphaned settles the appends that wait on a standby the partition no longer uses
+// (it changed epoch or hands meanwhile): none can be acknowledged.
+func (r *Replicator) orphaned(pt *part, epoch uint64, standby string) {
+	r.mu.Lock()
+	var finish []uint64
+	for seq, pa := range r.pending {
+		if pa.pt == pt && pa.epoch == epoch && pa.standby == standby {
+			pa.remote, pa.dropped = true, true
+			pa.remoteErr = fmt.Errorf("%w: partition %d moved on from epoch %d", persistence.ErrFenced, pt.p, epoch)
+			finish = append(finish, seq)
+		}
+	}
+	r.mu.Unlock()
+	for _, seq := range finish {
+		r.settle(seq, func(*pendingAppend) {})
+	}
 }
 
 // dropStandby removes the standby from partition p's record, retrying while this

@@ -12,11 +12,14 @@ import (
 // Replicate carries one append to the standby; it answers with ReplicateAck to the
 // sender, in the order the appends arrived.
 type Replicate struct {
-	Partition int                `msgpack:"p"`
-	Epoch     uint64             `msgpack:"e"`
-	From      string             `msgpack:"f"`
-	Seq       uint64             `msgpack:"s"`
-	Batch     *persistence.Batch `msgpack:"b"`
+	Partition int    `msgpack:"p"`
+	Epoch     uint64 `msgpack:"e"`
+	From      string `msgpack:"f"`
+	// Session names the copy the standby was made by; appends of an earlier copy
+	// (still on their way when the standby was copied again) are refused.
+	Session uint64             `msgpack:"ss"`
+	Seq     uint64             `msgpack:"s"`
+	Batch   *persistence.Batch `msgpack:"b"`
 }
 
 // ReplicateAck answers Replicate once the append is durable at the standby, or
@@ -27,11 +30,25 @@ type ReplicateAck struct {
 	Stale bool   `msgpack:"st,omitempty"`
 }
 
-// CopyBegin starts a copy of a partition: the standby drops what it holds of it.
+// ReplicateBatch carries the appends a primary sent one standby since its last
+// batch, in the order they were submitted; the standby answers with ReplicateAcks.
+type ReplicateBatch struct {
+	Items []*Replicate `msgpack:"i"`
+}
+
+// ReplicateAcks answers a ReplicateBatch once each of its appends is durable at the
+// standby or refused.
+type ReplicateAcks struct {
+	Acks []ReplicateAck `msgpack:"a"`
+}
+
+// CopyBegin starts a copy of a partition: the standby drops what it holds of it, and
+// from then on takes appends of this session only.
 type CopyBegin struct {
 	Partition int    `msgpack:"p"`
 	Epoch     uint64 `msgpack:"e"`
 	From      string `msgpack:"f"`
+	Session   uint64 `msgpack:"ss"`
 }
 
 // CopyInstances installs instances of a partition at the standby as they are stored
@@ -65,4 +82,6 @@ func init() {
 	registerMessage[CopyInstances]("copyInstances")
 	registerMessage[CopyReply]("copyReply")
 	registerMessage[Handoff]("handoff")
+	registerMessage[ReplicateBatch]("replicateBatch")
+	registerMessage[ReplicateAcks]("replicateAcks")
 }

@@ -28,6 +28,11 @@ type Result struct {
 	// Members and the CPU all of them used per orchestration, for cluster runs.
 	Members               int     `json:"members,omitempty"`
 	CPUPerOrchestrationMs float64 `json:"cpu_ms_per_orchestration,omitempty"`
+	// Moves and MaxUnavailableMs, for the scenarios that move partitions: how many
+	// moved, and the longest a partition took no writes (failover: from the kill until
+	// it took one again).
+	Moves            int     `json:"moves,omitempty"`
+	MaxUnavailableMs float64 `json:"max_unavailable_ms,omitempty"`
 }
 
 // Percentiles returns the 50th and 99th percentile of ds in milliseconds, or zeros

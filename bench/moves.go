@@ -1,0 +1,255 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/godurable/durable"
+	"github.com/godurable/durable/bench/internal/measure"
+	"github.com/godurable/durable/bench/internal/workload"
+	"github.com/godurable/durable/cluster"
+)
+
+// Scenarios that move partitions between the members of a -members run (3 unless
+// given): failover kills a member with SIGKILL and measures how long its partitions
+// take to serve again; handoff stops a member with SIGTERM and starts it again under
+// load, and measures how long a partition stops taking writes while it moves.
+
+func init() {
+	scenarios["failover"] = failover
+	scenarios["handoff"] = handoff
+}
+
+// idIn returns an instance id of partition p, unique by n.
+func idIn(p, partitions int, prefix string, n *atomic.Int64) string {
+	for {
+		id := fmt.Sprintf("%s-%d", prefix, n.Add(1))
+		if cluster.PartitionOf(id, partitions) == p {
+			return id
+		}
+	}
+}
+
+// settled waits until every partition has a live primary and a standby, and the
+// table has not changed for a second.
+func settled(ctx context.Context, rt *durable.Runtime, members int) (*durable.ClusterInfo, error) {
+	deadline := time.Now().Add(2 * time.Minute)
+	var last []durable.PartitionInfo
+	var since time.Time
+	for {
+		info, err := rt.Client().Cluster(ctx)
+		if err == nil && len(info.Members) == members {
+			live := map[string]bool{}
+			for _, m := range info.Members {
+				live[m.ID] = true
+			}
+			ok := true
+			for _, o := range info.Owners {
+				ok = ok && live[o.Primary] && live[o.Standby]
+			}
+			switch {
+			case !ok:
+				last = nil
+			case !slices.Equal(info.Owners, last):
+				last, since = info.Owners, time.Now()
+			case time.Since(since) >= time.Second:
+				return info, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return info, fmt.Errorf("the cluster did not settle: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// memberOf returns the member id of child i (its peer address tells it).
+func memberOf(info *durable.ClusterInfo, peer string) string {
+	for _, m := range info.Members {
+		if m.Peer == peer {
+			return m.ID
+		}
+	}
+	return ""
+}
+
+func registerHelloSequence(rt *durable.Runtime) error {
+	if err := workload.RegisterHello(rt); err != nil {
+		return err
+	}
+	if err := workload.RegisterHelloSequence5(rt); err != nil {
+		return err
+	}
+	return rt.Start()
+}
+
+// failover kills a member, waits for each of its partitions to take a write again
+// through this member, and starts it again; -n times (at most 10).
+func failover(ctx context.Context, rt *durable.Runtime, p params) (measure.Result, error) {
+	c := p.cluster
+	if c == nil || len(c.children) == 0 {
+		return measure.Result{}, errors.New("failover needs -members 2 or more")
+	}
+	if err := registerHelloSequence(rt); err != nil {
+		return measure.Result{}, err
+	}
+	reps := min(max(p.n, 1), 10)
+	var took []time.Duration
+	var n atomic.Int64
+	for rep := range reps {
+		info, err := settled(ctx, rt, p.members)
+		if err != nil {
+			return measure.Result{}, err
+		}
+		child := rep % len(c.children)
+		victim := memberOf(info, c.children[child].settings.Peer)
+		var parts []int
+		for _, o := range info.Owners {
+			if o.Primary == victim {
+				parts = append(parts, o.Partition)
+			}
+		}
+		if err := c.kill(child); err != nil {
+			return measure.Result{}, err
+		}
+		killed := time.Now()
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var worst time.Duration
+		for _, part := range parts {
+			wg.Go(func() {
+				for time.Since(killed) < time.Minute {
+					actx, cancel := context.WithTimeout(ctx, time.Second)
+					_, err := rt.Client().Start(actx, "HelloSequence5", nil, durable.WithInstanceID(idIn(part, info.Partitions, "failover", &n)))
+					cancel()
+					if err == nil {
+						mu.Lock()
+						worst = max(worst, time.Since(killed))
+						mu.Unlock()
+						return
+					}
+					time.Sleep(5 * time.Millisecond)
+				}
+			})
+		}
+		wg.Wait()
+		fmt.Printf("failover %d: %d partitions of member %d served again %v after SIGKILL\n", rep+1, len(parts), child+2,
+			worst.Round(time.Millisecond))
+		took = append(took, worst)
+		if err := c.restart(child); err != nil {
+			return measure.Result{}, err
+		}
+	}
+	p50, _ := measure.Percentiles(took)
+	return measure.Result{N: reps, Unit: "failovers", P50: p50, MaxUnavailableMs: ms(slices.Max(took))}, nil
+}
+
+// handoff runs hello-sequence orchestrations and a writer per partition while a
+// member stops (handing its partitions off) and starts again (taking its share back),
+// and reports the longest a write waited meanwhile.
+func handoff(ctx context.Context, rt *durable.Runtime, p params) (measure.Result, error) {
+	c := p.cluster
+	if c == nil || len(c.children) == 0 {
+		return measure.Result{}, errors.New("handoff needs -members 2 or more")
+	}
+	if err := registerHelloSequence(rt); err != nil {
+		return measure.Result{}, err
+	}
+	info, err := settled(ctx, rt, p.members)
+	if err != nil {
+		return measure.Result{}, err
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var completed, failed atomic.Int64
+	for range p.inflight {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				id, err := rt.Client().Start(ctx, "HelloSequence5", nil)
+				if err == nil {
+					_, err = rt.Client().WaitForCompletion(ctx, id)
+				}
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				completed.Add(1)
+			}
+		})
+	}
+	var mu sync.Mutex
+	var writes []time.Duration
+	var n atomic.Int64
+	for part := range info.Partitions {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				t := time.Now()
+				_, err := rt.Client().Start(ctx, "HelloSequence5", nil, durable.WithInstanceID(idIn(part, info.Partitions, "probe", &n)))
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				mu.Lock()
+				writes = append(writes, time.Since(t))
+				mu.Unlock()
+				time.Sleep(2 * time.Millisecond)
+			}
+		})
+	}
+	began := time.Now()
+	time.Sleep(time.Second)
+	moved := 0
+	count := func(before, after []durable.PartitionInfo) {
+		for i := range before {
+			if before[i].Primary != after[i].Primary {
+				moved++
+			}
+		}
+	}
+	for child := range c.children {
+		if err := c.stopChild(child); err != nil {
+			return measure.Result{}, err
+		}
+		left, err := settled(ctx, rt, p.members-1)
+		if err != nil {
+			return measure.Result{}, err
+		}
+		count(info.Owners, left.Owners)
+		if err := c.restart(child); err != nil {
+			return measure.Result{}, err
+		}
+		if info, err = settled(ctx, rt, p.members); err != nil {
+			return measure.Result{}, err
+		}
+		count(left.Owners, info.Owners)
+	}
+	close(stop)
+	wg.Wait()
+	elapsed := time.Since(began)
+	if f := failed.Load(); f > 0 {
+		return measure.Result{}, fmt.Errorf("%d requests failed while partitions moved", f)
+	}
+	worst := slices.Max(writes)
+	p50, p99 := measure.Percentiles(writes)
+	fmt.Printf("handoff: %d partitions moved, %d writes, longest %v, %d orchestrations completed meanwhile\n",
+		moved, len(writes), worst.Round(time.Microsecond), completed.Load())
+	return measure.Result{N: int(completed.Load()), Seconds: elapsed.Seconds(), Throughput: float64(completed.Load()) / elapsed.Seconds(),
+		Unit: "orchestrations", P50: p50, P99: p99, Moves: moved, MaxUnavailableMs: ms(worst)}, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
