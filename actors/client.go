@@ -151,7 +151,11 @@ func (h *Host) Wait(ctx context.Context, id string, until Until) (*persistence.I
 	}
 	for {
 		if h.env.Member.Serves(id) {
-			return h.waitLocal(ctx, id, until)
+			row, err := h.waitLocal(ctx, id, until)
+			if errors.Is(err, errMoved) {
+				continue // served elsewhere now: wait there
+			}
+			return row, err
 		}
 		slice := remoteWaitSlice
 		if d, ok := ctx.Deadline(); ok {
@@ -199,15 +203,24 @@ func (h *Host) waitLocal(ctx context.Context, id string, until Until) (*persiste
 			}
 		}
 	}
+	moved := h.env.Member.Changed()
 	for row == nil || !done(row) {
 		select {
 		case row = <-changed:
+		case <-moved:
+			if !h.env.Member.Serves(id) {
+				return row, errMoved
+			}
+			moved = h.env.Member.Changed()
 		case <-ctx.Done():
 			return row, ctx.Err()
 		}
 	}
 	return row, nil
 }
+
+// errMoved ends a wait whose instance is served by another member now.
+var errMoved = errors.New("instance moved to another member")
 
 // call asks the orchestration instance id to do msg; see callActor.
 func (h *Host) call(ctx context.Context, id string, msg any) error {

@@ -96,6 +96,11 @@ func (h *Host) serveRead(a *anypb.Any) any {
 		ctx, cancel := context.WithTimeout(h.env.Ctx, m.MaxWait)
 		row, err = h.waitLocal(ctx, m.ID, Until(m.Until))
 		cancel()
+		if h.env.Ctx.Err() != nil || !h.env.Member.Serves(m.ID) {
+			// This member stops, or the instance moved while it waited: the asker
+			// follows it to its next member.
+			return &wire.ReadResult{Code: wire.CodeRetry, Message: "instance moved"}
+		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			err = nil
 		}

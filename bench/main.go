@@ -11,7 +11,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
@@ -103,7 +102,7 @@ func mainErr(run scenario, p params) error {
 		p.scenario, p.n, p.inflight, p.entities, p.idle, !p.inMemory, p.members, p.dir)
 	fmt.Printf("machine: %s\n", measure.Machine())
 	cfg := durable.Config{Dir: p.dir, InMemory: p.inMemory, IdleTimeout: p.idle,
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+		Logger: benchLogger()}
 	if p.inMemory {
 		cfg.Dir = ""
 	}

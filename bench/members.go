@@ -196,7 +196,7 @@ func memberChild(p params, settings string) error {
 	cc := clusterConfig(s.Etcd, s.Replicas)
 	cc.Peer = s.Peer
 	rt, err := durable.Open(durable.Config{Dir: s.Dir, IdleTimeout: p.idle, Cluster: cc,
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+		Logger: benchLogger()})
 	if err != nil {
 		return err
 	}
@@ -215,6 +215,16 @@ func memberChild(p params, settings string) error {
 	notifyTerm(sig)
 	<-sig
 	return nil
+}
+
+// benchLogger logs warnings and errors to stderr, and the runtime's story too with
+// DURABLE_BENCH_LOG=info.
+func benchLogger() *slog.Logger {
+	level := slog.LevelWarn
+	if os.Getenv("DURABLE_BENCH_LOG") == "info" {
+		level = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 }
 
 func freeAddr() string {

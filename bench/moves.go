@@ -35,7 +35,8 @@ func idIn(p, partitions int, prefix string, n *atomic.Int64) string {
 	}
 }
 
-// settled waits until every partition has a live primary and a standby, and the
+// settled waits until every partition has a live primary and (with two members or
+// more) a standby, and the
 // table has not changed for a second.
 func settled(ctx context.Context, rt *durable.Runtime, members int) (*durable.ClusterInfo, error) {
 	deadline := time.Now().Add(2 * time.Minute)
@@ -50,7 +51,7 @@ func settled(ctx context.Context, rt *durable.Runtime, members int) (*durable.Cl
 			}
 			ok := true
 			for _, o := range info.Owners {
-				ok = ok && live[o.Primary] && live[o.Standby]
+				ok = ok && live[o.Primary] && (members < 2 || live[o.Standby])
 			}
 			switch {
 			case !ok:
@@ -167,6 +168,11 @@ func handoff(ctx context.Context, rt *durable.Runtime, p params) (measure.Result
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	var completed, failed atomic.Int64
+	var firstErr atomic.Pointer[error]
+	fail := func(err error) {
+		failed.Add(1)
+		firstErr.CompareAndSwap(nil, &err)
+	}
 	for range p.inflight {
 		wg.Go(func() {
 			for {
@@ -175,12 +181,22 @@ func handoff(ctx context.Context, rt *durable.Runtime, p params) (measure.Result
 					return
 				default:
 				}
-				id, err := rt.Client().Start(ctx, "HelloSequence5", nil)
+				cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				id, err := rt.Client().Start(cctx, "HelloSequence5", nil)
 				if err == nil {
-					_, err = rt.Client().WaitForCompletion(ctx, id)
+					_, err = rt.Client().WaitForCompletion(cctx, id)
 				}
+				cancel()
 				if err != nil {
-					failed.Add(1)
+					st, serr := rt.Client().Status(ctx, id, durable.WithHistory())
+					if serr == nil {
+						var evs []string
+						for _, e := range st.History {
+							evs = append(evs, fmt.Sprint(e.Type))
+						}
+						err = fmt.Errorf("%w (status %s, history %v)", err, st.RuntimeStatus, evs)
+					}
+					fail(fmt.Errorf("orchestration %s: %w", id, err))
 					continue
 				}
 				completed.Add(1)
@@ -199,9 +215,12 @@ func handoff(ctx context.Context, rt *durable.Runtime, p params) (measure.Result
 				default:
 				}
 				t := time.Now()
-				_, err := rt.Client().Start(ctx, "HelloSequence5", nil, durable.WithInstanceID(idIn(part, info.Partitions, "probe", &n)))
+				cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				id := idIn(part, info.Partitions, "probe", &n)
+				_, err := rt.Client().Start(cctx, "HelloSequence5", nil, durable.WithInstanceID(id))
+				cancel()
 				if err != nil {
-					failed.Add(1)
+					fail(fmt.Errorf("start %s: %w", id, err))
 					continue
 				}
 				mu.Lock()
@@ -242,7 +261,7 @@ func handoff(ctx context.Context, rt *durable.Runtime, p params) (measure.Result
 	wg.Wait()
 	elapsed := time.Since(began)
 	if f := failed.Load(); f > 0 {
-		return measure.Result{}, fmt.Errorf("%d requests failed while partitions moved", f)
+		return measure.Result{}, fmt.Errorf("%d requests failed while partitions moved, the first: %v", f, *firstErr.Load())
 	}
 	worst := slices.Max(writes)
 	p50, p99 := measure.Percentiles(writes)

@@ -2,12 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/godurable/durable/bench/internal/measure"
+	"github.com/godurable/durable/internal/etcdtest"
 )
 
 // TestScenariosSmoke runs every scenario for a moment, each in its own process (one
@@ -32,7 +34,12 @@ func TestScenariosSmoke(t *testing.T) {
 		"idle-scale":     {"-n", "200", "-inflight", "50"},
 		"recovery":       {"-n", "200", "-inflight", "100"},
 		"bank":           {"-n", "100", "-inflight", "20", "-entities", "10"},
+		"failover":       {"-n", "1", "-members", "2"},
+		"handoff":        {"-members", "2", "-inflight", "4"},
 	}
+	// The scenarios that move partitions start a cluster: etcd must be installed.
+	needsEtcd := map[string]bool{"failover": true, "handoff": true}
+	_, etcdErr := exec.LookPath("etcd")
 	for name := range scenarios {
 		args, ok := small[name]
 		if !ok {
@@ -40,16 +47,29 @@ func TestScenariosSmoke(t *testing.T) {
 			continue
 		}
 		t.Run(name, func(t *testing.T) {
-			out, err := exec.Command(bin, append([]string{"-scenario", name, "-progress=false"}, args...)...).CombinedOutput()
+			if needsEtcd[name] && etcdErr != nil {
+				if os.Getenv(etcdtest.RequireEnv) != "" {
+					t.Fatalf("etcd is required: %v", etcdErr)
+				}
+				t.Skip("etcd is not installed")
+			}
+			cmd := exec.Command(bin, append([]string{"-scenario", name, "-progress=false"}, args...)...)
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
 			if err != nil {
-				t.Fatalf("%v\n%s", err, out)
+				t.Fatalf("%v\n%s%s", err, out, stderr.String())
 			}
 			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 			var res measure.Result
 			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil {
 				t.Fatalf("last line is not the result: %v\n%s", err, out)
 			}
-			if res.Scenario != name || res.N <= 0 || res.Seconds <= 0 || res.Throughput <= 0 || res.Unit == "" || res.PeakRSSMB <= 0 {
+			complete := res.Seconds > 0 && res.Throughput > 0
+			if needsEtcd[name] {
+				complete = res.MaxUnavailableMs > 0 // how long partitions were unavailable is what these measure
+			}
+			if res.Scenario != name || res.N <= 0 || !complete || res.Unit == "" || res.PeakRSSMB <= 0 {
 				t.Fatalf("incomplete result: %+v", res)
 			}
 			if !strings.HasPrefix(lines[0], "params:") || !strings.HasPrefix(lines[1], "machine:") {

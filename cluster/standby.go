@@ -52,10 +52,11 @@ func (m *Member) Record(p int) ownership.Record {
 	return m.group.view.Load().Partition(p)
 }
 
-// Changed returns a channel closed at the next change of membership or ownership.
+// Changed returns a channel closed at the next change of membership or ownership;
+// for a member on its own, one that is never closed.
 func (m *Member) Changed() <-chan struct{} {
 	if m.group == nil || m.group.view.Load() == nil {
-		return make(chan struct{})
+		return never
 	}
 	return m.group.view.Load().Changed()
 }
@@ -221,6 +222,8 @@ func (gr *group) failover(members []string) (took []int) {
 	}
 	return took
 }
+
+var never = make(chan struct{})
 
 // DesiredPrimary returns the member that should be partition p's primary among the
 // live members, once the member list has been unchanged for the settle time (a burst

@@ -66,7 +66,12 @@ func (r *Replicator) copy(pt *part, epoch uint64, standby string) {
 	}
 	cancel()
 	if err != nil {
-		r.standbyFailed(pt, epoch, standby, fmt.Errorf("naming it in the record: %w", err))
+		pt.mu.Lock()
+		l := pt.link()
+		pt.mu.Unlock()
+		if l.standby == standby {
+			r.standbyFailed(pt, l, fmt.Errorf("naming it in the record: %w", err))
+		}
 		return
 	}
 	r.log.Info("standby in sync", "partition", pt.p, "standby", standby, "epoch", epoch, "took", time.Since(started).Round(time.Millisecond))
@@ -90,7 +95,7 @@ func (r *Replicator) copyTo(pt *part, epoch uint64, standby, addr string) error 
 		return err
 	}
 	for round := 0; ; round++ {
-		if err := r.ship(pt, epoch, addr, ids); err != nil {
+		if err := r.ship(pt, epoch, session, addr, ids); err != nil {
 			return err
 		}
 		pt.mu.Lock()
@@ -121,7 +126,7 @@ func (r *Replicator) copyTo(pt *part, epoch uint64, standby, addr string) error 
 	pt.dirty = nil
 	pt.mu.Unlock()
 	holdStart := time.Now()
-	if err := r.ship(pt, epoch, addr, ids); err != nil {
+	if err := r.ship(pt, epoch, session, addr, ids); err != nil {
 		return err
 	}
 	pt.mu.Lock()
@@ -141,8 +146,8 @@ func (r *Replicator) copyTo(pt *part, epoch uint64, standby, addr string) error 
 }
 
 // ship exports the instances ids and installs them at the standby, in chunks.
-func (r *Replicator) ship(pt *part, epoch uint64, addr string, ids []string) error {
-	msg := &wire.CopyInstances{Partition: pt.p, Epoch: epoch, From: r.m.Self()}
+func (r *Replicator) ship(pt *part, epoch, session uint64, addr string, ids []string) error {
+	msg := &wire.CopyInstances{Partition: pt.p, Epoch: epoch, From: r.m.Self(), Session: session}
 	size := 0
 	flush := func() error {
 		if len(msg.Instances) == 0 {

@@ -48,8 +48,9 @@ func (r *Replicator) replaceStandby(pt *part, epoch uint64, standby string) {
 		return
 	}
 	pt.mode = dropping
+	l := pt.link()
 	pt.mu.Unlock()
-	r.drop(pt, epoch, standby)
+	r.drop(pt, l)
 	pt.mu.Lock()
 	pt.retryAt = time.Time{} // copy the next standby at once
 	pt.mu.Unlock()

@@ -102,11 +102,47 @@ func (r *Replicator) apply(m *wire.Replicate, done func(error)) error {
 		return errors.New("replicate: no batch")
 	case cluster.PartitionOf(m.Batch.InstanceID, r.m.PartitionCount()) != m.Partition:
 		return fmt.Errorf("replicate: instance %q is not in partition %d", m.Batch.InstanceID, m.Partition)
-	case !r.isSession(m.Partition, copySession{m.From, m.Epoch, m.Session}):
+	case !r.admitAppend(m.Partition, copySession{m.From, m.Epoch, m.Session}):
 		return fmt.Errorf("replicate: partition %d: not the copy this member holds (session %d of %s)", m.Partition, m.Session, m.From)
 	}
-	r.Store.Append(m.Batch, done)
+	r.Store.Append(m.Batch, func(err error) {
+		r.appendDone(m.Partition)
+		done(err)
+	})
 	return nil
+}
+
+// admitAppend counts an append of copy s of partition p in flight, if s is the copy
+// this member holds.
+func (r *Replicator) admitAppend(p int, s copySession) bool {
+	r.copyMu.Lock()
+	defer r.copyMu.Unlock()
+	if r.copiedBy[p] != s {
+		return false
+	}
+	r.applying[p]++
+	return true
+}
+
+func (r *Replicator) appendDone(p int) {
+	r.copyMu.Lock()
+	if r.applying[p]--; r.applying[p] <= 0 {
+		delete(r.applying, p)
+		r.copyCond.Broadcast()
+	}
+	r.copyMu.Unlock()
+}
+
+// startCopy makes s the copy of partition p this member holds, and waits until the
+// appends of the copy it held before are all written: what the new copy then drops
+// must include whatever they created.
+func (r *Replicator) startCopy(p int, s copySession) {
+	r.copyMu.Lock()
+	r.copiedBy[p] = s
+	for r.applying[p] > 0 {
+		r.copyCond.Wait()
+	}
+	r.copyMu.Unlock()
 }
 
 var errLeaving = errors.New("replica: this member is stopping")
@@ -129,9 +165,7 @@ func (r *Replicator) begin(m *wire.CopyBegin) error {
 		return err
 	}
 	release()
-	r.copyMu.Lock()
-	r.copiedBy[m.Partition] = copySession{m.From, m.Epoch, m.Session}
-	r.copyMu.Unlock()
+	r.startCopy(m.Partition, copySession{m.From, m.Epoch, m.Session})
 	var ids []string
 	err = r.Store.IDs(context.Background(), func(id string) error {
 		if cluster.PartitionOf(id, r.m.PartitionCount()) == m.Partition {
@@ -156,6 +190,9 @@ func (r *Replicator) install(m *wire.CopyInstances) error {
 		return err
 	}
 	release()
+	if !r.isSession(m.Partition, copySession{m.From, m.Epoch, m.Session}) {
+		return fmt.Errorf("replica: partition %d: copy session %d of %s is not the one under way here", m.Partition, m.Session, m.From)
+	}
 	for _, s := range m.Instances {
 		if cluster.PartitionOf(s.ID, r.m.PartitionCount()) != m.Partition {
 			return fmt.Errorf("replica: instance %q is not in partition %d", s.ID, m.Partition)

@@ -72,10 +72,12 @@ type Replicator struct {
 	// kept of here, the copy appends must belong to.
 	sessions atomic.Uint64
 	copyMu   sync.Mutex
+	copyCond *sync.Cond
 	copiedBy map[int]copySession
+	applying map[int]int // appends of the copy held here, submitted and not yet written
 	// outs holds a sender per standby address (see outgoing).
-	outs map[string]*sender
-	stats   Stats
+	outs  map[string]*sender
+	stats Stats
 	// lost holds, per peer address a copy is talking to, a channel closed when the
 	// connection to it breaks.
 	lost map[string]chan struct{}
@@ -100,8 +102,11 @@ type Stats struct {
 // New returns a replicator over store; Start connects it to the member.
 func New(store Store, log *slog.Logger) *Replicator {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Replicator{Store: store, log: log, ackTimeout: 2 * time.Second, pending: map[uint64]*pendingAppend{},
-		lost: map[string]chan struct{}{}, copiedBy: map[int]copySession{}, outs: map[string]*sender{}, ctx: ctx, cancel: cancel, stop: make(chan struct{})}
+	r := &Replicator{Store: store, log: log, ackTimeout: 2 * time.Second, pending: map[uint64]*pendingAppend{},
+		lost: map[string]chan struct{}{}, copiedBy: map[int]copySession{}, applying: map[int]int{}, outs: map[string]*sender{},
+		ctx: ctx, cancel: cancel, stop: make(chan struct{})}
+	r.copyCond = sync.NewCond(&r.copyMu)
+	return r
 }
 
 // Quiesce makes copies in progress give up, and the appends they held fail, so that
@@ -156,6 +161,18 @@ type part struct {
 	retryAt    time.Time // no new copy before then, after one failed
 }
 
+// link names one standby of a partition: the epoch, the member, and the copy that
+// made it. An answer about another link (an earlier copy's, say) says nothing about
+// the standby in use now.
+type link struct {
+	epoch   uint64
+	standby string
+	session uint64
+}
+
+// link returns the partition's standby in use; call with pt.mu held.
+func (pt *part) link() link { return link{pt.epoch, pt.standby, pt.session} }
+
 // copySession identifies one copy of a partition: its primary, epoch and number.
 type copySession struct {
 	from    string
@@ -169,11 +186,10 @@ type heldAppend struct {
 }
 
 type pendingAppend struct {
-	pt      *part
-	epoch   uint64
-	standby string
-	done    func(error)
-	due     time.Time
+	pt   *part
+	link link // the standby it was sent to
+	done func(error)
+	due  time.Time
 
 	local, remote       bool
 	localErr, remoteErr error
@@ -248,7 +264,7 @@ func (r *Replicator) Append(b *persistence.Batch, done func(error)) {
 			pt.mode = dropping
 			pt.held = append(pt.held, heldAppend{b, done})
 			pt.mu.Unlock()
-			go r.drop(pt, rec.Epoch, rec.Standby)
+			go r.drop(pt, link{epoch: rec.Epoch, standby: rec.Standby})
 			return
 		}
 	}
@@ -261,9 +277,14 @@ func (r *Replicator) Append(b *persistence.Batch, done func(error)) {
 	})
 }
 
-// finished notes that an append of id to the store is done.
+// finished notes that an append of id to the store is done. While a copy is under way
+// the instance is noted again: a round of the copy may have exported it between the
+// append's submission and its commit.
 func (pt *part) finished(id string) {
 	pt.mu.Lock()
+	if pt.dirty != nil {
+		pt.dirty[id] = struct{}{}
+	}
 	if pt.inflight[id]--; pt.inflight[id] <= 0 {
 		delete(pt.inflight, id)
 	}
@@ -276,8 +297,8 @@ func (pt *part) finished(id string) {
 // forward applies b to the store and sends it to the standby; done runs once both
 // applied it. Called with pt.mu held, which it releases.
 func (r *Replicator) forward(pt *part, b *persistence.Batch, done func(error)) {
-	pa := &pendingAppend{pt: pt, epoch: pt.epoch, standby: pt.standby, done: done, due: time.Now().Add(r.ackTimeout)}
-	id, addr, session := b.InstanceID, pt.addr, pt.session
+	pa := &pendingAppend{pt: pt, link: pt.link(), done: done, due: time.Now().Add(r.ackTimeout)}
+	id, addr := b.InstanceID, pt.addr
 	pt.inflight[id]++
 	pt.forwarding++
 	r.mu.Lock()
@@ -287,7 +308,7 @@ func (r *Replicator) forward(pt *part, b *persistence.Batch, done func(error)) {
 	r.mu.Unlock()
 	pt.mu.Unlock()
 
-	r.outgoing(addr).push(&wire.Replicate{Partition: pt.p, Epoch: pa.epoch, From: r.m.Self(), Session: session, Seq: seq, Batch: b})
+	r.outgoing(addr).push(&wire.Replicate{Partition: pt.p, Epoch: pa.link.epoch, From: r.m.Self(), Session: pa.link.session, Seq: seq, Batch: b})
 	r.Store.Append(b, func(err error) {
 		pt.finished(id)
 		r.settle(seq, func(pa *pendingAppend) { pa.local, pa.localErr = true, err })
@@ -313,7 +334,7 @@ func (r *Replicator) settle(seq uint64, set func(*pendingAppend)) {
 	}
 	if pa.localErr == nil && pa.remoteErr != nil && !pa.dropped {
 		r.mu.Unlock()
-		r.standbyFailed(pa.pt, pa.epoch, pa.standby, pa.remoteErr)
+		r.standbyFailed(pa.pt, pa.link, pa.remoteErr)
 		return
 	}
 	delete(r.pending, seq)
@@ -324,7 +345,7 @@ func (r *Replicator) settle(seq uint64, set func(*pendingAppend)) {
 	}
 	pa.pt.mu.Unlock()
 	if pa.localErr != nil && pa.remoteErr == nil && !pa.dropped {
-		r.standbyFailed(pa.pt, pa.epoch, pa.standby, fmt.Errorf("the standby applied an append this member refused: %w", pa.localErr))
+		r.standbyFailed(pa.pt, pa.link, fmt.Errorf("the standby applied an append this member refused: %w", pa.localErr))
 	}
 	switch {
 	case pa.localErr != nil:
@@ -363,9 +384,9 @@ func (r *Replicator) receiveAck(ctx actor.Context) {
 // is acknowledged then, since nobody else may take the partition over any more. If
 // the record cannot be changed, this member lost the partition, and nothing pending
 // is acknowledged.
-func (r *Replicator) standbyFailed(pt *part, epoch uint64, standby string, cause error) {
+func (r *Replicator) standbyFailed(pt *part, l link, cause error) {
 	pt.mu.Lock()
-	current := pt.epoch == epoch && pt.standby == standby && standby != ""
+	current := pt.link() == l && l.standby != ""
 	switch {
 	case current && (pt.mode == synced || pt.mode == holding):
 	case current && pt.mode == dropping:
@@ -373,26 +394,27 @@ func (r *Replicator) standbyFailed(pt *part, epoch uint64, standby string, cause
 		return // the drop under way settles what waits on this standby
 	default:
 		pt.mu.Unlock()
-		r.orphaned(pt, epoch, standby)
+		r.orphaned(pt, l)
 		return
 	}
 	pt.mode = dropping
 	pt.cond.Broadcast() // a handoff waiting for its appends gives up
 	pt.mu.Unlock()
 	r.stats.StandbysLost.Add(1)
-	r.log.Warn("standby failed to apply an append; dropping it", "partition", pt.p, "standby", standby, "error", cause)
-	go r.drop(pt, epoch, standby)
+	r.log.Warn("standby failed to apply an append; dropping it", "partition", pt.p, "standby", l.standby, "error", cause)
+	go r.drop(pt, l)
 }
 
 // drop takes a partition in mode dropping back to one copy: it removes the standby
 // from the record, then settles the appends that were waiting on the standby and
 // submits those held meanwhile.
-func (r *Replicator) drop(pt *part, epoch uint64, standby string) {
+func (r *Replicator) drop(pt *part, l link) {
+	epoch := l.epoch
 	err := r.dropStandby(pt.p, epoch)
 	r.mu.Lock()
 	var finish []uint64
 	for seq, pa := range r.pending {
-		if pa.pt == pt && pa.epoch == epoch && pa.standby == standby {
+		if pa.pt == pt && pa.link == l {
 			pa.remote, pa.dropped, pa.remoteErr = true, true, nil
 			if err != nil {
 				pa.remoteErr = fmt.Errorf("%w: partition %d: %v", persistence.ErrFenced, pt.p, err)
@@ -417,13 +439,13 @@ func (r *Replicator) drop(pt *part, epoch uint64, standby string) {
 
 // orphaned settles the appends that wait on a standby the partition no longer uses
 // (it changed epoch or hands meanwhile): none can be acknowledged.
-func (r *Replicator) orphaned(pt *part, epoch uint64, standby string) {
+func (r *Replicator) orphaned(pt *part, l link) {
 	r.mu.Lock()
 	var finish []uint64
 	for seq, pa := range r.pending {
-		if pa.pt == pt && pa.epoch == epoch && pa.standby == standby {
+		if pa.pt == pt && pa.link == l {
 			pa.remote, pa.dropped = true, true
-			pa.remoteErr = fmt.Errorf("%w: partition %d moved on from epoch %d", persistence.ErrFenced, pt.p, epoch)
+			pa.remoteErr = fmt.Errorf("%w: partition %d moved on from this standby", persistence.ErrFenced, pt.p)
 			finish = append(finish, seq)
 		}
 	}
@@ -482,11 +504,11 @@ func (r *Replicator) peerLost(addr string) {
 	r.mu.Unlock()
 	for _, pt := range r.parts {
 		pt.mu.Lock()
-		hit := pt.mode == synced && pt.addr == addr
-		epoch, standby := pt.epoch, pt.standby
+		hit := (pt.mode == synced || pt.mode == holding) && pt.addr == addr
+		l := pt.link()
 		pt.mu.Unlock()
 		if hit {
-			r.standbyFailed(pt, epoch, standby, fmt.Errorf("connection to %s broke", addr))
+			r.standbyFailed(pt, l, fmt.Errorf("connection to %s broke", addr))
 		}
 	}
 }
@@ -526,7 +548,7 @@ func (r *Replicator) expire() {
 	}
 	r.mu.Unlock()
 	for _, pa := range late {
-		r.standbyFailed(pa.pt, pa.epoch, pa.standby, fmt.Errorf("no answer within %v", r.ackTimeout))
+		r.standbyFailed(pa.pt, pa.link, fmt.Errorf("no answer within %v", r.ackTimeout))
 	}
 }
 
@@ -571,7 +593,7 @@ func (r *Replicator) follow(pt *part) {
 		pt.mu.Lock()
 		if pt.mode == idle && pt.epoch == epoch {
 			pt.mode = dropping
-			go r.drop(pt, epoch, rec.Standby)
+			go r.drop(pt, link{epoch: epoch, standby: rec.Standby})
 		}
 		pt.mu.Unlock()
 	case start && r.copies.Load() < 2:

@@ -57,6 +57,7 @@ type CopyInstances struct {
 	Partition int                      `msgpack:"p"`
 	Epoch     uint64                   `msgpack:"e"`
 	From      string                   `msgpack:"f"`
+	Session   uint64                   `msgpack:"ss"`
 	Instances []badgerjournal.Snapshot `msgpack:"i"`
 }
 
