@@ -271,3 +271,129 @@ func selfOf(t *testing.T, m *server) string {
 	})
 	return info.Self
 }
+
+// A partition's standby is killed, then, once a new standby is in sync, its primary:
+// the partition is served by the member left, and nothing acknowledged is lost. Then
+// the whole cluster is killed with SIGKILL and started again on its data, and every
+// acknowledged instance completes once.
+func TestClusterLosesStandbyThenPrimaryThenAll(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts etcd and three members, kills them")
+	}
+	etcd := etcdtest.Start(t)
+	dir := t.TempDir()
+	const ttl = 3 * time.Second
+	start := func(i int) *server {
+		return startMember(t, etcd, "losses", filepath.Join(dir, fmt.Sprint("m", i)), "--lease-ttl", ttl.String())
+	}
+	members := []*server{start(0), start(1), start(2)}
+	tab := waitStandbys(t, members[0])
+	index := map[string]int{}
+	for i, m := range members {
+		index[selfOf(t, m)] = i
+	}
+	primary, standby := index[tab.Owners[0].Primary], index[tab.Owners[0].Standby]
+	third := 3 - primary - standby
+	l := newLedger(t, filepath.Join(dir, "ledger"))
+	approvals := func(prefix string, n int, through *server) []string {
+		var ids []string
+		for i := range n {
+			id := fmt.Sprintf("%s-%d", prefix, i)
+			startAcked(t, l, through, "OnboardingOrchestratorExternalEvent", id,
+				fmt.Sprintf(`{"name":"e%d","role":"sales","approvalTimeoutSeconds":3600}`, i))
+			ids = append(ids, id)
+		}
+		for _, id := range ids {
+			retry(t, id+" waits", func() (bool, error) {
+				st, code, err := getStatus(through, id, false)
+				return (code == http.StatusOK || code == http.StatusAccepted) && strings.Contains(string(st.CustomStatus), "Waiting"),
+					fmt.Errorf("%d %v %s", code, err, st.CustomStatus)
+			})
+		}
+		return ids
+	}
+	finish := func(ids []string, through *server) {
+		for _, id := range ids {
+			url := fmt.Sprintf("%s/runtime/webhooks/durabletask/instances/%s/raiseEvent/ApprovalRequest", through.url, id)
+			retry(t, "raise "+id, func() (bool, error) {
+				code, err := apiCall("POST", url, `"approved"`, nil)
+				return code == http.StatusAccepted, fmt.Errorf("%d %v", code, err)
+			})
+		}
+		for _, id := range ids {
+			var st instanceStatus
+			retry(t, id+" completes", func() (bool, error) {
+				var code int
+				var err error
+				st, code, err = getStatus(through, id, true)
+				return code == http.StatusOK && st.RuntimeStatus == "Completed", fmt.Errorf("%d %v %s", code, err, st.RuntimeStatus)
+			})
+			ends := 0
+			for _, ev := range st.HistoryEvents {
+				if ev.EventType == "ExecutionCompleted" {
+					ends++
+				}
+			}
+			if ends != 1 || strings.Contains(string(st.Output), "declined") {
+				t.Fatalf("%s: %d completions, output %s", id, ends, st.Output)
+			}
+		}
+	}
+	first := approvals("loss", 100, members[third])
+
+	kill := func(i int) {
+		_ = members[i].cmd.Process.Kill()
+		_ = members[i].cmd.Wait()
+	}
+	kill(standby)
+	survivors := map[string]bool{}
+	for id, i := range index {
+		if i != standby {
+			survivors[id] = true
+		}
+	}
+	retry(t, "every partition copied again on the two members left", func() (bool, error) {
+		tab, err := readTable(members[third])
+		if err != nil {
+			return false, err
+		}
+		for _, o := range tab.Owners {
+			if !survivors[o.Primary] || !survivors[o.Standby] {
+				return false, fmt.Errorf("partition %d: %s/%s", o.Partition, o.Primary, o.Standby)
+			}
+		}
+		return true, nil
+	})
+	kill(primary)
+	retry(t, "the member left serves every partition", func() (bool, error) {
+		tab, err := readTable(members[third])
+		if err != nil {
+			return false, err
+		}
+		for _, o := range tab.Owners {
+			if index[o.Primary] != third {
+				return false, fmt.Errorf("partition %d with %s", o.Partition, o.Primary)
+			}
+		}
+		return true, nil
+	})
+	finish(first, members[third])
+
+	// The two come back; then all three die at once, and come back again.
+	members[primary], members[standby] = start(primary), start(standby)
+	waitStandbys(t, members[third])
+	second := approvals("all", 50, members[0])
+	for i := range members {
+		kill(i)
+	}
+	for i := range members {
+		members[i] = start(i)
+	}
+	finish(second, members[1])
+	if acked := l.lines(t); len(acked) != len(first)+len(second) {
+		t.Fatalf("the ledger holds %d acknowledgements, want %d", len(acked), len(first)+len(second))
+	}
+	for _, m := range members {
+		m.stop()
+	}
+}
