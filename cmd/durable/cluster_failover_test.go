@@ -224,40 +224,52 @@ func TestClusterFailover(t *testing.T) {
 
 	survivors := []*server{members[0], members[2]}
 	for i := range waiting {
-		url := fmt.Sprintf("%s/runtime/webhooks/durabletask/instances/approval-%d/raiseEvent/ApprovalRequest", survivors[i%2].url, i)
-		retry(t, "raise", func() (bool, error) {
-			code, err := apiCall("POST", url, `"approved"`, nil)
-			return code == http.StatusAccepted, fmt.Errorf("%d %v", code, err)
-		})
+		approve(t, survivors[i%2], fmt.Sprintf("approval-%d", i))
 	}
 	acked := l.lines(t)
 	if len(acked) != waiting+chains {
 		t.Fatalf("the ledger holds %d acknowledgements, want %d", len(acked), waiting+chains)
 	}
 	for k, id := range acked {
-		m := survivors[k%2]
-		var st instanceStatus
-		retry(t, id+" completes", func() (bool, error) {
-			var code int
-			var err error
-			st, code, err = getStatus(m, id, true)
-			return code == http.StatusOK && st.RuntimeStatus == "Completed", fmt.Errorf("%d %v %s", code, err, st.RuntimeStatus)
-		})
-		ends := 0
-		for _, ev := range st.HistoryEvents {
-			if ev.EventType == "ExecutionCompleted" {
-				ends++
-			}
-		}
-		if ends != 1 {
-			t.Fatalf("%s completed %d times", id, ends)
-		}
-		if strings.HasPrefix(id, "approval-") && strings.Contains(string(st.Output), "declined") {
-			t.Fatalf("%s: the approval raised after the failover was lost: %s", id, st.Output)
-		}
+		completesOnce(t, survivors[k%2], id)
 	}
 	for _, m := range survivors {
 		m.stop()
+	}
+}
+
+// approve raises the approval an OnboardingOrchestratorExternalEvent instance waits for.
+func approve(t *testing.T, through *server, id string) {
+	t.Helper()
+	url := fmt.Sprintf("%s/runtime/webhooks/durabletask/instances/%s/raiseEvent/ApprovalRequest", through.url, id)
+	retry(t, "raise "+id, func() (bool, error) {
+		code, err := apiCall("POST", url, `"approved"`, nil)
+		return code == http.StatusAccepted, fmt.Errorf("%d %v", code, err)
+	})
+}
+
+// completesOnce waits until instance id completes, and checks that its history ends
+// once and that an approval was not lost.
+func completesOnce(t *testing.T, through *server, id string) {
+	t.Helper()
+	var st instanceStatus
+	retry(t, id+" completes", func() (bool, error) {
+		var code int
+		var err error
+		st, code, err = getStatus(through, id, true)
+		return code == http.StatusOK && st.RuntimeStatus == "Completed", fmt.Errorf("%d %v %s", code, err, st.RuntimeStatus)
+	})
+	ends := 0
+	for _, ev := range st.HistoryEvents {
+		if ev.EventType == "ExecutionCompleted" {
+			ends++
+		}
+	}
+	if ends != 1 {
+		t.Fatalf("%s completed %d times", id, ends)
+	}
+	if strings.Contains(string(st.Output), "declined") {
+		t.Fatalf("%s: an approval raised after the failure was lost: %s", id, st.Output)
 	}
 }
 
@@ -314,29 +326,10 @@ func TestClusterLosesStandbyThenPrimaryThenAll(t *testing.T) {
 	}
 	finish := func(ids []string, through *server) {
 		for _, id := range ids {
-			url := fmt.Sprintf("%s/runtime/webhooks/durabletask/instances/%s/raiseEvent/ApprovalRequest", through.url, id)
-			retry(t, "raise "+id, func() (bool, error) {
-				code, err := apiCall("POST", url, `"approved"`, nil)
-				return code == http.StatusAccepted, fmt.Errorf("%d %v", code, err)
-			})
+			approve(t, through, id)
 		}
 		for _, id := range ids {
-			var st instanceStatus
-			retry(t, id+" completes", func() (bool, error) {
-				var code int
-				var err error
-				st, code, err = getStatus(through, id, true)
-				return code == http.StatusOK && st.RuntimeStatus == "Completed", fmt.Errorf("%d %v %s", code, err, st.RuntimeStatus)
-			})
-			ends := 0
-			for _, ev := range st.HistoryEvents {
-				if ev.EventType == "ExecutionCompleted" {
-					ends++
-				}
-			}
-			if ends != 1 || strings.Contains(string(st.Output), "declined") {
-				t.Fatalf("%s: %d completions, output %s", id, ends, st.Output)
-			}
+			completesOnce(t, through, id)
 		}
 	}
 	first := approvals("loss", 100, members[third])
