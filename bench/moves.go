@@ -51,7 +51,10 @@ func settled(ctx context.Context, rt *durable.Runtime, members int) (*durable.Cl
 			}
 			ok := true
 			for _, o := range info.Owners {
-				ok = ok && live[o.Primary] && (members < 2 || live[o.Standby])
+				if !live[o.Primary] || members >= 2 && !live[o.Standby] {
+					ok = false
+					err = fmt.Errorf("partition %d: primary %q, standby %q", o.Partition, o.Primary, o.Standby)
+				}
 			}
 			switch {
 			case !ok:

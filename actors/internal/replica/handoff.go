@@ -28,6 +28,11 @@ func (r *Replicator) moveTo(pt *part, epoch uint64, to string) {
 	if !ok {
 		return
 	}
+	if cands := r.m.StandbyCandidates(pt.p); len(cands) == 0 || cands[0] != to {
+		// The member it should go to cannot be reached yet (its connection broke a
+		// moment ago, say); replacing the standby now would copy another.
+		return
+	}
 	if standby != to {
 		// The next standby copied is the best candidate, which is the member the
 		// partition should go to.
