@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"slices"
 	"strconv"
 	"sync"
@@ -80,6 +81,8 @@ type group struct {
 	// claimed holds, per partition this incarnation claimed, the epoch it claimed it
 	// at: a record naming this member at another epoch is from an earlier incarnation.
 	claimed map[int]uint64
+	// zombie: see ZombieEnv.
+	zombie bool
 
 	// fence holds, per partition, the newest epoch this member claimed or tried to:
 	// copies sent by a primary of an older epoch are refused (see Admit).
@@ -128,7 +131,7 @@ func Join(ctx context.Context, cfg Config, g Group) (*Member, error) {
 	}
 	_ = ln.Close()
 	gr := &group{cfg: g, self: g.MemberID, log: g.Log.With("member", g.MemberID), claimed: map[int]uint64{}, down: map[string]time.Time{},
-		fence: map[int]uint64{},
+		fence: map[int]uint64{}, zombie: os.Getenv(ZombieEnv) == "1",
 		stop:  make(chan struct{}), done: make(chan struct{})}
 	if err := gr.connect(ctx, cfg.Name); err != nil {
 		return nil, err
@@ -167,7 +170,12 @@ func Join(ctx context.Context, cfg Config, g Group) (*Member, error) {
 	}
 	jctx, cancel := context.WithTimeout(ctx, g.JoinTimeout)
 	defer cancel()
-	view, err := gr.store.Watch(jctx, gr.meta.Partitions)
+	var keep func(old, next ownership.Record) bool
+	if gr.zombie {
+		// A zombie never learns that a partition it owned went elsewhere.
+		keep = func(old, next ownership.Record) bool { return old.Primary != gr.self || next.Primary == gr.self }
+	}
+	view, err := gr.store.WatchKeeping(jctx, gr.meta.Partitions, keep)
 	if err != nil {
 		return fail(err)
 	}
@@ -176,6 +184,10 @@ func Join(ctx context.Context, cfg Config, g Group) (*Member, error) {
 	lease, err := gr.register(jctx, ownership.Member{ID: gr.self, Peer: gr.peer, Format: Format})
 	if err != nil {
 		return fail(err)
+	}
+	if gr.zombie {
+		lease.Unfence()
+		gr.log.Warn("this member plays a zombie (" + ZombieEnv + "): it never stops serving what it owned; for tests only")
 	}
 	gr.lease.Store(lease)
 	go gr.balance(m)
@@ -354,7 +366,7 @@ func (gr *group) balance(m *Member) {
 		select {
 		case <-gr.stop:
 			return
-		case <-gr.lease.Load().Lost():
+		case <-gr.lost():
 			if !gr.rejoin(m) {
 				return
 			}
@@ -364,6 +376,21 @@ func (gr *group) balance(m *Member) {
 		}
 	}
 }
+
+// lost is closed when the lease is lost; never for a zombie, which goes on as if it
+// held it.
+func (gr *group) lost() <-chan struct{} {
+	if gr.zombie {
+		return nil
+	}
+	return gr.lease.Load().Lost()
+}
+
+// ZombieEnv, set to 1 in a member's environment, makes it a zombie: its lease gate
+// stays open and it never learns that its partitions went to others, so it goes on
+// committing for them, as a member with a broken clock or a bug might. Only tests
+// set it, to show that the epoch fence keeps such commits from being acknowledged.
+const ZombieEnv = "DURABLE_TEST_ZOMBIE"
 
 // rejoin follows a lost lease: everything this member served is stopped and
 // forgotten (another member may own it by now, under a newer epoch), and the member

@@ -16,6 +16,7 @@ import (
 type View struct {
 	store *Store
 	n     int
+	keep  func(old, next Record) bool // see WatchKeeping
 
 	mu      sync.RWMutex
 	parts   []Record
@@ -31,7 +32,14 @@ type View struct {
 // Watch loads the table of n partitions and the member list and follows them until
 // Close.
 func (s *Store) Watch(ctx context.Context, n int) (*View, error) {
-	v := &View{store: s, n: n, changed: make(chan struct{}), done: make(chan struct{})}
+	return s.WatchKeeping(ctx, n, nil)
+}
+
+// WatchKeeping is Watch with a filter on changes of partition records: keep decides
+// whether a change replaces the record the view holds. Only tests playing a zombie
+// member, which never learns it lost a partition, pass one.
+func (s *Store) WatchKeeping(ctx context.Context, n int, keep func(old, next Record) bool) (*View, error) {
+	v := &View{store: s, n: n, keep: keep, changed: make(chan struct{}), done: make(chan struct{})}
 	if err := v.reload(ctx); err != nil {
 		return nil, err
 	}
@@ -112,6 +120,9 @@ func (v *View) apply(events []*clientv3.Event, rev int64) {
 					continue
 				}
 				r.Revision = ev.Kv.ModRevision
+			}
+			if v.keep != nil && !v.keep(parts[p], r) {
+				continue
 			}
 			parts[p] = r
 		case strings.HasPrefix(key, v.store.membersPrefix()):
