@@ -132,7 +132,7 @@ func Join(ctx context.Context, cfg Config, g Group) (*Member, error) {
 	_ = ln.Close()
 	gr := &group{cfg: g, self: g.MemberID, log: g.Log.With("member", g.MemberID), claimed: map[int]uint64{}, down: map[string]time.Time{},
 		fence: map[int]uint64{}, zombie: os.Getenv(ZombieEnv) == "1",
-		stop:  make(chan struct{}), done: make(chan struct{})}
+		stop: make(chan struct{}), done: make(chan struct{})}
 	if err := gr.connect(ctx, cfg.Name); err != nil {
 		return nil, err
 	}
