@@ -141,18 +141,7 @@ func (j *Journal) Install(snap Snapshot, done func(error)) {
 		done(named(snap.ID, err))
 		return
 	}
-	o := &op{done: done, id: snap.ID, install: &snap, keys: 1 + len(snap.Entries), bytes: 64 + snap.Size()}
-	j.mu.Lock()
-	if err := j.refusalLocked(); err != nil {
-		j.mu.Unlock()
-		done(named(snap.ID, err))
-		return
-	}
-	j.queue = append(j.queue, o)
-	j.queuedKeys.Add(int64(o.keys))
-	j.queuedBytes.Add(int64(o.bytes))
-	j.mu.Unlock()
-	j.signal()
+	j.enqueue(&op{done: done, id: snap.ID, install: &snap, keys: 1 + len(snap.Entries), bytes: 64 + snap.Size()})
 }
 
 // checkSnapshot refuses entries that do not belong to the snapshot's instance: a copy

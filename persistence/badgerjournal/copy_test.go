@@ -163,3 +163,85 @@ func TestInstallEmptyDeletes(t *testing.T) {
 		t.Fatalf("Install of a foreign key: %v", err)
 	}
 }
+
+// TestPreparedAppendsAsTheBatch: a batch prepared and appended by one journal, and
+// sent in its encoded form to another, leaves both with the same keys and values; a
+// damaged encoding is refused.
+func TestPreparedAppendsAsTheBatch(t *testing.T) {
+	src := open(t, badgerjournal.Config{Dir: t.TempDir()})
+	dst := open(t, badgerjournal.Config{Dir: t.TempDir()})
+	base := time.Unix(1_900_000_000, 0)
+	appendBoth := func(b *persistence.Batch) {
+		t.Helper()
+		p, err := src.Prepare(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := p.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := badgerjournal.UnmarshalPrepared(data)
+		if err != nil {
+			t.Fatalf("unmarshal: %v", err)
+		}
+		for i := range data {
+			if _, err := badgerjournal.UnmarshalPrepared(data[:i]); err == nil {
+				t.Fatalf("a prepared batch cut at %d of %d bytes was taken", i, len(data))
+			}
+		}
+		for _, j := range []struct {
+			j *badgerjournal.Journal
+			p *badgerjournal.Prepared
+		}{{src, p}, {dst, q}} {
+			ch := make(chan error, 1)
+			j.j.AppendPrepared(j.p, func(err error) { ch <- err })
+			if err := <-ch; err != nil {
+				t.Fatalf("append %s: %v", b.InstanceID, err)
+			}
+		}
+	}
+	for i := range 4 {
+		id := fmt.Sprintf("prep-%d", i)
+		for turn := range 2 + i*10 {
+			b := &persistence.Batch{InstanceID: id, ExpectedVersion: uint64(turn),
+				Instance: &persistence.Instance{Name: "n", ExecutionID: "x", Status: history.StatusRunning, CreatedAt: base}}
+			if turn == 0 {
+				b.SetInput = bytes.Repeat([]byte{'i'}, 100+i*9000)
+			}
+			if turn == 3 {
+				b.SetOutput = []byte(`"done"`)
+				b.ResetHistory = true
+			}
+			b.Events = []history.Event{{Type: history.EventTaskScheduled, ID: int64(turn), Name: strings.Repeat("e", 300)}}
+			for k := range i * 3 {
+				b.ArmTimers = append(b.ArmTimers, persistence.Timer{InstanceID: id, ExecutionID: "x", ID: int64(turn*100 + k),
+					FireAt: base.Add(time.Duration(turn*100+k) * time.Second)})
+			}
+			if turn > 0 && i > 0 {
+				b.CancelTimers = []persistence.Timer{{InstanceID: id, ID: int64((turn - 1) * 100), FireAt: base.Add(time.Duration((turn-1)*100) * time.Second)}}
+			}
+			b.Send = []persistence.Message{{From: id, ID: int64(turn + 1), To: "other", Payload: []byte("m")}}
+			if turn > 0 {
+				b.Delivered = []int64{int64(turn)}
+			}
+			r := turn%2 == 0
+			b.Recover = &r
+			appendBoth(b)
+		}
+	}
+	appendBoth(&persistence.Batch{InstanceID: "prep-1", ExpectedVersion: 12, Delete: true})
+	if got, want := rawKeys(t, dst), rawKeys(t, src); !reflect.DeepEqual(got, want) {
+		t.Fatalf("the journal that took the encoded batches stores %d keys, the one that prepared them %d", len(got), len(want))
+	}
+	// A batch that names a message of another instance is refused.
+	p, err := src.Prepare(&persistence.Batch{InstanceID: "a", Send: []persistence.Message{{From: "a", ID: 1, To: "b"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := p.MarshalBinary()
+	forged := bytes.Replace(data, []byte("o/a\x00"), []byte("o/b\x00"), 1)
+	if _, err := badgerjournal.UnmarshalPrepared(forged); err == nil {
+		t.Fatal("a prepared batch writing another instance's message was taken")
+	}
+}

@@ -162,17 +162,7 @@ func (j *Journal) Append(b *persistence.Batch, done func(error)) {
 		done(named(b.InstanceID, err))
 		return
 	}
-	j.mu.Lock()
-	if err := j.refusalLocked(); err != nil {
-		j.mu.Unlock()
-		done(named(b.InstanceID, err))
-		return
-	}
-	j.queue = append(j.queue, o)
-	j.queuedKeys.Add(int64(o.keys))
-	j.queuedBytes.Add(int64(o.bytes))
-	j.mu.Unlock()
-	j.signal()
+	j.enqueue(o)
 }
 
 func (j *Journal) signal() {

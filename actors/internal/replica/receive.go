@@ -97,15 +97,16 @@ func (r *Replicator) apply(m *wire.Replicate, done func(error)) error {
 		return err
 	}
 	defer release()
+	op, err := badgerjournal.UnmarshalPrepared(m.Op)
 	switch {
-	case m.Batch == nil:
-		return errors.New("replicate: no batch")
-	case cluster.PartitionOf(m.Batch.InstanceID, r.m.PartitionCount()) != m.Partition:
-		return fmt.Errorf("replicate: instance %q is not in partition %d", m.Batch.InstanceID, m.Partition)
+	case err != nil:
+		return fmt.Errorf("replicate: %w", err)
+	case cluster.PartitionOf(op.InstanceID(), r.m.PartitionCount()) != m.Partition:
+		return fmt.Errorf("replicate: instance %q is not in partition %d", op.InstanceID(), m.Partition)
 	case !r.admitAppend(m.Partition, copySession{m.From, m.Epoch, m.Session}):
 		return fmt.Errorf("replicate: partition %d: not the copy this member holds (session %d of %s)", m.Partition, m.Session, m.From)
 	}
-	r.Store.Append(m.Batch, func(err error) {
+	r.Store.AppendPrepared(op, func(err error) {
 		r.appendDone(m.Partition)
 		done(err)
 	})

@@ -41,6 +41,8 @@ const receiverName = "durable-replica"
 // Store is the member's journal, able to copy instances as stored.
 type Store interface {
 	persistence.Journal
+	Prepare(b *persistence.Batch) (*badgerjournal.Prepared, error)
+	AppendPrepared(p *badgerjournal.Prepared, done func(error))
 	Export(ctx context.Context, id string) (badgerjournal.Snapshot, error)
 	IDs(ctx context.Context, fn func(id string) error) error
 	Install(snap badgerjournal.Snapshot, done func(error))
@@ -295,8 +297,19 @@ func (pt *part) finished(id string) {
 }
 
 // forward applies b to the store and sends it to the standby; done runs once both
-// applied it. Called with pt.mu held, which it releases.
+// applied it. The batch is prepared once, for both journals. Called with pt.mu held,
+// which it releases.
 func (r *Replicator) forward(pt *part, b *persistence.Batch, done func(error)) {
+	prepared, err := r.Store.Prepare(b)
+	var op []byte
+	if err == nil {
+		op, err = prepared.MarshalBinary()
+	}
+	if err != nil {
+		pt.mu.Unlock()
+		done(err) // refused before either journal saw it
+		return
+	}
 	pa := &pendingAppend{pt: pt, link: pt.link(), done: done, due: time.Now().Add(r.ackTimeout)}
 	id, addr := b.InstanceID, pt.addr
 	pt.inflight[id]++
@@ -308,8 +321,8 @@ func (r *Replicator) forward(pt *part, b *persistence.Batch, done func(error)) {
 	r.mu.Unlock()
 	pt.mu.Unlock()
 
-	r.outgoing(addr).push(&wire.Replicate{Partition: pt.p, Epoch: pa.link.epoch, From: r.m.Self(), Session: pa.link.session, Seq: seq, Batch: b})
-	r.Store.Append(b, func(err error) {
+	r.outgoing(addr).push(&wire.Replicate{Partition: pt.p, Epoch: pa.link.epoch, From: r.m.Self(), Session: pa.link.session, Seq: seq, Op: op})
+	r.Store.AppendPrepared(prepared, func(err error) {
 		pt.finished(id)
 		r.settle(seq, func(pa *pendingAppend) { pa.local, pa.localErr = true, err })
 	})

@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"github.com/godurable/durable/persistence"
 	"github.com/godurable/durable/persistence/badgerjournal"
 )
 
@@ -17,9 +16,11 @@ type Replicate struct {
 	From      string `msgpack:"f"`
 	// Session names the copy the standby was made by; appends of an earlier copy
 	// (still on their way when the standby was copied again) are refused.
-	Session uint64             `msgpack:"ss"`
-	Seq     uint64             `msgpack:"s"`
-	Batch   *persistence.Batch `msgpack:"b"`
+	Session uint64 `msgpack:"ss"`
+	Seq     uint64 `msgpack:"s"`
+	// Op is the append as the primary's journal prepared it
+	// (badgerjournal.Prepared.MarshalBinary).
+	Op []byte `msgpack:"o"`
 }
 
 // ReplicateAck answers Replicate once the append is durable at the standby, or
