@@ -19,6 +19,10 @@ const (
 	copyChunkBytes     = 1 << 20
 	copyChunkInstances = 256
 	copyTimeout        = 10 * time.Second
+	// holdTimeout bounds a step taken while the partition holds its appends (the last
+	// of a copy, a handoff): a standby slower than that costs the step, not the
+	// callers, whose appends then go on without it.
+	holdTimeout = 2 * time.Second
 	// A copy ships the instances appended to meanwhile in rounds; once a round has at
 	// most holdBelow of them, or after maxRounds, the partition holds its appends while
 	// the rest is shipped.
@@ -81,7 +85,7 @@ func (r *Replicator) copy(pt *part, epoch uint64, standby string) {
 func (r *Replicator) copyTo(pt *part, epoch uint64, standby, addr string) error {
 	self := r.m.Self()
 	session := r.sessions.Add(1)
-	if err := r.ask(addr, &wire.CopyBegin{Partition: pt.p, Epoch: epoch, From: self, Session: session}); err != nil {
+	if err := r.ask(addr, &wire.CopyBegin{Partition: pt.p, Epoch: epoch, From: self, Session: session}, copyTimeout); err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	var ids []string
@@ -95,7 +99,7 @@ func (r *Replicator) copyTo(pt *part, epoch uint64, standby, addr string) error 
 		return err
 	}
 	for round := 0; ; round++ {
-		if err := r.ship(pt, epoch, session, addr, ids); err != nil {
+		if err := r.ship(pt, epoch, session, addr, ids, copyTimeout); err != nil {
 			return err
 		}
 		pt.mu.Lock()
@@ -126,7 +130,7 @@ func (r *Replicator) copyTo(pt *part, epoch uint64, standby, addr string) error 
 	pt.dirty = nil
 	pt.mu.Unlock()
 	holdStart := time.Now()
-	if err := r.ship(pt, epoch, session, addr, ids); err != nil {
+	if err := r.ship(pt, epoch, session, addr, ids, holdTimeout); err != nil {
 		return err
 	}
 	pt.mu.Lock()
@@ -146,14 +150,14 @@ func (r *Replicator) copyTo(pt *part, epoch uint64, standby, addr string) error 
 }
 
 // ship exports the instances ids and installs them at the standby, in chunks.
-func (r *Replicator) ship(pt *part, epoch, session uint64, addr string, ids []string) error {
+func (r *Replicator) ship(pt *part, epoch, session uint64, addr string, ids []string, timeout time.Duration) error {
 	msg := &wire.CopyInstances{Partition: pt.p, Epoch: epoch, From: r.m.Self(), Session: session}
 	size := 0
 	flush := func() error {
 		if len(msg.Instances) == 0 {
 			return nil
 		}
-		if err := r.ask(addr, msg); err != nil {
+		if err := r.ask(addr, msg, timeout); err != nil {
 			return err
 		}
 		r.stats.Copied.Add(int64(len(msg.Instances)))
@@ -180,13 +184,13 @@ func (r *Replicator) ship(pt *part, epoch, session uint64, addr string, ids []st
 }
 
 // ask sends a copy message to the standby's receiver and waits for its answer.
-func (r *Replicator) ask(addr string, m any) error {
+func (r *Replicator) ask(addr string, m any, timeout time.Duration) error {
 	packed, err := wire.Pack(m)
 	if err != nil {
 		return err
 	}
 	lost := r.lostSignal(addr)
-	f := r.system.Root.RequestFuture(actor.NewPID(addr, receiverName), packed, copyTimeout)
+	f := r.system.Root.RequestFuture(actor.NewPID(addr, receiverName), packed, timeout)
 	type result struct {
 		res any
 		err error

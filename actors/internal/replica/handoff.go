@@ -79,7 +79,7 @@ func (r *Replicator) handoff(pt *part) error {
 		return fmt.Errorf("the standby %s failed while the partition drained", standby)
 	}
 	pt.mu.Unlock()
-	err := r.ask(addr, &wire.Handoff{Partition: pt.p, Epoch: epoch, From: r.m.Self()})
+	err := r.ask(addr, &wire.Handoff{Partition: pt.p, Epoch: epoch, From: r.m.Self()}, holdTimeout)
 	pt.mu.Lock()
 	var release []heldAppend
 	if pt.mode == holding && pt.epoch == epoch {
