@@ -224,8 +224,18 @@ func (h *Host) Close(ctx context.Context) {
 	if h.replicas != nil {
 		// Half the time at most: the actors' last turns need the rest.
 		lctx, cancel := context.WithTimeout(ctx, time.Until(deadlineOr(ctx, 10*time.Second))/2)
+		handed := h.replicas.Stats().HandedOff.Load()
 		h.replicas.Leave(lctx)
 		cancel()
+		if h.replicas.Stats().HandedOff.Load() > handed {
+			// The other members learn of the moves from etcd a moment after this one:
+			// until then they may still route requests here, which this member answers
+			// with a redirect while it runs, and nobody answers once it is gone.
+			select {
+			case <-time.After(handoffGrace):
+			case <-ctx.Done():
+			}
+		}
 	}
 	e.Timers.Stop()
 	e.Courier.Stop()
@@ -240,6 +250,10 @@ func (h *Host) Close(ctx context.Context) {
 	e.Activities.Stop()
 	h.dispatch.Stop()
 }
+
+// handoffGrace is how long a member that handed its partitions off keeps answering
+// before it stops.
+const handoffGrace = 500 * time.Millisecond
 
 // deadlineOr returns ctx's deadline, or def from now when it has none.
 func deadlineOr(ctx context.Context, def time.Duration) time.Time {

@@ -170,7 +170,7 @@ func handoff(ctx context.Context, rt *durable.Runtime, p params) (measure.Result
 	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	var completed, failed atomic.Int64
+	var completed, failed, uncertain, loads atomic.Int64
 	var firstErr atomic.Pointer[error]
 	fail := func(err error) {
 		failed.Add(1)
@@ -185,7 +185,14 @@ func handoff(ctx context.Context, rt *durable.Runtime, p params) (measure.Result
 				default:
 				}
 				cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-				id, err := rt.Client().Start(cctx, "HelloSequence5", nil)
+				id := fmt.Sprint("load-", loads.Add(1))
+				_, err := rt.Client().Start(cctx, "HelloSequence5", nil, durable.WithInstanceID(id))
+				if errors.Is(err, context.DeadlineExceeded) && cctx.Err() == nil {
+					uncertain.Add(1) // cut short by the request timeout: the instance tells
+					if _, err = rt.Client().Status(cctx, id); errors.Is(err, durable.ErrInstanceNotFound) {
+						_, err = rt.Client().Start(cctx, "HelloSequence5", nil, durable.WithInstanceID(id))
+					}
+				}
 				if err == nil {
 					_, err = rt.Client().WaitForCompletion(cctx, id)
 				}
@@ -222,6 +229,15 @@ func handoff(ctx context.Context, rt *durable.Runtime, p params) (measure.Result
 				id := idIn(part, info.Partitions, "probe", &n)
 				_, err := rt.Client().Start(cctx, "HelloSequence5", nil, durable.WithInstanceID(id))
 				cancel()
+				if errors.Is(err, context.DeadlineExceeded) {
+					// Cut short by the request timeout: it may or may not have taken
+					// effect. The instance tells which; one that does not exist is
+					// started again.
+					uncertain.Add(1)
+					if _, err = rt.Client().Status(ctx, id); errors.Is(err, durable.ErrInstanceNotFound) {
+						_, err = rt.Client().Start(ctx, "HelloSequence5", nil, durable.WithInstanceID(id))
+					}
+				}
 				if err != nil {
 					fail(fmt.Errorf("start %s: %w", id, err))
 					continue
@@ -268,8 +284,8 @@ func handoff(ctx context.Context, rt *durable.Runtime, p params) (measure.Result
 	}
 	worst := slices.Max(writes)
 	p50, p99 := measure.Percentiles(writes)
-	fmt.Printf("handoff: %d partitions moved, %d writes, longest %v, %d orchestrations completed meanwhile\n",
-		moved, len(writes), worst.Round(time.Microsecond), completed.Load())
+	fmt.Printf("handoff: %d partitions moved, %d writes, longest %v (%d cut short by the request timeout), %d orchestrations completed meanwhile\n",
+		moved, len(writes), worst.Round(time.Microsecond), uncertain.Load(), completed.Load())
 	return measure.Result{N: int(completed.Load()), Seconds: elapsed.Seconds(), Throughput: float64(completed.Load()) / elapsed.Seconds(),
 		Unit: "orchestrations", P50: p50, P99: p99, Moves: moved, MaxUnavailableMs: ms(worst)}, nil
 }
