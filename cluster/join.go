@@ -449,10 +449,7 @@ func (gr *group) claim(members []string) {
 		default:
 			continue
 		}
-		next := ownership.Record{Primary: gr.self, Epoch: rec.Epoch + 1}
-		ctx, cancel := context.WithTimeout(context.Background(), gr.cfg.TTL/3)
-		got, err := gr.swapClaim(ctx, p, rec, next)
-		cancel()
+		got, err := gr.take(p, rec)
 		if err != nil {
 			if !errors.Is(err, ownership.ErrConflict) {
 				gr.log.Warn("claiming a partition failed", "partition", p, "error", err)

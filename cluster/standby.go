@@ -161,6 +161,14 @@ func (m *Member) Admit(p int, from string, epoch uint64) (release func(), err er
 	return gr.fenceMu.RUnlock, nil
 }
 
+// take makes this member partition p's primary in place of rec, under the next
+// epoch; the standby, if any, is dropped (a new one is copied).
+func (gr *group) take(p int, rec ownership.Record) (ownership.Record, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), gr.cfg.TTL/3)
+	defer cancel()
+	return gr.swapClaim(ctx, p, rec, ownership.Record{Primary: gr.self, Epoch: rec.Epoch + 1})
+}
+
 // swapClaim writes next as partition p's record in place of rec, noting first that
 // this incarnation holds p at next's epoch: a claim round running meanwhile must not
 // take the record it sees for an earlier incarnation's and claim it once more.
@@ -207,10 +215,7 @@ func (gr *group) failover(members []string) (took []int) {
 		if rec.Standby != gr.self || rec.Primary == "" || slices.Contains(members, rec.Primary) || !gr.lease.Load().Valid() {
 			continue
 		}
-		next := ownership.Record{Primary: gr.self, Epoch: rec.Epoch + 1}
-		ctx, cancel := context.WithTimeout(context.Background(), gr.cfg.TTL/3)
-		got, err := gr.swapClaim(ctx, p, rec, next)
-		cancel()
+		got, err := gr.take(p, rec)
 		if err != nil {
 			if !errors.Is(err, ownership.ErrConflict) {
 				gr.log.Warn("taking over a partition failed", "partition", p, "error", err)
@@ -257,13 +262,12 @@ func (m *Member) TakeOver(p int, from string, epoch uint64) error {
 	if !gr.lease.Load().Valid() {
 		return errors.New("cluster: this member's lease is not valid")
 	}
-	next := ownership.Record{Primary: gr.self, Epoch: rec.Epoch + 1}
-	ctx, cancel := context.WithTimeout(context.Background(), gr.cfg.TTL/3)
-	defer cancel()
-	got, err := gr.swapClaim(ctx, p, rec, next)
+	got, err := gr.take(p, rec)
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), gr.cfg.TTL/3)
+	defer cancel()
 	if v := gr.view.Load(); v != nil {
 		_ = v.WaitRevision(ctx, got.Revision)
 	}

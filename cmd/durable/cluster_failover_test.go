@@ -187,7 +187,10 @@ func TestClusterFailover(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(200 * time.Millisecond) // let part of the chains start before the kill
+	retry(t, "part of the chains started before the kill", func() (bool, error) {
+		n := len(l.lines(t))
+		return n >= waiting+chains/4, fmt.Errorf("%d acknowledged", n)
+	})
 	victim := members[1]
 	before, err := readTable(members[0])
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/godurable/durable/internal/etcdtest"
 )
@@ -24,6 +23,9 @@ type load struct {
 	failed  atomic.Int64
 	// uncertain counts starts cut short by the request timeout (504).
 	uncertain atomic.Int64
+	// rounds counts each worker's requests begun, so a test can await that every
+	// worker has picked its target anew.
+	rounds []atomic.Int64
 
 	mu       sync.Mutex
 	started  []string
@@ -31,7 +33,7 @@ type load struct {
 }
 
 func startLoad(t *testing.T, workers int, targets func() []*server) *load {
-	l := &load{t: t, targets: targets, stop: make(chan struct{})}
+	l := &load{t: t, targets: targets, stop: make(chan struct{}), rounds: make([]atomic.Int64, workers)}
 	for w := range workers {
 		l.wg.Add(1)
 		go func() {
@@ -43,6 +45,7 @@ func startLoad(t *testing.T, workers int, targets func() []*server) *load {
 				default:
 				}
 				ms := l.targets()
+				l.rounds[w].Add(1)
 				i := l.next.Add(1)
 				m := ms[(int(i)+w)%len(ms)]
 				id := fmt.Sprint("scale-", i)
@@ -74,6 +77,24 @@ func startLoad(t *testing.T, workers int, targets func() []*server) *load {
 		}()
 	}
 	return l
+}
+
+// moveOn waits until every worker has begun a request after the call, and so chose
+// its target from targets as they are now.
+func (l *load) moveOn() {
+	l.t.Helper()
+	before := make([]int64, len(l.rounds))
+	for w := range l.rounds {
+		before[w] = l.rounds[w].Load()
+	}
+	retry(l.t, "every worker picks its target anew", func() (bool, error) {
+		for w := range l.rounds {
+			if l.rounds[w].Load() <= before[w]+1 {
+				return false, fmt.Errorf("worker %d at round %d", w, l.rounds[w].Load())
+			}
+		}
+		return true, nil
+	})
 }
 
 func (l *load) fail(what string) {
@@ -155,7 +176,7 @@ func TestClusterScalesUnderLoad(t *testing.T) {
 	mu.Lock()
 	serving = []*server{a, b}
 	mu.Unlock()
-	time.Sleep(100 * time.Millisecond) // requests already sent to c finish
+	l.moveOn() // requests already sent to c have finished
 	c.stop()
 	retry(t, "the stopped member's partitions served by the others", func() (bool, error) {
 		tab, err := readTable(a)
@@ -169,7 +190,7 @@ func TestClusterScalesUnderLoad(t *testing.T) {
 		}
 		return true, nil
 	})
-	time.Sleep(500 * time.Millisecond) // load goes on over the two members left
+	l.moveOn() // load goes on over the two members left
 	started := l.end()
 	if len(started) == 0 {
 		t.Fatal("no instance started")
