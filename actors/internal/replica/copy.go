@@ -142,9 +142,7 @@ func (r *Replicator) copyTo(pt *part, epoch uint64, standby, addr string) error 
 	held := pt.held
 	pt.held = nil
 	pt.mu.Unlock()
-	if d := time.Since(holdStart).Nanoseconds(); d > r.stats.MaxHoldNanos.Load() {
-		r.stats.MaxHoldNanos.Store(d)
-	}
+	r.stats.held(time.Since(holdStart))
 	r.release(held, nil)
 	return nil
 }

@@ -98,9 +98,7 @@ func (r *Replicator) handoff(pt *part) error {
 		return err
 	}
 	d := time.Since(held)
-	if d.Nanoseconds() > r.stats.MaxHoldNanos.Load() {
-		r.stats.MaxHoldNanos.Store(d.Nanoseconds())
-	}
+	r.stats.held(d)
 	r.stats.HandedOff.Add(1)
 	r.log.Info("handed a partition off", "partition", pt.p, "to", standby, "epoch", epoch+1, "unavailable", d.Round(time.Microsecond))
 	r.release(release, fmt.Errorf("partition %d was handed to %s", pt.p, standby))

@@ -101,6 +101,16 @@ type Stats struct {
 	MaxHoldNanos atomic.Int64
 }
 
+// held records that a partition held its appends for d.
+func (s *Stats) held(d time.Duration) {
+	for {
+		cur := s.MaxHoldNanos.Load()
+		if d.Nanoseconds() <= cur || s.MaxHoldNanos.CompareAndSwap(cur, d.Nanoseconds()) {
+			return
+		}
+	}
+}
+
 // New returns a replicator over store; Start connects it to the member.
 func New(store Store, log *slog.Logger) *Replicator {
 	ctx, cancel := context.WithCancel(context.Background())
