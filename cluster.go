@@ -175,10 +175,12 @@ type ReplicationInfo struct {
 	MaxHoldMs    float64 `json:"maxHoldMs"`
 }
 
-// ClusterMember is one live member.
+// ClusterMember is one live member. Leaving: it is handing its partitions off before
+// it stops.
 type ClusterMember struct {
-	ID   string `json:"id"`
-	Peer string `json:"peer"`
+	ID      string `json:"id"`
+	Peer    string `json:"peer"`
+	Leaving bool   `json:"leaving,omitempty"`
 }
 
 // PartitionInfo says who owns a partition: its primary, its standby, and the epoch
@@ -206,7 +208,7 @@ func (c *Client) Cluster(_ context.Context) (*ClusterInfo, error) {
 		out.Name, out.ID = in.Name, in.ID
 	}
 	for _, m := range in.Members {
-		out.Members = append(out.Members, ClusterMember{ID: m.ID, Peer: m.Peer})
+		out.Members = append(out.Members, ClusterMember{ID: m.ID, Peer: m.Peer, Leaving: m.Leaving})
 	}
 	for p, r := range in.Owners {
 		out.Owners = append(out.Owners, PartitionInfo{Partition: p, Primary: r.Primary, Standby: r.Standby, Epoch: r.Epoch})

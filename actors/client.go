@@ -233,7 +233,9 @@ func (h *Host) call(ctx context.Context, id string, msg any) error {
 // callActor asks the actor id to do msg and maps its reply to an error, retrying while
 // the actor is moving (passivating, reloading).
 func (h *Host) callActor(ctx context.Context, id string, msg any) error {
+	giveUp := time.Now().Add(retryFor)
 	for attempt := 0; ; attempt++ {
+		moved := h.env.Member.Changed()
 		r, err := h.env.AskCtx(ctx, id, msg)
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
 			return ctx.Err()
@@ -248,7 +250,7 @@ func (h *Host) callActor(ctx context.Context, id string, msg any) error {
 			return fmt.Errorf("instance %q: %w: %w", id, ErrUnavailable, err)
 		case err != nil:
 			return fmt.Errorf("instance %q: %w", id, err)
-		case r.Code == wire.CodeRetry && attempt >= 20:
+		case r.Code == wire.CodeRetry && time.Now().After(giveUp):
 			return fmt.Errorf("instance %q: %w: %s", id, ErrUnavailable, r.Message)
 		case r.Code != wire.CodeRetry:
 			return replyError(r)
@@ -256,10 +258,15 @@ func (h *Host) callActor(ctx context.Context, id string, msg any) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(time.Duration(attempt+1) * 5 * time.Millisecond):
+		case <-moved: // ownership changed: the actor is likely served elsewhere now
+		case <-time.After(min(time.Duration(attempt+1)*5*time.Millisecond, 100*time.Millisecond)):
 		}
 	}
 }
+
+// retryFor is how long a call retries an actor that answers "try again" (passivating,
+// reloading, moving) before it reports the instance unavailable.
+const retryFor = 2 * time.Second
 
 func replyError(r *wire.Reply) error {
 	var base error

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -207,8 +208,19 @@ func memberChild(p params, settings string) error {
 	if err := workload.RegisterHelloSequence5(rt); err != nil {
 		return err
 	}
+	if err := workload.RegisterProbe(rt); err != nil {
+		return err
+	}
 	if err := rt.Start(); err != nil {
 		return err
+	}
+	if p.cpuprof != "" {
+		// Each member profiles its whole life, beside the bench's own profile.
+		stop, err := record(p.cpuprof+"."+filepath.Base(s.Dir), pprof.StartCPUProfile, pprof.StopCPUProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	fmt.Println("ready")
 	sig := make(chan os.Signal, 1)

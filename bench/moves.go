@@ -89,6 +89,9 @@ func registerHelloSequence(rt *durable.Runtime) error {
 	if err := workload.RegisterHelloSequence5(rt); err != nil {
 		return err
 	}
+	if err := workload.RegisterProbe(rt); err != nil {
+		return err
+	}
 	return rt.Start()
 }
 
@@ -153,9 +156,10 @@ func failover(ctx context.Context, rt *durable.Runtime, p params) (measure.Resul
 	return measure.Result{N: reps, Unit: "failovers", P50: p50, MaxUnavailableMs: ms(slices.Max(took))}, nil
 }
 
-// handoff runs hello-sequence orchestrations and a writer per partition while a
-// member stops (handing its partitions off) and starts again (taking its share back),
-// and reports the longest a write waited meanwhile.
+// handoff runs -inflight hello-sequence orchestrations at a time, and a writer per
+// partition starting an orchestration that ends at once every probeEvery, while each
+// other member in turn stops (handing its partitions off) and starts again (taking
+// its share back); it reports the longest a write waited meanwhile.
 func handoff(ctx context.Context, rt *durable.Runtime, p params) (measure.Result, error) {
 	c := p.cluster
 	if c == nil || len(c.children) == 0 {
@@ -227,7 +231,7 @@ func handoff(ctx context.Context, rt *durable.Runtime, p params) (measure.Result
 				t := time.Now()
 				cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 				id := idIn(part, info.Partitions, "probe", &n)
-				_, err := rt.Client().Start(cctx, "HelloSequence5", nil, durable.WithInstanceID(id))
+				_, err := rt.Client().Start(cctx, "Probe", 1, durable.WithInstanceID(id))
 				cancel()
 				if errors.Is(err, context.DeadlineExceeded) {
 					// Cut short by the request timeout: it may or may not have taken
@@ -235,17 +239,18 @@ func handoff(ctx context.Context, rt *durable.Runtime, p params) (measure.Result
 					// started again.
 					uncertain.Add(1)
 					if _, err = rt.Client().Status(ctx, id); errors.Is(err, durable.ErrInstanceNotFound) {
-						_, err = rt.Client().Start(ctx, "HelloSequence5", nil, durable.WithInstanceID(id))
+						_, err = rt.Client().Start(ctx, "Probe", 1, durable.WithInstanceID(id))
 					}
 				}
 				if err != nil {
 					fail(fmt.Errorf("start %s: %w", id, err))
 					continue
 				}
+				took := time.Since(t)
 				mu.Lock()
-				writes = append(writes, time.Since(t))
+				writes = append(writes, took)
 				mu.Unlock()
-				time.Sleep(2 * time.Millisecond)
+				time.Sleep(max(probeEvery-took, 0))
 			}
 		})
 	}
@@ -289,5 +294,9 @@ func handoff(ctx context.Context, rt *durable.Runtime, p params) (measure.Result
 	return measure.Result{N: int(completed.Load()), Seconds: elapsed.Seconds(), Throughput: float64(completed.Load()) / elapsed.Seconds(),
 		Unit: "orchestrations", P50: p50, P99: p99, Moves: moved, MaxUnavailableMs: ms(worst)}, nil
 }
+
+// probeEvery paces each partition's writer: the probes measure the partitions'
+// availability, and must not be the load that slows them.
+const probeEvery = 20 * time.Millisecond
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -89,6 +89,9 @@ type group struct {
 	fenceMu sync.RWMutex
 	fence   map[int]uint64
 
+	// leaving: this member is handing its partitions off before it stops.
+	leaving atomic.Bool
+
 	// changedAt is when the live member list last changed (Unix nanoseconds).
 	changedAt atomic.Int64
 
@@ -181,7 +184,7 @@ func Join(ctx context.Context, cfg Config, g Group) (*Member, error) {
 	}
 	gr.view.Store(view)
 	gr.peer = m.System.Address()
-	lease, err := gr.register(jctx, ownership.Member{ID: gr.self, Peer: gr.peer, Format: Format})
+	lease, err := gr.register(jctx, gr.record())
 	if err != nil {
 		return fail(err)
 	}
@@ -345,8 +348,7 @@ func (gr *group) balance(m *Member) {
 	gr.changedAt.Store(stableSince.UnixNano())
 	for {
 		changed := view.Changed()
-		ids := liveIDs(view.Members())
-		if !slices.Equal(ids, members) {
+		if ids := eligibleIDs(view.Members()); !slices.Equal(ids, members) {
 			members, stableSince = ids, time.Now()
 			gr.changedAt.Store(stableSince.UnixNano())
 		}
@@ -354,7 +356,8 @@ func (gr *group) balance(m *Member) {
 			seen = rev
 			m.Placement.Moved(func(identity string) bool { return !gr.owns(identity) })
 		}
-		if took := gr.failover(members); len(took) > 0 {
+		// A primary that is leaving still serves: only one that is gone fails over.
+		if took := gr.failover(liveIDs(view.Members())); len(took) > 0 {
 			gr.tell(took)
 		}
 		wait := time.Second
@@ -404,7 +407,7 @@ func (gr *group) rejoin(m *Member) bool {
 	m.Placement.Moved(func(string) bool { return true })
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), gr.cfg.TTL)
-		lease, err := gr.register(ctx, ownership.Member{ID: gr.self, Peer: gr.peer, Format: Format})
+		lease, err := gr.register(ctx, gr.record())
 		cancel()
 		if err == nil {
 			gr.lease.Store(lease)
@@ -468,15 +471,56 @@ func (gr *group) holds(p int, epoch uint64) bool {
 	return ok && e == epoch
 }
 
+// liveIDs returns the members registered with this member's format, in id order.
 func liveIDs(ms map[string]ownership.Member) []string {
+	return memberIDs(ms, func(m ownership.Member) bool { return m.Format == Format })
+}
+
+// eligibleIDs returns the live members that may be given partitions or copies: those
+// not leaving.
+func eligibleIDs(ms map[string]ownership.Member) []string {
+	return memberIDs(ms, func(m ownership.Member) bool { return m.Format == Format && !m.Leaving })
+}
+
+func memberIDs(ms map[string]ownership.Member, keep func(ownership.Member) bool) []string {
 	ids := make([]string, 0, len(ms))
 	for id, m := range ms {
-		if m.Format == Format {
+		if keep(m) {
 			ids = append(ids, id)
 		}
 	}
 	slices.Sort(ids)
 	return ids
+}
+
+// record is this member's entry in the member list.
+func (gr *group) record() ownership.Member {
+	return ownership.Member{ID: gr.self, Peer: gr.peer, Format: Format, Leaving: gr.leaving.Load()}
+}
+
+// Leaving reports whether member id said it is stopping (see Depart) or has left the
+// member list.
+func (m *Member) Leaving(id string) bool {
+	if m.group == nil || m.group.view.Load() == nil {
+		return false
+	}
+	mem, ok := m.group.view.Load().Members()[id]
+	return !ok || mem.Leaving
+}
+
+// Depart tells the other members that this one is about to stop: from then on none
+// makes it the primary or the standby of a partition. What it serves stays its own
+// until it hands it off.
+func (m *Member) Depart(ctx context.Context) error {
+	gr := m.group
+	if gr == nil || gr.leaving.Swap(true) {
+		return nil
+	}
+	l := gr.lease.Load()
+	if l == nil {
+		return nil
+	}
+	return l.Update(ctx, gr.record())
 }
 
 // leave ends the member's part in the cluster: it stops claiming and gives up its

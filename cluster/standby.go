@@ -94,7 +94,7 @@ func (m *Member) StandbyCandidates(p int) []string {
 		return nil
 	}
 	var ids []string
-	for _, id := range liveIDs(m.group.view.Load().Members()) {
+	for _, id := range eligibleIDs(m.group.view.Load().Members()) {
 		if _, ok := m.PeerOf(id); ok && id != m.group.self {
 			ids = append(ids, id)
 		}
@@ -241,9 +241,36 @@ func (m *Member) DesiredPrimary(p int) (member string, ok bool) {
 	if time.Since(time.Unix(0, gr.changedAt.Load())) < gr.cfg.Settle {
 		return "", false
 	}
-	primary, _ := ownership.Desired(p, liveIDs(gr.view.Load().Members()))
+	primary, _ := ownership.Desired(p, eligibleIDs(gr.view.Load().Members()))
 	return primary, primary != ""
 }
+
+// awaitRecord returns partition p's record once it is as want says, waiting a moment
+// for this member's view to catch up: the member that named this one standby may ask
+// it to take over before etcd's watch has told it so. A record past epoch will never
+// do.
+func (m *Member) awaitRecord(p int, epoch uint64, want func(ownership.Record) bool) (ownership.Record, error) {
+	deadline := time.After(recordLag)
+	for {
+		changed := m.Changed()
+		rec := m.Record(p)
+		switch {
+		case want(rec):
+			return rec, nil
+		case rec.Epoch > epoch:
+			return rec, ErrStale
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			return rec, ErrStale
+		}
+	}
+}
+
+// recordLag is how long a member waits for its view of ownership to show a record
+// another member has written.
+const recordLag = time.Second
 
 // TakeOver makes this member partition p's primary in place of from, which handed it
 // over at epoch after its last append was applied here: this member must be the
@@ -254,8 +281,11 @@ func (m *Member) TakeOver(p int, from string, epoch uint64) error {
 	if gr == nil {
 		return errors.New("cluster: a member on its own takes nothing over")
 	}
-	rec := m.Record(p)
-	if rec.Primary != from || rec.Standby != gr.self || rec.Epoch != epoch {
+	asked := time.Now()
+	rec, err := m.awaitRecord(p, epoch, func(rec ownership.Record) bool {
+		return rec.Primary == from && rec.Standby == gr.self && rec.Epoch == epoch
+	})
+	if err != nil {
 		return fmt.Errorf("%w: partition %d is %s's at epoch %d with standby %q, not %s's at %d with this member as standby",
 			ErrStale, p, rec.Primary, rec.Epoch, rec.Standby, from, epoch)
 	}
@@ -271,7 +301,8 @@ func (m *Member) TakeOver(p int, from string, epoch uint64) error {
 	if v := gr.view.Load(); v != nil {
 		_ = v.WaitRevision(ctx, got.Revision)
 	}
-	gr.log.Info("took over a partition handed off", "partition", p, "from", from, "epoch", got.Epoch)
+	gr.log.Info("took over a partition handed off", "partition", p, "from", from, "epoch", got.Epoch,
+		"took", time.Since(asked).Round(time.Microsecond))
 	gr.tell([]int{p})
 	return nil
 }

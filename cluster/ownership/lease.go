@@ -72,6 +72,27 @@ func (s *Store) Register(ctx context.Context, m Member, ttl time.Duration) (*Lea
 	return l, nil
 }
 
+// Update publishes m in place of the member record Register published, if the record
+// is still this lease's.
+func (l *Lease) Update(ctx context.Context, m Member) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	key := l.store.memberKey(m.ID)
+	res, err := l.store.c.Txn(ctx).
+		If(clientv3.Compare(clientv3.LeaseValue(key), "=", l.id)).
+		Then(clientv3.OpPut(key, string(b), clientv3.WithLease(l.id))).
+		Commit()
+	if err == nil && !res.Succeeded {
+		err = errors.New("the member record is not this lease's any more")
+	}
+	if err != nil {
+		return fmt.Errorf("ownership: update member: %w", err)
+	}
+	return nil
+}
+
 // TTL returns the lease's time to live.
 func (l *Lease) TTL() time.Duration { return l.ttl }
 

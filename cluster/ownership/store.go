@@ -155,6 +155,9 @@ type Member struct {
 	// HTTP is its HTTP API's address, if it serves one.
 	HTTP   string `json:"http,omitempty"`
 	Format int    `json:"format"`
+	// Leaving: the member is handing its partitions off before it stops; it takes
+	// none from the others, and keeps no copy for them.
+	Leaving bool `json:"leaving,omitempty"`
 }
 
 // Members lists the members whose leases live, in id order.

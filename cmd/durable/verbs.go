@@ -311,8 +311,9 @@ type clusterInfo struct {
 	Self       string `json:"self"`
 	Partitions int    `json:"partitions"`
 	Members    []struct {
-		ID   string `json:"id"`
-		Peer string `json:"peer"`
+		ID      string `json:"id"`
+		Peer    string `json:"peer"`
+		Leaving bool   `json:"leaving"`
 	} `json:"members"`
 	Owners []struct {
 		Partition int    `json:"partition"`
@@ -355,6 +356,9 @@ func showMembers(c *apiClient, _ []string, _ any, p *printer) error {
 			self := ""
 			if m.ID == info.Self {
 				self = " (this one)"
+			}
+			if m.Leaving {
+				self += " (leaving)"
 			}
 			fmt.Fprintf(w, "%s%s\t%s\t%d\t\n", m.ID, self, m.Peer, owned[m.ID])
 		}

@@ -82,7 +82,8 @@ type entity struct {
 
 	queue      []request
 	committing *entityTurn
-	// moving: the entity is served elsewhere now; it stops once committing is settled.
+	// moving: the entity is served elsewhere now; once committing is settled it
+	// answers everything with a retry until it stops.
 	moving  bool
 	unacked map[int64]bool // outbox messages sent, not yet acknowledged
 	idle    lifecycle.Idler
@@ -100,8 +101,8 @@ func (a *entity) Receive(ctx actor.Context) {
 			env.Respond(ctx, r.replyTo, &wire.Reply{Code: wire.CodeRetry, Message: "entity moved to another member"})
 		}
 		a.queue = nil
-		a.h.Member.Placement.RemovePid(a.ci, a.self)
-		ctx.Stop(ctx.Self())
+		a.idle.MoveAway(a.h.Lifecycle, a.ci, a.self)
+		a.idle.Settle(a.h.Lifecycle, a.self, false)
 		return
 	}
 	if a.ci != nil {

@@ -253,7 +253,7 @@ func (a *entity) committed(ctx actor.Context, err error) {
 	}
 	if err != nil {
 		if errors.Is(err, persistence.ErrFenced) {
-			a.logger().Warn("the entity's partition is no longer served here; this activation stops", "error", err)
+			a.logger().Debug("the entity's partition is no longer served here; this activation stops (it moved, or this member lost it)", "error", err)
 		} else {
 			a.logger().Error("entity checkpoint failed; the entity reloads", "error", err)
 		}
@@ -264,9 +264,11 @@ func (a *entity) committed(ctx actor.Context, err error) {
 			env.Respond(ctx, r.replyTo, &wire.Reply{Code: wire.CodeRetry, Message: "entity is reloading"})
 		}
 		a.queue = nil
-		a.idle.Passivating = true
-		a.h.Member.Placement.RemovePid(a.ci, a.self)
-		ctx.Stop(ctx.Self())
+		if errors.Is(err, persistence.ErrFenced) {
+			a.idle.MoveAway(a.h.Lifecycle, a.ci, a.self)
+		} else {
+			a.idle.Leave(a.h.Lifecycle, a.ci, a.self)
+		}
 		return
 	}
 	if t.deleted {

@@ -216,7 +216,8 @@ func (a *instance) dispatch(ctx actor.Context, pt *pendingTurn) {
 }
 
 // commitFailed drops the in-memory state, which ran ahead of the journal, and stops
-// the actor; the next message reloads the instance from what is durable.
+// the actor (answering retries until it does); the next message reloads the instance
+// from what is durable.
 func (a *instance) commitFailed(ctx actor.Context, pt *pendingTurn, err error) {
 	if pt.exec != nil && pt.exec != a.exec {
 		pt.exec.Stop()
@@ -226,7 +227,7 @@ func (a *instance) commitFailed(ctx actor.Context, pt *pendingTurn, err error) {
 	case errors.Is(err, persistence.ErrVersionConflict):
 		a.logger().Warn("another activation of the instance committed first; this one stops", "error", err)
 	case errors.Is(err, persistence.ErrFenced):
-		a.logger().Warn("the instance's partition is no longer served here; this activation stops", "error", err)
+		a.logger().Debug("the instance's partition is no longer served here; this activation stops (it moved, or this member lost it)", "error", err)
 	case errors.Is(err, persistence.ErrJournalFailed):
 		// Nothing in memory can be trusted after a failed write or sync, and the
 		// journal takes nothing until the process opens it again: waking would only
@@ -250,9 +251,11 @@ func (a *instance) commitFailed(ctx actor.Context, pt *pendingTurn, err error) {
 		a.respond(ctx, r.replyTo, &wire.Reply{Code: wire.CodeRetry, Message: "instance is reloading"})
 	}
 	a.queue = nil
-	a.idle.Passivating = true
-	a.h.Member.Placement.RemovePid(a.ci, a.self)
-	ctx.Stop(ctx.Self())
+	if errors.Is(err, persistence.ErrFenced) {
+		a.idle.MoveAway(a.h.Lifecycle, a.ci, a.self)
+	} else {
+		a.idle.Leave(a.h.Lifecycle, a.ci, a.self)
+	}
 }
 
 func (a *instance) dispatchActivity(ctx actor.Context, ev history.Event) {
@@ -273,8 +276,9 @@ func (a *instance) dispatchActivity(ctx actor.Context, ev history.Event) {
 // work takes the news of an activity run on another member: its result, or that the
 // member went away, in which case the activity runs again if it is still awaited.
 func (a *instance) work(ctx actor.Context, m any, sender *actor.PID) {
-	if a.idle.Passivating {
-		// The next activation takes it: the courier delivers it again.
+	if a.idle.Passivating || a.moving {
+		// The next activation takes it (here or where the instance moved): the courier
+		// delivers it again.
 		a.respond(ctx, sender, &wire.Reply{Code: wire.CodeRetry, Message: "instance is passivating"})
 		return
 	}

@@ -60,7 +60,8 @@ type instance struct {
 
 	queue      []request
 	committing *pendingTurn
-	// moving: the instance is served elsewhere now; it stops once committing is settled.
+	// moving: the instance is served elsewhere now; once committing is settled it
+	// answers everything with a retry until it stops.
 	moving bool
 	// inflight holds the activities dispatched and not yet returned, by execution and
 	// task: a set, since a run given up for lost may still answer.
@@ -122,8 +123,8 @@ func (a *instance) Receive(ctx actor.Context) {
 			a.respond(ctx, r.replyTo, &wire.Reply{Code: wire.CodeRetry, Message: "instance moved to another member"})
 		}
 		a.queue = nil
-		a.h.Member.Placement.RemovePid(a.ci, a.self)
-		ctx.Stop(ctx.Self())
+		a.idle.MoveAway(a.h.Lifecycle, a.ci, a.self)
+		a.idle.Settle(a.h.Lifecycle, a.self, false)
 		return
 	}
 	idle := a.idleNow()

@@ -33,6 +33,7 @@ type Idler struct {
 	// Passivating: the actor left the placement and answers requests with a retry
 	// until it stops.
 	Passivating bool
+	left        bool // Leave or MoveAway ran
 	parked      bool
 	slot        ParkSlot
 }
@@ -86,14 +87,34 @@ func (i *Idler) Due(ctx actor.Context, e *Env, idle bool, check *IdleCheck) bool
 // still deliver a request: the actor answers it with a retry while it waits, where a
 // stopped actor would drop it and leave the sender to time out.
 func (i *Idler) Leave(e *Env, ci *pcluster.ClusterIdentity, self *actor.PID) {
-	i.Passivating = true
-	e.Member.Placement.RemovePid(ci, self)
-	time.AfterFunc(leaveDelay, func() { e.Member.System.Root.Send(self, &Passivate{}) })
+	i.leave(e, ci, self, leaveDelay)
 }
 
-// leaveDelay is how long a passivating actor keeps answering retries: far longer than
-// a send already under way takes to arrive.
-const leaveDelay = 20 * time.Millisecond
+// MoveAway is Leave for an actor whose identity is served by another member now. It
+// keeps answering retries for longer, since other members go on sending to it until
+// they learn of the move: a stopped actor drops what its mailbox still holds, and each
+// such request would wait out its whole timeout.
+func (i *Idler) MoveAway(e *Env, ci *pcluster.ClusterIdentity, self *actor.PID) {
+	i.leave(e, ci, self, moveDelay)
+}
+
+func (i *Idler) leave(e *Env, ci *pcluster.ClusterIdentity, self *actor.PID, after time.Duration) {
+	if i.left {
+		return
+	}
+	i.left, i.Passivating = true, true
+	e.Member.Placement.RemovePid(ci, self)
+	time.AfterFunc(after, func() { e.Member.System.Root.Send(self, &Passivate{}) })
+}
+
+const (
+	// leaveDelay is how long a passivating actor keeps answering retries: far longer
+	// than a send already under way takes to arrive.
+	leaveDelay = 20 * time.Millisecond
+	// moveDelay is how long an actor that moved away keeps answering retries: far
+	// longer than an ownership change takes to reach every member.
+	moveDelay = 2 * time.Second
+)
 
 // Stop releases the timer and the parking slot of an actor that stops.
 func (i *Idler) Stop(e *Env) {

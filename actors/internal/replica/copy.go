@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -55,11 +56,19 @@ func (r *Replicator) copy(pt *part, epoch uint64, standby string) {
 		if pt.epoch == epoch && (pt.mode == copying || pt.mode == holding) {
 			pt.mode, pt.dirty = idle, nil
 			pt.retryAt = time.Now().Add(2 * time.Second)
+			if errors.Is(err, errPeerLeaving) {
+				// The next candidate is another member, once this one hears.
+				pt.retryAt = time.Now().Add(100 * time.Millisecond)
+			}
 			held, pt.held = pt.held, nil
 		}
 		pt.mu.Unlock()
 		r.release(held, nil)
-		r.log.Warn("copying a partition to its standby failed; trying again later", "partition", pt.p, "standby", standby, "error", err)
+		level := slog.LevelWarn
+		if errors.Is(err, errPeerLeaving) || r.ctx.Err() != nil {
+			level = slog.LevelDebug // a member stopping, this one or the standby
+		}
+		r.log.Log(context.Background(), level, "copying a partition to its standby failed; trying again later", "partition", pt.p, "standby", standby, "error", err)
 		return
 	}
 	rec := r.m.Record(pt.p)
@@ -188,7 +197,7 @@ func (r *Replicator) ask(addr string, m any, timeout time.Duration) error {
 		return err
 	}
 	lost := r.lostSignal(addr)
-	f := r.system.Root.RequestFuture(actor.NewPID(addr, receiverName), packed, timeout)
+	f := r.system.Root.RequestFuture(actor.NewPID(addr, controlName), packed, timeout)
 	type result struct {
 		res any
 		err error
@@ -222,8 +231,15 @@ func (r *Replicator) ask(addr string, m any, timeout time.Duration) error {
 	if !ok {
 		return fmt.Errorf("unexpected answer %T", unpacked)
 	}
-	if reply.Err != "" {
+	switch {
+	case reply.Leaving:
+		return fmt.Errorf("%w: %s", errPeerLeaving, reply.Err)
+	case reply.Err != "":
 		return errors.New(reply.Err)
 	}
 	return nil
 }
+
+// errPeerLeaving: the member asked is stopping. It told the others so, and they stop
+// choosing it as soon as they hear; until then their requests meet this.
+var errPeerLeaving = errors.New("the member is stopping")

@@ -79,6 +79,7 @@ func (r *Replicator) handoff(pt *part) error {
 		return fmt.Errorf("the standby %s failed while the partition drained", standby)
 	}
 	pt.mu.Unlock()
+	drained := time.Since(held)
 	err := r.ask(addr, &wire.Handoff{Partition: pt.p, Epoch: epoch, From: r.m.Self()}, holdTimeout)
 	pt.mu.Lock()
 	var release []heldAppend
@@ -100,7 +101,8 @@ func (r *Replicator) handoff(pt *part) error {
 	d := time.Since(held)
 	r.stats.held(d)
 	r.stats.HandedOff.Add(1)
-	r.log.Info("handed a partition off", "partition", pt.p, "to", standby, "epoch", epoch+1, "unavailable", d.Round(time.Microsecond))
+	r.log.Info("handed a partition off", "partition", pt.p, "to", standby, "epoch", epoch+1,
+		"unavailable", d.Round(time.Microsecond), "drained", drained.Round(time.Microsecond))
 	r.release(release, fmt.Errorf("partition %d was handed to %s", pt.p, standby))
 	return nil
 }
@@ -114,6 +116,9 @@ func (r *Replicator) Leave(ctx context.Context) {
 	r.leaving.Store(true)
 	if r.parts == nil || r.m.Replicas() < 2 {
 		return
+	}
+	if err := r.m.Depart(ctx); err != nil {
+		r.log.Warn("telling the other members this one is stopping failed", "error", err)
 	}
 	for {
 		left := 0

@@ -46,7 +46,7 @@ func (r *Replicator) receive(ctx actor.Context) {
 func (r *Replicator) answer(to *actor.PID, err error) {
 	reply := &wire.CopyReply{}
 	if err != nil {
-		reply.Err, reply.Stale = err.Error(), errors.Is(err, cluster.ErrStale)
+		reply.Err, reply.Stale, reply.Leaving = err.Error(), errors.Is(err, cluster.ErrStale), errors.Is(err, errLeaving)
 	}
 	r.send(to, reply)
 }

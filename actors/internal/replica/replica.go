@@ -38,6 +38,11 @@ import (
 // receiverName is the actor on every member that takes copies of partitions.
 const receiverName = "durable-replica"
 
+// controlName is the actor on every member that takes the requests of copies and
+// handoffs: apart from the receiver, so that they do not wait behind the appends its
+// mailbox holds. Each is sent once what it must follow has been acknowledged.
+const controlName = "durable-replica-control"
+
 // Store is the member's journal, able to copy instances as stored.
 type Store interface {
 	persistence.Journal
@@ -221,8 +226,10 @@ func (r *Replicator) Start(m *cluster.Member) error {
 		r.parts[p] = pt
 	}
 	r.acks = r.system.Root.Spawn(actor.PropsFromFunc(r.receiveAck))
-	if _, err := r.system.Root.SpawnNamed(actor.PropsFromFunc(r.receive), receiverName); err != nil {
-		return fmt.Errorf("replica: start the receiver: %w", err)
+	for _, name := range []string{receiverName, controlName} {
+		if _, err := r.system.Root.SpawnNamed(actor.PropsFromFunc(r.receive), name); err != nil {
+			return fmt.Errorf("replica: start the receiver: %w", err)
+		}
 	}
 	r.system.EventStream.Subscribe(func(ev any) {
 		if t, ok := ev.(*remote.EndpointTerminatedEvent); ok {
@@ -424,7 +431,11 @@ func (r *Replicator) standbyFailed(pt *part, l link, cause error) {
 	pt.cond.Broadcast() // a handoff waiting for its appends gives up
 	pt.mu.Unlock()
 	r.stats.StandbysLost.Add(1)
-	r.log.Warn("standby failed to apply an append; dropping it", "partition", pt.p, "standby", l.standby, "error", cause)
+	level := slog.LevelWarn
+	if r.m.Leaving(l.standby) || r.ctx.Err() != nil {
+		level = slog.LevelInfo // the standby (or this member) said it is stopping
+	}
+	r.log.Log(context.Background(), level, "standby failed to apply an append; dropping it", "partition", pt.p, "standby", l.standby, "error", cause)
 	go r.drop(pt, l)
 }
 

@@ -75,6 +75,8 @@ type Handoff struct {
 type CopyReply struct {
 	Err   string `msgpack:"err,omitempty"`
 	Stale bool   `msgpack:"st,omitempty"`
+	// Leaving: the member asked is stopping and takes nothing.
+	Leaving bool `msgpack:"lv,omitempty"`
 }
 
 func init() {

@@ -98,6 +98,12 @@ func RegisterHelloSequence5(rt *durable.Runtime) error {
 	return rt.RegisterOrchestrator("HelloSequence5", HelloChain(Cities))
 }
 
+// RegisterProbe registers Probe, an orchestrator that returns its input at once: a
+// start of it is one write to its instance's partition and nothing more.
+func RegisterProbe(rt *durable.Runtime) error {
+	return rt.RegisterOrchestrator("Probe", func(_ *orchestrator.Context, in int) (int, error) { return in, nil })
+}
+
 // RegisterFanOut registers FanOut, which starts its input's number of Hello
 // activities at once, waits for all and returns that number. It needs RegisterHello.
 func RegisterFanOut(rt *durable.Runtime) error {
