@@ -140,7 +140,7 @@ func Start(cfg Config) (*Host, error) {
 		}
 		e.Courier = courier.New(e.Ask)
 		e.Activities = activities.NewPool(m.System, cfg.ActivityWorkers, cfg.Registry.Activity, ctx, cfg.MaxPayloadBytes)
-		e.Timers = timers.New(cfg.Journal, cfg.Clock.Now, func(to string, msg any) { e.Courier.Send(to, msg, nil) })
+		e.Timers = timers.New(cfg.Journal, cfg.Clock.Now, func(to string, msg any) { e.Courier.Send(to, msg, nil) }, m.Serves, e.Log)
 		if cfg.Cluster != nil {
 			o, err := newOffload(h)
 			if err != nil {
@@ -198,7 +198,7 @@ func Start(cfg Config) (*Host, error) {
 // recover resumes work after a restart.
 func (h *Host) recover(ctx context.Context) error {
 	e := h.env
-	if err := e.Timers.Load(ctx); err != nil {
+	if err := e.Timers.Load(ctx, func(string) bool { return true }); err != nil {
 		return fmt.Errorf("load timers: %w", err)
 	}
 	err := e.Journal.Recoverable(ctx, func(id string) error {
@@ -293,14 +293,7 @@ func (h *Host) claimed(claimed []int, partitions int) {
 		return nil
 	})
 	if err == nil {
-		var timers []persistence.Timer
-		if timers, err = e.Journal.Timers(e.Ctx, time.Unix(1<<40, 0), 0); err == nil {
-			for _, t := range timers {
-				if mine(t.InstanceID) {
-					e.Timers.Arm(t)
-				}
-			}
-		}
+		err = e.Timers.Load(e.Ctx, mine)
 	}
 	if err == nil {
 		err = e.Journal.Outbox(e.Ctx, func(m persistence.Message) error {
