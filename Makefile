@@ -16,6 +16,7 @@ test:
 	go test -race -count=1 -timeout 15m ./...
 	go test -count=1 -run TestChecksumSweep ./persistence/badgerjournal/
 	go test -count=1 ./actors/internal/replica/
+	go test -count=1 -run TestClusterSpreadsSlowActivities .
 
 test-short:
 	go test -race -count=1 -short ./...

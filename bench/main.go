@@ -164,6 +164,10 @@ func mainErr(run scenario, p params) error {
 			fmt.Printf("member %d: %.2f s of CPU, %.3f ms per orchestration\n", i+1, used, used*1000/float64(p.n))
 		}
 		res.CPUPerOrchestrationMs = total * 1000 / float64(p.n)
+		if info, err := rt.Client().Cluster(context.Background()); err == nil {
+			fmt.Printf("member 1: sent %d activities to other members, ran %d for them; its standbys applied %d appends\n",
+				info.ActivitiesSent, info.ActivitiesRun, info.Replication.Replicated)
+		}
 	}
 	if res.PeakRSSMB == 0 {
 		res.PeakRSSMB = measure.PeakRSSMB()

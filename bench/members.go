@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -168,24 +169,45 @@ func procCPU(pid int) float64 {
 // and a standby when there are replicas.
 func waitMembers(ctx context.Context, rt *durable.Runtime, n, replicas int) error {
 	deadline := time.Now().Add(60 * time.Second)
+	var last []durable.PartitionInfo
+	var since time.Time
 	for {
 		info, err := rt.Client().Cluster(ctx)
-		if err == nil && len(info.Members) == n {
-			owned := 0
-			for _, o := range info.Owners {
-				if o.Primary != "" && (o.Standby != "" || replicas < 2 || n < 2) {
-					owned++
-				}
-			}
-			if owned == info.Partitions {
+		if err == nil && len(info.Members) == n && balanced(info, replicas) {
+			switch {
+			case !slices.Equal(info.Owners, last):
+				last, since = info.Owners, time.Now()
+			case time.Since(since) >= 2*time.Second:
+				// Longer than members wait before they move partitions to those that
+				// joined: the run must not share the machine with those moves.
 				return nil
 			}
+		} else {
+			last = nil
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("the cluster did not form: %+v %v", info, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// balanced reports whether every partition has a primary (and a standby, when there
+// should be one) and every member is the primary of some.
+func balanced(info *durable.ClusterInfo, replicas int) bool {
+	primaries := map[string]bool{}
+	for _, o := range info.Owners {
+		if o.Primary == "" || o.Standby == "" && replicas >= 2 && len(info.Members) >= 2 {
+			return false
+		}
+		primaries[o.Primary] = true
+	}
+	for _, m := range info.Members {
+		if !primaries[m.ID] {
+			return false
+		}
+	}
+	return true
 }
 
 // memberChild runs one of the other members until SIGTERM.

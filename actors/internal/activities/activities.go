@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -48,7 +50,9 @@ type Pool struct {
 	mu         sync.Mutex
 	queue      []*Task
 	idle       []*actor.PID
-	workers    []*actor.PID
+	// meanRun is the moving average of how long an activity runs, in nanoseconds.
+	meanRun atomic.Int64
+	workers []*actor.PID
 	// dispatch gives each worker a goroutine that outlives its messages: with one
 	// started per message, every activity grew a fresh stack again. It is the
 	// workers' own, so activities that block never hold up instances.
@@ -97,12 +101,38 @@ func (p *Pool) take(self *actor.PID) *Task {
 	return t
 }
 
-// Busy reports whether every worker is taken and tasks wait: the moment to run an
-// activity on another member instead.
+// Busy reports whether a task submitted now would wait here longer than sending it to
+// another member costs: the moment to run it there instead. The wait is estimated from
+// how long activities ran lately, so a pool that has run none keeps its work. Every worker taken is not
+// enough: short activities under load keep them so, and the queue they leave drains
+// in less time than a round trip, so sending those away only adds work.
 func (p *Pool) Busy() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return len(p.idle) == 0
+	if len(p.idle) > 0 {
+		return false
+	}
+	wait := time.Duration(len(p.queue)+1) * time.Duration(p.meanRun.Load()) / time.Duration(len(p.workers))
+	return wait > offloadAfter
+}
+
+// offloadAfter is the wait in the queue beyond which an activity is better run on
+// another member: some round trips between members.
+const offloadAfter = 5 * time.Millisecond
+
+// ran folds one activity's running time into the mean that Busy estimates waits
+// from (a moving average: recent activities count most).
+func (p *Pool) ran(d time.Duration) {
+	for {
+		old := p.meanRun.Load()
+		mean := old + (int64(d)-old)/8
+		if old == 0 {
+			mean = int64(max(d, 1)) // the first: nothing else to go by
+		}
+		if p.meanRun.CompareAndSwap(old, mean) {
+			return
+		}
+	}
 }
 
 // Stop stops the workers; activities running go on until they return.
@@ -121,7 +151,10 @@ func (w *worker) Receive(ctx actor.Context) {
 		return
 	}
 	for t != nil {
-		ctx.Send(t.ReplyTo, w.pool.run(t))
+		began := time.Now()
+		done := w.pool.run(t)
+		w.pool.ran(time.Since(began))
+		ctx.Send(t.ReplyTo, done)
 		t = w.pool.take(ctx.Self())
 	}
 }
