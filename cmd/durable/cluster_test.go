@@ -472,4 +472,3 @@ func TestClusterRefusesMisfits(t *testing.T) {
 		t.Fatalf("a busy peer port: %s", out)
 	}
 }
-

@@ -30,7 +30,7 @@ type Service struct {
 
 	mu     sync.Mutex
 	window time.Duration
-	q  timerHeap
+	q      timerHeap
 	// horizon: timers due at or before it are in q; later ones wait in the journal.
 	horizon time.Time
 
