@@ -2,7 +2,7 @@
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DATA ?= ./data
 
-.PHONY: run test test-short test-faults test-kill-loop test-peers lint bench bench-micro bench-peers serve fuzz
+.PHONY: proto run test test-short test-faults test-kill-loop test-peers lint bench bench-micro bench-peers serve fuzz
 
 # Runs every example scenario end to end on the embedded runtime (Badger in $(DATA)).
 run:
@@ -81,3 +81,16 @@ bench-peers:
 # The peers module's own tests: each scenario small on each runtime.
 test-peers:
 	cd bench/peers && go test -count=1 ./...
+
+# Regenerates grpcapi's Go code from the Durable Task sidecar proto (see its SOURCE),
+# with the generators pinned; needs protoc (Debian: protobuf-compiler).
+PROTO_DIR := grpcapi/internal/protos
+proto:
+	GOBIN=$(CURDIR)/.bin go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.7
+	GOBIN=$(CURDIR)/.bin go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.3.0
+	PATH=$(CURDIR)/.bin:$$PATH protoc -I $(PROTO_DIR) \
+		--go_out=$(PROTO_DIR) --go_opt=paths=source_relative \
+		--go_opt=Morchestrator_service.proto=github.com/godurable/durable/$(PROTO_DIR) \
+		--go-grpc_out=$(PROTO_DIR) --go-grpc_opt=paths=source_relative \
+		--go-grpc_opt=Morchestrator_service.proto=github.com/godurable/durable/$(PROTO_DIR) \
+		orchestrator_service.proto

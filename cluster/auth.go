@@ -3,14 +3,12 @@ package cluster
 import (
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/hex"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
+
+	"github.com/godurable/durable/internal/grpckey"
 )
 
 // secretHeader carries the cluster secret on every call between members.
@@ -20,30 +18,7 @@ const secretHeader = "x-durable-cluster-secret"
 // present it on every call this member makes. Without it, anyone who can reach a
 // member's port could send its actors messages.
 func authOptions(secret string) ([]grpc.ServerOption, []grpc.DialOption) {
-	want := []byte(secret)
-	check := func(ctx context.Context) error {
-		md, _ := metadata.FromIncomingContext(ctx)
-		for _, got := range md.Get(secretHeader) {
-			if subtle.ConstantTimeCompare([]byte(got), want) == 1 {
-				return nil
-			}
-		}
-		return status.Error(codes.Unauthenticated, "durable: missing or wrong cluster secret")
-	}
-	server := []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-			if err := check(ctx); err != nil {
-				return nil, err
-			}
-			return h(ctx, req)
-		}),
-		grpc.ChainStreamInterceptor(func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
-			if err := check(ss.Context()); err != nil {
-				return err
-			}
-			return h(srv, ss)
-		}),
-	}
+	server := grpckey.Require(secretHeader, secret, "durable: missing or wrong cluster secret")
 	dial := []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithPerRPCCredentials(secretCredentials(secret)),

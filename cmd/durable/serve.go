@@ -20,8 +20,10 @@ import (
 	"github.com/godurable/durable/cluster"
 	"github.com/godurable/durable/dashboard"
 	"github.com/godurable/durable/examples"
+	"github.com/godurable/durable/grpcapi"
 	"github.com/godurable/durable/httpapi"
 	"golang.org/x/net/netutil"
+	"google.golang.org/grpc"
 )
 
 // serve hosts every bundled example on the embedded runtime and serves the HTTP API
@@ -32,6 +34,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("http", "127.0.0.1:7071", "address to listen on (loopback by default)")
+	grpcAddr := fs.String("grpc", "", "also serve the Durable Task sidecar protocol (gRPC) on this address, e.g. 127.0.0.1:4001")
 	data := fs.String("data", "./data", "journal directory")
 	key := fs.String("api-key", os.Getenv("DURABLE_API_KEY"), "require this key (?code= or x-functions-key header) on API calls")
 	verbose := fs.Bool("v", false, "log runtime activity at Info level")
@@ -61,14 +64,14 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(logger) // the hosted examples log through the default logger
-	if err := serveUntilSignal(*addr, *data, *key, *workers, cc, logger, stdout); err != nil {
+	if err := serveUntilSignal(*addr, *grpcAddr, *data, *key, *workers, cc, logger, stdout); err != nil {
 		fmt.Fprintln(stderr, "durable serve:", err)
 		return 1
 	}
 	return 0
 }
 
-func serveUntilSignal(addr, data, key string, workers int, cc *durable.ClusterConfig, logger *slog.Logger, stdout io.Writer) error {
+func serveUntilSignal(addr, grpcAddr, data, key string, workers int, cc *durable.ClusterConfig, logger *slog.Logger, stdout io.Writer) error {
 	rt, err := durable.Open(durable.Config{Dir: data, Logger: logger, Cluster: cc, ActivityWorkers: workers})
 	if err != nil {
 		return err
@@ -91,23 +94,61 @@ func serveUntilSignal(addr, data, key string, workers int, cc *durable.ClusterCo
 	}
 	srv := newServer(routes(rt.Client(), key, logger), defaultLimits)
 	ln = netutil.LimitListener(ln, defaultLimits.maxConns)
+	var gsrv *grpc.Server
+	var gln net.Listener
+	if grpcAddr != "" {
+		if gln, err = net.Listen("tcp", grpcAddr); err != nil {
+			_ = ln.Close()
+			_ = rt.Close()
+			return fmt.Errorf("--grpc: %w", err)
+		}
+		if host, _, _ := net.SplitHostPort(grpcAddr); key == "" && !isLoopback(host) {
+			logger.Warn("serving gRPC on a non-loopback address without an API key: anyone who can reach it can manage instances", "addr", grpcAddr)
+		}
+		gsrv = grpcapi.NewServer(rt.Client(), grpcapi.Options{APIKey: key})
+	}
 	fmt.Fprintf(stdout, "durable: serving http://%s (dashboard at /dashboard/, data in %s)\n", ln.Addr(), data)
+	if gsrv != nil {
+		fmt.Fprintf(stdout, "durable: serving the Durable Task sidecar protocol (gRPC) on %s\n", gln.Addr())
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	if gsrv != nil {
+		go func() { errc <- gsrv.Serve(gln) }()
+	}
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
-		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		err = srv.Shutdown(shutdown)
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if gsrv != nil {
+		stopGRPC(shutdown, gsrv)
+	}
+	if serr := srv.Shutdown(shutdown); err == nil {
+		err = serr
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
 	return errors.Join(err, rt.Close())
+}
+
+// stopGRPC lets calls in progress finish, until ctx ends.
+func stopGRPC(ctx context.Context, s *grpc.Server) {
+	done := make(chan struct{})
+	go func() {
+		s.GracefulStop()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.Stop()
+	}
 }
 
 // limits protect the server from clients that hold connections without using them:
