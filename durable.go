@@ -115,6 +115,21 @@ func (r *Runtime) RegisterActivity(name string, fn any) error {
 	return nil
 }
 
+// ActivityCall is an activity execution handed to an activity fallback: the
+// instance, execution and task it belongs to, its name and its JSON input.
+type ActivityCall = actors.ActivityCall
+
+// RegisterActivityFallback makes fn run every activity whose name no Go code
+// registered, as a bridge to activities implemented elsewhere (the gRPC sidecar's
+// workers use it). fn returns the activity's JSON result or its failure; or, when it
+// has neither because ctx ended (the runtime stops), an error, and then nothing is
+// recorded and the activity runs again when its instance is next activated. fn runs
+// on an activity worker, so at most Config.ActivityWorkers calls wait at once. As any
+// activity, a call runs at least once.
+func (r *Runtime) RegisterActivityFallback(fn func(ctx context.Context, call ActivityCall) ([]byte, *Failure, error)) {
+	r.registry.SetActivityFallback(fn)
+}
+
 // Start starts running instances, resuming what an earlier run left in flight. It is
 // idempotent; the first client call starts the runtime if Start was not called.
 func (r *Runtime) Start() error {

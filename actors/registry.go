@@ -2,10 +2,13 @@ package actors
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 
+	"github.com/godurable/durable/actors/internal/activities"
 	"github.com/godurable/durable/entities"
+	"github.com/godurable/durable/history"
 	"github.com/godurable/durable/orchestrator"
 )
 
@@ -20,6 +23,28 @@ type Registry struct {
 	orchestrators map[string]orchestrator.Func
 	activities    map[string]ActivityFunc
 	entities      map[string]entities.Func
+	// fallback runs the activities no name matches; nil: they fail as unknown.
+	fallback ActivityFallback
+}
+
+// ActivityFallback runs an activity nothing registered by name: it returns the
+// activity's JSON result or its failure, or an error when it has neither (the runtime
+// stops while the activity waits), in which case nothing is recorded.
+type ActivityFallback = func(ctx context.Context, call ActivityCall) ([]byte, *history.Failure, error)
+
+// ActivityCall is an activity execution handed to the fallback.
+type ActivityCall struct {
+	InstanceID, ExecutionID string
+	TaskID                  int64
+	Name                    string
+	Input                   []byte
+}
+
+// SetActivityFallback makes fn run every activity whose name nothing registered.
+func (r *Registry) SetActivityFallback(fn ActivityFallback) {
+	r.mu.Lock()
+	r.fallback = fn
+	r.mu.Unlock()
 }
 
 // NewRegistry returns an empty registry.
@@ -65,10 +90,26 @@ func (r *Registry) Orchestrator(name string) (orchestrator.Func, bool) {
 	return fn, ok
 }
 
-// Activity returns the activity registered under name.
+// Activity returns the activity registered under name, or the fallback, if one is
+// set, for a name nothing registered.
 func (r *Registry) Activity(name string) (ActivityFunc, bool) {
 	r.mu.RLock()
 	fn, ok := r.activities[strings.ToLower(name)]
+	fallback := r.fallback
 	r.mu.RUnlock()
-	return fn, ok
+	if ok || fallback == nil {
+		return fn, ok
+	}
+	return func(ctx context.Context, input []byte) ([]byte, error) {
+		info, _ := activities.InfoFrom(ctx)
+		out, failure, err := fallback(ctx, ActivityCall{InstanceID: info.InstanceID, ExecutionID: info.ExecutionID,
+			TaskID: info.TaskID, Name: name, Input: input})
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", activities.ErrAbandoned, err)
+		}
+		if failure != nil {
+			return nil, &activities.FailedError{Failure: failure}
+		}
+		return out, nil
+	}, true
 }

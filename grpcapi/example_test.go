@@ -24,7 +24,7 @@ func ExampleNewServer() {
 		fmt.Println(err)
 		return
 	}
-	srv := grpcapi.NewServer(rt.Client(), grpcapi.Options{})
+	srv := grpcapi.NewServer(rt, grpcapi.Options{})
 	go func() { _ = srv.Serve(l) }()
 	defer srv.Stop()
 

@@ -6,8 +6,10 @@
 // The client half of the protocol is served: starting (with the id reuse policy),
 // reading, waiting for, raising events to, terminating (recursively), suspending,
 // resuming, purging (by id and by filter) and querying instances, and signalling and
-// reading entities. The worker half (work items for orchestrations and activities
-// that no Go code in the process registered) answers Unimplemented, naming the call.
+// reading entities. Of the worker half, activities: an activity no Go code in the
+// process registered goes to the workers connected over GetWorkItems, and its result
+// (or failure) back to the orchestration that called it. Orchestrations and entities
+// written with an SDK are not run yet: those calls answer Unimplemented.
 package grpcapi
 
 import (
@@ -31,9 +33,15 @@ import (
 	"github.com/godurable/durable/internal/grpckey"
 )
 
-// Register adds the sidecar service, backed by c, to s.
-func Register(s *grpc.Server, c *durable.Client) {
-	pb.RegisterTaskHubSidecarServiceServer(s, &server{c: c})
+// Register adds the sidecar service, backed by rt, to s, and makes rt hand the
+// activities no Go code registered to the workers connected to it. Call the returned
+// stop before stopping s: it ends the workers' streams, which a graceful stop would
+// otherwise wait for.
+func Register(s *grpc.Server, rt *durable.Runtime) (stop func()) {
+	h := newHub()
+	rt.RegisterActivityFallback(h.run)
+	pb.RegisterTaskHubSidecarServiceServer(s, &server{c: rt.Client(), hub: h})
+	return h.close
 }
 
 // Options configure NewServer.
@@ -43,22 +51,45 @@ type Options struct {
 	APIKey string
 }
 
-// NewServer returns a gRPC server that serves the sidecar service backed by c.
-func NewServer(c *durable.Client, o Options) *grpc.Server {
+// Server is a gRPC server that serves the sidecar protocol on a runtime.
+type Server struct {
+	*grpc.Server
+	stopWorkers func()
+}
+
+// NewServer returns a gRPC server that serves the sidecar service backed by rt (see
+// Register).
+func NewServer(rt *durable.Runtime, o Options) *Server {
 	var opts []grpc.ServerOption
 	if o.APIKey != "" {
 		opts = grpckey.Require(keyHeader, o.APIKey, "the API key (metadata "+keyHeader+") is missing or wrong")
 	}
 	s := grpc.NewServer(opts...)
-	Register(s, c)
-	return s
+	return &Server{Server: s, stopWorkers: Register(s, rt)}
+}
+
+// Shutdown ends the workers' streams, lets the calls in progress finish until ctx
+// ends, then stops.
+func (s *Server) Shutdown(ctx context.Context) {
+	s.stopWorkers()
+	done := make(chan struct{})
+	go func() {
+		s.GracefulStop()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.Stop()
+	}
 }
 
 const keyHeader = "x-functions-key"
 
 type server struct {
 	pb.UnimplementedTaskHubSidecarServiceServer
-	c *durable.Client
+	c   *durable.Client
+	hub *hub
 }
 
 func (s *server) Hello(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {

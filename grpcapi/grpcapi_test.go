@@ -51,11 +51,16 @@ func TestMain(m *testing.M) {
 		return orchestrator.WaitForExternalEvent[string](ctx, "approve").Await()
 	}))
 	must(rt.RegisterEntity("Counter", entities.Typed[counter]()))
+	// Remote calls activities no Go code registers: the workers connected over
+	// GetWorkItems run them.
+	must(rt.RegisterOrchestrator("Remote", func(ctx *orchestrator.Context, name string) (string, error) {
+		return orchestrator.CallActivity[string](ctx, "RemoteGreet", name).Await()
+	}))
 	must(rt.Start())
 	shared = rt
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	must(err)
-	srv := grpcapi.NewServer(rt.Client(), grpcapi.Options{APIKey: "sesame"})
+	srv := grpcapi.NewServer(rt, grpcapi.Options{APIKey: "sesame"})
 	go func() { _ = srv.Serve(l) }()
 	addr = l.Addr().String()
 	conn, err := grpc.Dial(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
@@ -249,10 +254,9 @@ func TestBadInput(t *testing.T) {
 	if err != nil || got.Exists {
 		t.Fatalf("an unknown instance reads as %v %v", got, err)
 	}
-	stream, err := client.GetWorkItems(ctx, &pb.GetWorkItemsRequest{})
-	if err == nil {
-		_, err = stream.Recv()
-	}
+	_, err = client.CompleteActivityTask(ctx, &pb.ActivityResponse{InstanceId: "nobody", TaskId: 1, CompletionToken: "42"})
+	wantCode(t, err, codes.NotFound)
+	_, err = client.CompleteOrchestratorTask(ctx, &pb.OrchestratorResponse{InstanceId: "nobody"})
 	wantCode(t, err, codes.Unimplemented)
 }
 

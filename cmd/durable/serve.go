@@ -23,7 +23,6 @@ import (
 	"github.com/godurable/durable/grpcapi"
 	"github.com/godurable/durable/httpapi"
 	"golang.org/x/net/netutil"
-	"google.golang.org/grpc"
 )
 
 // serve hosts every bundled example on the embedded runtime and serves the HTTP API
@@ -94,7 +93,7 @@ func serveUntilSignal(addr, grpcAddr, data, key string, workers int, cc *durable
 	}
 	srv := newServer(routes(rt.Client(), key, logger), defaultLimits)
 	ln = netutil.LimitListener(ln, defaultLimits.maxConns)
-	var gsrv *grpc.Server
+	var gsrv *grpcapi.Server
 	var gln net.Listener
 	if grpcAddr != "" {
 		if gln, err = net.Listen("tcp", grpcAddr); err != nil {
@@ -105,7 +104,7 @@ func serveUntilSignal(addr, grpcAddr, data, key string, workers int, cc *durable
 		if host, _, _ := net.SplitHostPort(grpcAddr); key == "" && !isLoopback(host) {
 			logger.Warn("serving gRPC on a non-loopback address without an API key: anyone who can reach it can manage instances", "addr", grpcAddr)
 		}
-		gsrv = grpcapi.NewServer(rt.Client(), grpcapi.Options{APIKey: key})
+		gsrv = grpcapi.NewServer(rt, grpcapi.Options{APIKey: key})
 	}
 	fmt.Fprintf(stdout, "durable: serving http://%s (dashboard at /dashboard/, data in %s)\n", ln.Addr(), data)
 	if gsrv != nil {
@@ -126,7 +125,7 @@ func serveUntilSignal(addr, grpcAddr, data, key string, workers int, cc *durable
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if gsrv != nil {
-		stopGRPC(shutdown, gsrv)
+		gsrv.Shutdown(shutdown)
 	}
 	if serr := srv.Shutdown(shutdown); err == nil {
 		err = serr
@@ -135,20 +134,6 @@ func serveUntilSignal(addr, grpcAddr, data, key string, workers int, cc *durable
 		err = nil
 	}
 	return errors.Join(err, rt.Close())
-}
-
-// stopGRPC lets calls in progress finish, until ctx ends.
-func stopGRPC(ctx context.Context, s *grpc.Server) {
-	done := make(chan struct{})
-	go func() {
-		s.GracefulStop()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		s.Stop()
-	}
 }
 
 // limits protect the server from clients that hold connections without using them:

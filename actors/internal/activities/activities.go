@@ -3,6 +3,7 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"sync"
@@ -152,15 +153,16 @@ func (w *worker) Receive(ctx actor.Context) {
 	}
 	for t != nil {
 		began := time.Now()
-		done := w.pool.run(t)
-		w.pool.ran(time.Since(began))
-		ctx.Send(t.ReplyTo, done)
+		if done := w.pool.run(t); done != nil {
+			w.pool.ran(time.Since(began))
+			ctx.Send(t.ReplyTo, done)
+		}
 		t = w.pool.take(ctx.Self())
 	}
 }
 
 // run calls the activity, turning panics, unknown names and oversized results into
-// failures the orchestration can catch.
+// failures the orchestration can catch; nil for an activity abandoned.
 func (p *Pool) run(t *Task) (done *Done) {
 	done = &Done{InstanceID: t.InstanceID, ExecutionID: t.ExecutionID, TaskID: t.TaskID}
 	fn, ok := p.lookup(t.Name)
@@ -174,9 +176,14 @@ func (p *Pool) run(t *Task) (done *Done) {
 			done.Failure = &history.Failure{ErrorType: "panic", Message: fmt.Sprintf("activity %q panicked: %v", t.Name, r), Stack: string(debug.Stack())}
 		}
 	}()
-	ctx := context.WithValue(p.base, infoKey{}, Info{InstanceID: t.InstanceID, TaskID: t.TaskID, Name: t.Name})
+	ctx := context.WithValue(p.base, infoKey{}, Info{InstanceID: t.InstanceID, ExecutionID: t.ExecutionID, TaskID: t.TaskID, Name: t.Name})
 	out, err := fn(ctx, t.Input)
+	var failed *FailedError
 	switch {
+	case errors.Is(err, ErrAbandoned):
+		return nil
+	case errors.As(err, &failed):
+		done.Failure = failed.Failure
 	case err != nil:
 		done.Failure = orchestrator.FailureOf(err)
 	case len(out) > p.maxPayload:
@@ -190,10 +197,22 @@ func (p *Pool) run(t *Task) (done *Done) {
 
 // Info describes the activity execution a context belongs to.
 type Info struct {
-	InstanceID string
-	TaskID     int64
-	Name       string
+	InstanceID  string
+	ExecutionID string
+	TaskID      int64
+	Name        string
 }
+
+// FailedError is an activity's failure as it should be recorded, word for word: one
+// reported by code outside the process, which has its own error types and stacks.
+type FailedError struct{ Failure *history.Failure }
+
+func (e *FailedError) Error() string { return e.Failure.ErrorType + ": " + e.Failure.Message }
+
+// ErrAbandoned: the activity has no outcome to record (the runtime is stopping while
+// it waits on code outside the process). Its instance is not told; the activity runs
+// again when the instance is next activated.
+var ErrAbandoned = errors.New("activity abandoned: no outcome to record")
 
 type infoKey struct{}
 
