@@ -10,13 +10,15 @@ run:
 
 # All tests, race detector on, then without it the checksum sweep at full size (the
 # detector slows it eightfold) and the tests that start two cluster members in one
-# process (protoactor sets grpc's global logger while etcd's grpc clients read it). The
-# README and CI run exactly this.
+# process (protoactor sets grpc's global logger while etcd's grpc clients read it); then
+# the gRPC sidecar driven by a Durable Task SDK, from a module of its own. The README
+# and CI run exactly this.
 test:
 	go test -race -count=1 -timeout 15m ./...
 	go test -count=1 -run TestChecksumSweep ./persistence/badgerjournal/
 	go test -count=1 ./actors/internal/replica/
 	go test -count=1 -run TestClusterSpreadsSlowActivities .
+	cd grpcapi/sdktest && go test -race -count=1 ./...
 
 test-short:
 	go test -race -count=1 -short ./...

@@ -1,0 +1,159 @@
+// Package sdktest drives `grpcapi` with a Durable Task SDK, durabletask-go, pinned in
+// this module of its own so that the runtime's module does not depend on it. The
+// runtime runs in a process of its own (./server), as a sidecar does: the SDK and the
+// runtime register the same protocol types, which one process cannot hold twice.
+package sdktest
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/microsoft/durabletask-go/api"
+	"github.com/microsoft/durabletask-go/backend"
+	"github.com/microsoft/durabletask-go/client"
+	"github.com/microsoft/durabletask-go/task"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+// sidecar starts the server process on a fresh journal and returns an SDK client
+// connected to it.
+func sidecar(t *testing.T) *client.TaskHubGrpcClient {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "server")
+	if out, err := exec.Command("go", "build", "-o", bin, "./server").CombinedOutput(); err != nil {
+		t.Fatalf("build the server: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "-data", t.TempDir())
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	sc := bufio.NewScanner(out)
+	if !sc.Scan() {
+		t.Fatal("the server did not start")
+	}
+	conn, err := grpc.Dial(strings.TrimSpace(sc.Text()), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return client.NewTaskHubGrpcClient(conn, backend.DefaultLogger())
+}
+
+func TestSDKClientAndWorker(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and starts a server process")
+	}
+	c := sidecar(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	// A worker that implements the activity the runtime's Mixed orchestration calls but
+	// no Go code registered.
+	r := task.NewTaskRegistry()
+	if err := r.AddActivityN("RemoteHello", func(ac task.ActivityContext) (any, error) {
+		var name string
+		if err := ac.GetInput(&name); err != nil {
+			return nil, err
+		}
+		return "Hello from the SDK, " + name, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	wctx, stopWorker := context.WithCancel(ctx)
+	defer stopWorker()
+	if err := c.StartWorkItemListener(wctx, r); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("a Go orchestration calls the SDK's activity", func(t *testing.T) {
+		id, err := c.ScheduleNewOrchestration(ctx, "Mixed", api.WithInstanceID("mixed-1"), api.WithInput("Oslo"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		md, err := c.WaitForOrchestrationCompletion(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !md.IsComplete() || md.SerializedOutput != `["Hello Oslo","Hello from the SDK, Oslo"]` {
+			t.Fatalf("Mixed ended %v with %s (%v)", md.RuntimeStatus, md.SerializedOutput, md.FailureDetails)
+		}
+	})
+
+	t.Run("start, read and wait", func(t *testing.T) {
+		id, err := c.ScheduleNewOrchestration(ctx, "Greet", api.WithInput("SDK"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		md, err := c.WaitForOrchestrationCompletion(ctx, id)
+		if err != nil || md.SerializedOutput != `"Hello SDK"` || md.SerializedInput != `"SDK"` || md.Name != "Greet" {
+			t.Fatalf("Greet: %+v %v", md, err)
+		}
+		if _, err := c.FetchOrchestrationMetadata(ctx, "never-started"); !errors.Is(err, api.ErrInstanceNotFound) {
+			t.Fatalf("an unknown instance: %v, want ErrInstanceNotFound", err)
+		}
+	})
+
+	t.Run("events, suspend, resume, terminate and purge", func(t *testing.T) {
+		for _, id := range []api.InstanceID{"approve-1", "approve-2"} {
+			if _, err := c.ScheduleNewOrchestration(ctx, "Approval", api.WithInstanceID(id)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.WaitForOrchestrationStart(ctx, id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := c.SuspendOrchestration(ctx, "approve-1", "lunch"); err != nil {
+			t.Fatal(err)
+		}
+		if md, err := c.FetchOrchestrationMetadata(ctx, "approve-1"); err != nil || md.RuntimeStatus != api.RUNTIME_STATUS_SUSPENDED {
+			t.Fatalf("after suspend: %+v %v", md, err)
+		}
+		if err := c.ResumeOrchestration(ctx, "approve-1", "back"); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.RaiseEvent(ctx, "approve-1", "approve", api.WithEventPayload("yes")); err != nil {
+			t.Fatal(err)
+		}
+		md, err := c.WaitForOrchestrationCompletion(ctx, "approve-1")
+		if err != nil || md.SerializedOutput != `"yes"` {
+			t.Fatalf("approved: %+v %v", md, err)
+		}
+		if err := c.TerminateOrchestration(ctx, "approve-2", api.WithOutput("nobody came")); err != nil {
+			t.Fatal(err)
+		}
+		md, err = c.WaitForOrchestrationCompletion(ctx, "approve-2")
+		if err != nil || md.RuntimeStatus != api.RUNTIME_STATUS_TERMINATED || md.SerializedOutput != `"nobody came"` {
+			t.Fatalf("terminated: %+v %v", md, err)
+		}
+		if err := c.PurgeOrchestrationState(ctx, "approve-2"); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.PurgeOrchestrationState(ctx, "approve-2"); !errors.Is(err, api.ErrInstanceNotFound) {
+			t.Fatalf("purging twice: %v, want ErrInstanceNotFound", err)
+		}
+	})
+
+	t.Run("bad input", func(t *testing.T) {
+		_, err := c.ScheduleNewOrchestration(ctx, "NoSuchOrchestration")
+		if err == nil || !strings.Contains(err.Error(), "NoSuchOrchestration") {
+			t.Fatalf("an unknown orchestration: %v", err)
+		}
+	})
+}
