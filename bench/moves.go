@@ -36,8 +36,8 @@ func idIn(p, partitions int, prefix string, n *atomic.Int64) string {
 }
 
 // settled waits until every partition has a live primary and (with two members or
-// more) a standby, and the
-// table has not changed for a second.
+// more) a standby, every member is the primary of some, and the table has not changed
+// for two seconds.
 func settled(ctx context.Context, rt *durable.Runtime, members int) (*durable.ClusterInfo, error) {
 	deadline := time.Now().Add(2 * time.Minute)
 	var last []durable.PartitionInfo
@@ -57,11 +57,13 @@ func settled(ctx context.Context, rt *durable.Runtime, members int) (*durable.Cl
 				}
 			}
 			switch {
-			case !ok:
+			case !ok || !balanced(info, 2):
 				last = nil
 			case !slices.Equal(info.Owners, last):
 				last, since = info.Owners, time.Now()
-			case time.Since(since) >= time.Second:
+			case time.Since(since) >= 2*time.Second:
+				// Longer than members wait before they move partitions to one that
+				// joined: the moves it is owed have begun by then.
 				return info, nil
 			}
 		}

@@ -59,6 +59,11 @@ func (p *Placement) Setup(c *pcluster.Cluster, _ []string, _ bool) {
 // or on the member that owns it. It returns nil for unknown kinds, after Shutdown,
 // and while nobody serves ci.
 func (p *Placement) Get(ci *pcluster.ClusterIdentity) *actor.PID {
+	return p.getWithin(ci, p.timeout)
+}
+
+// getWithin is Get waiting at most timeout for another member's answer.
+func (p *Placement) getWithin(ci *pcluster.ClusterIdentity, timeout time.Duration) *actor.PID {
 	if p.router == nil {
 		return p.activate(ci)
 	}
@@ -69,7 +74,7 @@ func (p *Placement) Get(ci *pcluster.ClusterIdentity) *actor.PID {
 	case local:
 		return p.activate(ci)
 	}
-	return p.remote(addr, ci)
+	return p.remote(addr, ci, min(timeout, p.timeout))
 }
 
 // activate returns the local activation of ci, spawning it when there is none.
@@ -95,9 +100,9 @@ func (p *Placement) activate(ci *pcluster.ClusterIdentity) *actor.PID {
 }
 
 // remote asks the member at addr for its activation of ci.
-func (p *Placement) remote(addr string, ci *pcluster.ClusterIdentity) *actor.PID {
+func (p *Placement) remote(addr string, ci *pcluster.ClusterIdentity, timeout time.Duration) *actor.PID {
 	res, err := p.c.ActorSystem.Root.RequestFuture(actor.NewPID(addr, activatorName),
-		&pcluster.ActivationRequest{ClusterIdentity: ci}, p.timeout).Result()
+		&pcluster.ActivationRequest{ClusterIdentity: ci}, timeout).Result()
 	if err != nil {
 		return nil
 	}

@@ -53,7 +53,7 @@ func (r *requester) request(identity, kind string, timeout time.Duration, msgFor
 		if attempt > 0 {
 			time.Sleep(time.Duration(attempt*attempt) * time.Millisecond)
 		}
-		pid := r.pid(identity, kind)
+		pid := r.pid(identity, kind, timeout)
 		if pid == nil {
 			lastErr = fmt.Errorf("%w: %s/%s", ErrNoOwner, kind, identity)
 			continue
@@ -91,19 +91,26 @@ func (r *requester) RequestFuture(identity, kind string, msg any, opts ...pclust
 	for _, o := range opts {
 		o(cfg)
 	}
-	pid := r.pid(identity, kind)
+	pid := r.pid(identity, kind, cfg.Timeout)
 	if pid == nil {
 		return nil, fmt.Errorf("%w: %s/%s", ErrNoOwner, kind, identity)
 	}
 	return cfg.Context.RequestFuture(pid, msg, cfg.Timeout), nil
 }
 
-func (r *requester) pid(identity, kind string) *actor.PID {
+// pid finds the activation of identity, waiting at most timeout for a member that
+// activates it: a request must not outlast its caller's deadline in the lookup.
+func (r *requester) pid(identity, kind string, timeout time.Duration) *actor.PID {
 	key := kind + "/" + identity
 	if pid := r.cache.get(key); pid != nil && r.stillThere(identity, pid) {
 		return pid
 	}
-	pid := r.c.Get(identity, kind)
+	var pid *actor.PID
+	if p, ok := r.c.Config.IdentityLookup.(*Placement); ok {
+		pid = p.getWithin(pcluster.NewClusterIdentity(identity, kind), timeout)
+	} else {
+		pid = r.c.Get(identity, kind)
+	}
 	if pid != nil {
 		r.cache.set(key, pid)
 	}
