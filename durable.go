@@ -130,6 +130,13 @@ func (r *Runtime) RegisterActivityFallback(fn func(ctx context.Context, call Act
 	r.registry.SetActivityFallback(fn)
 }
 
+// RegisterRemoteOrchestrations makes fn take the steps of every orchestration whose name
+// no Go code registered (the gRPC sidecar's workers use it): instances of any name may
+// then be started, and wait for fn to step them.
+func (r *Runtime) RegisterRemoteOrchestrations(fn orchestrator.Remote) {
+	r.registry.SetRemote(fn)
+}
+
 // Start starts running instances, resuming what an earlier run left in flight. It is
 // idempotent; the first client call starts the runtime if Start was not called.
 func (r *Runtime) Start() error {

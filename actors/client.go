@@ -35,7 +35,7 @@ type StartOptions struct {
 // Start starts the orchestrator registered as name with input (JSON) and returns the
 // instance id once the start is durable.
 func (h *Host) Start(ctx context.Context, name string, input []byte, opts StartOptions) (string, error) {
-	if _, ok := h.cfg.Registry.Orchestrator(name); !ok {
+	if !h.cfg.Registry.HasOrchestrator(name) {
 		return "", fmt.Errorf("%w: %q is not registered", ErrUnknownOrchestration, name)
 	}
 	id := opts.InstanceID

@@ -25,6 +25,31 @@ type Registry struct {
 	entities      map[string]entities.Func
 	// fallback runs the activities no name matches; nil: they fail as unknown.
 	fallback ActivityFallback
+	// remote takes the steps of orchestrations no name matches; nil: none run.
+	remote orchestrator.Remote
+}
+
+// SetRemote makes the orchestrations whose name nothing registered run through fn.
+func (r *Registry) SetRemote(fn orchestrator.Remote) {
+	r.mu.Lock()
+	r.remote = fn
+	r.mu.Unlock()
+}
+
+// Remote returns what runs the orchestrations no Go code registered, or nil.
+func (r *Registry) Remote() orchestrator.Remote {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.remote
+}
+
+// HasOrchestrator reports whether an orchestration of name can run: registered in Go,
+// or any name once a remote runner is set.
+func (r *Registry) HasOrchestrator(name string) bool {
+	if _, ok := r.Orchestrator(name); ok {
+		return true
+	}
+	return r.Remote() != nil
 }
 
 // ActivityFallback runs an activity nothing registered by name: it returns the

@@ -6,9 +6,12 @@
 // The client half of the protocol is served: starting (with the id reuse policy),
 // reading, waiting for, raising events to, terminating (recursively), suspending,
 // resuming, purging (by id and by filter) and querying instances, and signalling and
-// reading entities. Of the worker half, activities: an activity no Go code in the
-// process registered goes to the workers connected over GetWorkItems, and its result
-// (or failure) back to the orchestration that called it. Orchestrations and entities
+// reading entities. And the worker half: an orchestration or an activity no Go code in
+// the process registered goes to the workers connected over GetWorkItems. An
+// orchestration's worker gets its history and new events and answers with actions,
+// which the instance journals as it does a Go orchestration's steps; an activity's
+// result (or failure) goes back to the orchestration that called it. Go and SDK code
+// mix: either may call the other's activities and sub-orchestrations. Entities
 // written with an SDK are not run yet: those calls answer Unimplemented.
 package grpcapi
 
@@ -40,6 +43,7 @@ import (
 func Register(s *grpc.Server, rt *durable.Runtime) (stop func()) {
 	h := newHub()
 	rt.RegisterActivityFallback(h.run)
+	rt.RegisterRemoteOrchestrations(h.step)
 	pb.RegisterTaskHubSidecarServiceServer(s, &server{c: rt.Client(), hub: h})
 	return h.close
 }

@@ -3,6 +3,7 @@ package grpcapi
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/godurable/durable"
 	pb "github.com/godurable/durable/grpcapi/internal/protos"
+	"github.com/godurable/durable/orchestrator"
 )
 
 // hub hands the activities no Go code registered to the workers connected over
@@ -32,11 +34,22 @@ type hub struct {
 }
 
 type work struct {
-	call  durable.ActivityCall
+	kind  kind
+	call  durable.ActivityCall    // an activity's
+	step  orchestrator.RemoteStep // an orchestration's
 	token string
-	by    *worker // the worker it is handed to; nil while queued
-	done  chan outcome
+	by    *worker                        // the worker it is handed to; nil while queued
+	done  chan outcome                   // an activity's result
+	reply func(orchestrator.Turn, error) // an orchestration step's
 }
+
+// kind tells activity work items from orchestration steps: a worker bounds each.
+type kind int
+
+const (
+	activityWork kind = iota
+	orchestrationWork
+)
 
 type outcome struct {
 	result  []byte
@@ -45,8 +58,8 @@ type outcome struct {
 
 // worker is one GetWorkItems stream.
 type worker struct {
-	limit int // activity work items it may hold at once
-	held  int
+	limit [2]int // work items of each kind it may hold at once
+	held  [2]int
 }
 
 func newHub() *hub { return &hub{out: map[string]*work{}, wake: make(chan struct{})} }
@@ -54,7 +67,7 @@ func newHub() *hub { return &hub{out: map[string]*work{}, wake: make(chan struct
 // run is the runtime's activity fallback: it queues the call and waits for a worker's
 // result, or gives up without one when ctx ends.
 func (h *hub) run(ctx context.Context, call durable.ActivityCall) ([]byte, *durable.Failure, error) {
-	w := &work{call: call, done: make(chan outcome, 1)}
+	w := &work{kind: activityWork, call: call, done: make(chan outcome, 1)}
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -89,13 +102,26 @@ func (h *hub) forget(w *work) {
 		}
 	}
 	if w.by != nil {
-		w.by.held--
+		w.by.held[w.kind]--
 		delete(h.out, w.token)
 		w.by = nil
 	}
 }
 
-// next hands wk the oldest queued item once it has room for one, waiting until then
+// step is the runtime's remote orchestration runner: it queues the step for the
+// workers, whose answer comes back through done.
+func (h *hub) step(step orchestrator.RemoteStep, done func(orchestrator.Turn, error)) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		go done(orchestrator.Turn{}, errors.New("the sidecar service stopped"))
+		return
+	}
+	h.queue = append(h.queue, &work{kind: orchestrationWork, step: step, reply: done})
+	h.signal()
+}
+
+// next hands wk the oldest queued item it has room for, waiting until then
 // or until ctx ends; after idle, it returns nil so the stream can send a ping.
 func (h *hub) next(ctx context.Context, wk *worker, idle time.Duration) (*work, error) {
 	timer := time.NewTimer(idle)
@@ -106,12 +132,14 @@ func (h *hub) next(ctx context.Context, wk *worker, idle time.Duration) (*work, 
 			h.mu.Unlock()
 			return nil, errStopped
 		}
-		if wk.held < wk.limit && len(h.queue) > 0 {
-			w := h.queue[0]
-			h.queue = h.queue[1:]
+		for i, w := range h.queue {
+			if wk.held[w.kind] >= wk.limit[w.kind] {
+				continue
+			}
+			h.queue = append(h.queue[:i:i], h.queue[i+1:]...)
 			h.seq++
 			w.token, w.by = strconv.FormatUint(h.seq, 10), wk
-			wk.held++
+			wk.held[w.kind]++
 			h.out[w.token] = w
 			h.mu.Unlock()
 			return w, nil
@@ -143,7 +171,7 @@ func (h *hub) requeue(wk *worker) {
 			back = append(back, w)
 		}
 	}
-	wk.held = 0
+	wk.held = [2]int{}
 	if len(back) > 0 {
 		h.queue = append(back, h.queue...)
 		h.signal()
@@ -159,7 +187,7 @@ func (h *hub) abandon(token string) error {
 		return status.Errorf(codes.NotFound, "completionToken: %q is not a work item handed out and unsettled", token)
 	}
 	delete(h.out, token)
-	w.by.held--
+	w.by.held[w.kind]--
 	w.by, w.token = nil, ""
 	h.queue = append([]*work{w}, h.queue...)
 	h.signal()
@@ -171,9 +199,13 @@ func (h *hub) abandon(token string) error {
 func (h *hub) complete(token, instanceID string, taskID int32, o outcome) error {
 	h.mu.Lock()
 	w, ok := h.out[token]
+	if ok && w.kind != activityWork {
+		h.mu.Unlock()
+		return status.Errorf(codes.InvalidArgument, "completionToken %q is an orchestration's work item, not an activity's", token)
+	}
 	if !ok && token == "" {
 		for t, c := range h.out {
-			if c.call.InstanceID == instanceID && c.call.TaskID == int64(taskID) {
+			if c.kind == activityWork && c.call.InstanceID == instanceID && c.call.TaskID == int64(taskID) {
 				w, ok, token = c, true, t
 				break
 			}
@@ -191,7 +223,7 @@ func (h *hub) complete(token, instanceID string, taskID int32, o outcome) error 
 			token, w.call.InstanceID, w.call.TaskID, instanceID, taskID)
 	}
 	delete(h.out, token)
-	w.by.held--
+	w.by.held[w.kind]--
 	w.by = nil
 	h.signal()
 	h.mu.Unlock()
@@ -199,31 +231,116 @@ func (h *hub) complete(token, instanceID string, taskID int32, o outcome) error 
 	return nil
 }
 
+// settleStep removes the orchestration step of token (or, without one, of instanceID)
+// from the items handed out, if turn makes a Turn of the worker's answer, and answers
+// the instance with it; a step refused stays with its worker.
+func (h *hub) settleStep(token, instanceID string, turn func(orchestrator.RemoteStep) (orchestrator.Turn, error)) error {
+	h.mu.Lock()
+	w, ok := h.out[token]
+	if !ok && token == "" {
+		for t, c := range h.out {
+			if c.kind == orchestrationWork && c.step.InstanceID == instanceID {
+				w, ok, token = c, true, t
+				break
+			}
+		}
+	}
+	switch {
+	case !ok:
+		h.mu.Unlock()
+		return status.Errorf(codes.NotFound,
+			"completionToken: %q (instance %q) is not a work item handed out and unsettled: it was settled, abandoned, or handed to another worker",
+			token, instanceID)
+	case w.kind != orchestrationWork:
+		h.mu.Unlock()
+		return status.Errorf(codes.InvalidArgument, "completionToken %q is an activity's work item, not an orchestration's", token)
+	case w.step.InstanceID != instanceID:
+		h.mu.Unlock()
+		return status.Errorf(codes.InvalidArgument, "completionToken %q belongs to instance %q, not %q", token, w.step.InstanceID, instanceID)
+	}
+	tr, err := turn(w.step)
+	if err != nil {
+		h.mu.Unlock()
+		return err
+	}
+	delete(h.out, token)
+	w.by.held[w.kind]--
+	w.by = nil
+	h.signal()
+	h.mu.Unlock()
+	w.reply(tr, nil)
+	return nil
+}
+
 // close ends every worker stream; activities waiting stay with their callers until
 // the runtime stops them.
 func (h *hub) close() {
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	if !h.closed {
-		h.closed = true
-		h.signal()
+	if h.closed {
+		h.mu.Unlock()
+		return
+	}
+	h.closed = true
+	h.signal()
+	// Orchestration steps are answered now: their instances take them again when
+	// workers are back.
+	var steps []*work
+	for _, w := range h.queue {
+		if w.kind == orchestrationWork {
+			steps = append(steps, w)
+		}
+	}
+	for token, w := range h.out {
+		if w.kind == orchestrationWork {
+			steps = append(steps, w)
+			delete(h.out, token)
+		}
+	}
+	h.queue = slices.DeleteFunc(h.queue, func(w *work) bool { return w.kind == orchestrationWork })
+	h.mu.Unlock()
+	for _, w := range steps {
+		w.reply(orchestrator.Turn{}, errors.New("the sidecar service stopped"))
 	}
 }
 
-// defaultActivityLimit bounds the activity work items a worker holds at once when
+// defaultActivityLimit bounds the work items of each kind a worker holds at once when
 // it states no bound of its own.
 const defaultActivityLimit = 100
+
+func orDefault(n, def int) int {
+	if n <= 0 {
+		return def
+	}
+	return n
+}
+
+// item is w as the protocol sends it to a worker.
+func (w *work) item() *pb.WorkItem {
+	if w.kind == orchestrationWork {
+		req := &pb.OrchestratorRequest{InstanceId: w.step.InstanceID, ExecutionId: wrapperspb.String(w.step.ExecutionID)}
+		for _, ev := range w.step.Past {
+			req.PastEvents = append(req.PastEvents, eventToProto(ev))
+		}
+		for _, ev := range w.step.New {
+			req.NewEvents = append(req.NewEvents, eventToProto(ev))
+		}
+		return &pb.WorkItem{CompletionToken: w.token, Request: &pb.WorkItem_OrchestratorRequest{OrchestratorRequest: req}}
+	}
+	return &pb.WorkItem{CompletionToken: w.token, Request: &pb.WorkItem_ActivityRequest{ActivityRequest: &pb.ActivityRequest{
+		Name: w.call.Name, Input: stringOf(w.call.Input), TaskId: int32(w.call.TaskID),
+		OrchestrationInstance: &pb.OrchestrationInstance{InstanceId: w.call.InstanceID, ExecutionId: wrapperspb.String(w.call.ExecutionID)},
+	}}}
+}
 
 // pingEvery is how long a worker stream stays silent before it is sent a health ping,
 // so that proxies and the worker see it alive.
 const pingEvery = 30 * time.Second
 
 func (s *server) GetWorkItems(req *pb.GetWorkItemsRequest, stream pb.TaskHubSidecarService_GetWorkItemsServer) error {
-	limit := int(req.GetMaxConcurrentActivityWorkItems())
-	if limit <= 0 {
-		limit = defaultActivityLimit
-	}
-	wk := &worker{limit: limit}
+	wk := &worker{limit: [2]int{
+		activityWork:      orDefault(int(req.GetMaxConcurrentActivityWorkItems()), defaultActivityLimit),
+		orchestrationWork: orDefault(int(req.GetMaxConcurrentOrchestrationWorkItems()), defaultActivityLimit),
+	}}
 	defer s.hub.requeue(wk)
 	ctx := stream.Context()
 	for {
@@ -239,11 +356,7 @@ func (s *server) GetWorkItems(req *pb.GetWorkItemsRequest, stream pb.TaskHubSide
 			}
 			continue
 		}
-		item := &pb.WorkItem{CompletionToken: w.token, Request: &pb.WorkItem_ActivityRequest{ActivityRequest: &pb.ActivityRequest{
-			Name: w.call.Name, Input: stringOf(w.call.Input), TaskId: int32(w.call.TaskID),
-			OrchestrationInstance: &pb.OrchestrationInstance{InstanceId: w.call.InstanceID, ExecutionId: wrapperspb.String(w.call.ExecutionID)},
-		}}}
-		if err := stream.Send(item); err != nil {
+		if err := stream.Send(w.item()); err != nil {
 			return err // the deferred requeue gives w to another worker
 		}
 	}
@@ -283,4 +396,24 @@ func failureFrom(f *pb.TaskFailureDetails) *durable.Failure {
 		out.Inner = failureFrom(in)
 	}
 	return out
+}
+
+func (s *server) CompleteOrchestratorTask(_ context.Context, r *pb.OrchestratorResponse) (*pb.CompleteTaskResponse, error) {
+	if r.GetIsPartial() {
+		return nil, status.Error(codes.Unimplemented, "isPartial: chunked completions are not supported; send the actions at once")
+	}
+	err := s.hub.settleStep(r.GetCompletionToken(), r.GetInstanceId(), func(step orchestrator.RemoteStep) (orchestrator.Turn, error) {
+		return turnOf(step, r)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &pb.CompleteTaskResponse{}, nil
+}
+
+func (s *server) AbandonTaskOrchestratorWorkItem(_ context.Context, r *pb.AbandonOrchestrationTaskRequest) (*pb.AbandonOrchestrationTaskResponse, error) {
+	if err := s.hub.abandon(r.GetCompletionToken()); err != nil {
+		return nil, err
+	}
+	return &pb.AbandonOrchestrationTaskResponse{}, nil
 }

@@ -22,18 +22,25 @@ func connect(t *testing.T, ctx context.Context, limit int32) (pb.TaskHubSidecarS
 	return stream, cancel
 }
 
-// nextActivity returns the next activity work item of stream, skipping pings.
-func nextActivity(t *testing.T, stream pb.TaskHubSidecarService_GetWorkItemsClient) (*pb.ActivityRequest, string) {
+// nextItem returns the next work item of stream that pick takes, skipping pings.
+func nextItem(t *testing.T, stream pb.TaskHubSidecarService_GetWorkItemsClient, pick func(*pb.WorkItem) bool) *pb.WorkItem {
 	t.Helper()
 	for {
 		item, err := stream.Recv()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if a := item.GetActivityRequest(); a != nil {
-			return a, item.CompletionToken
+		if pick(item) {
+			return item
 		}
 	}
+}
+
+// nextActivity returns the next activity work item of stream.
+func nextActivity(t *testing.T, stream pb.TaskHubSidecarService_GetWorkItemsClient) (*pb.ActivityRequest, string) {
+	t.Helper()
+	item := nextItem(t, stream, func(w *pb.WorkItem) bool { return w.GetActivityRequest() != nil })
+	return item.GetActivityRequest(), item.CompletionToken
 }
 
 func TestRemoteActivity(t *testing.T) {

@@ -31,6 +31,9 @@ const (
 	EventEntityLockRequested
 	EventEntityLockGranted
 	EventEntityUnlockSent
+	// EventOrchestratorCompleted closes a step of an orchestration whose code runs
+	// outside the process: the events before it were handed to that code.
+	EventOrchestratorCompleted
 )
 
 var eventTypeNames = [...]string{
@@ -58,6 +61,7 @@ var eventTypeNames = [...]string{
 	EventEntityLockRequested:       "EntityLockRequested",
 	EventEntityLockGranted:         "EntityLockGranted",
 	EventEntityUnlockSent:          "EntityUnlockSent",
+	EventOrchestratorCompleted:     "OrchestratorCompleted",
 }
 
 // String returns the Durable Task name of the event type, as the HTTP API shows it.

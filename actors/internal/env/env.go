@@ -26,6 +26,8 @@ import (
 // Registry finds the user's code by name.
 type Registry interface {
 	Orchestrator(name string) (orchestrator.Func, bool)
+	// Remote runs the orchestrations no Go code registered; nil when nothing does.
+	Remote() orchestrator.Remote
 	Entity(name string) (entities.Func, bool)
 	Activity(name string) (activities.Func, bool)
 }

@@ -26,14 +26,19 @@ func (t *turn) finish() *pendingTurn {
 		b.Delete, pt.deleted = true, true
 		return pt
 	}
-	stepped := t.exec != nil && (len(t.events) > 0 || t.force || len(t.prefix) > 0)
+	stepped := t.exec != nil && (len(t.events) > 0 || t.force || len(t.prefix) > 0 || t.remote != nil)
 	if stepped {
-		// Room for what a turn usually adds: an action or two, or a completion; a turn
-		// that schedules more (a fan-out) grows the slice once.
-		events := make([]history.Event, 0, 1+len(t.events)+2)
-		tr := t.exec.Step(append(append(events, t.now), t.events...))
+		var tr orchestrator.Turn
+		if t.remote != nil {
+			tr = t.exec.(*remoteExec).record(t.remote)
+		} else {
+			// Room for what a turn usually adds: an action or two, or a completion; a
+			// turn that schedules more (a fan-out) grows the slice once.
+			events := make([]history.Event, 0, 1+len(t.events)+2)
+			tr = t.exec.Step(append(append(events, t.now), t.events...))
+		}
 		t.record(tr)
-		pt.turn = tr
+		pt.turn, pt.remote = tr, t.remote != nil
 	}
 	if !stepped && len(b.CancelTimers) == 0 && len(b.Delivered) == 0 && len(b.Send) == 0 {
 		return nil
@@ -159,6 +164,7 @@ func (a *instance) committed(ctx actor.Context, err error) {
 		a.respond(ctx, r.to, r.msg)
 	}
 	a.runTurn(ctx)
+	a.maybeStep(ctx)
 }
 
 func (a *instance) setExec(e Replay) {

@@ -60,6 +60,9 @@ type instance struct {
 
 	queue      []request
 	committing *pendingTurn
+	// stepping: a remote step is on its way (see remoteExec); recording: its answer
+	// waits in the queue for its turn.
+	stepping, recording bool
 	// moving: the instance is served elsewhere now; once committing is settled it
 	// answers everything with a retry until it stops.
 	moving bool
@@ -97,6 +100,8 @@ type pendingTurn struct {
 	exec    Replay // the execution after the turn
 	turn    orchestrator.Turn
 	deleted bool
+	// remote: the turn records a remote step's answer.
+	remote bool
 	// redispatch: a rewind reopened work; rewoundChildren failed and are rewound too.
 	redispatch        bool
 	rewoundChildren   map[string]bool
@@ -169,6 +174,11 @@ func (a *instance) receive(ctx actor.Context) {
 		a.enqueue(ctx, m, nil)
 	case *wire.AppendDone:
 		a.committed(ctx, m.Err)
+	case *stepDone:
+		a.stepped(ctx, m)
+	case *stepAgain:
+		a.stepping = false
+		a.maybeStep(ctx)
 	case *lifecycle.IdleCheck:
 		if a.idle.Due(ctx, a.h.Lifecycle, a.idleNow(), m) {
 			a.idle.Leave(a.h.Lifecycle, a.ci, a.self)
@@ -202,19 +212,20 @@ func (a *instance) activate(ctx actor.Context, ci *pcluster.ClusterIdentity) {
 	if row.Status.IsTerminal() {
 		return
 	}
-	fn, ok := a.h.Registry.Orchestrator(row.Name)
+	exec, ok := a.newExec(row.Name)
 	if !ok {
 		a.broken = &unregisteredError{name: row.Name}
 		a.h.Log.Error("orchestrator is not registered; instance waits until it is", "instanceId", a.id, "name", row.Name)
 		return
 	}
-	a.exec = a.h.NewExecution(a.id, fn)
+	a.exec = exec
 	a.exec.Replay(hist)
 	if row.Status == history.StatusContinuedAsNew {
 		a.queue = append(a.queue, request{msg: &continueMsg{input: row.Output, carry: a.exec.Unconsumed()}})
 	}
 	a.redispatch(ctx)
 	a.runTurn(ctx)
+	a.maybeStep(ctx)
 }
 
 // continueMsg starts the next execution of an instance that continued as new.
@@ -259,7 +270,7 @@ func (a *instance) enqueue(ctx actor.Context, msg any, replyTo *actor.PID) {
 func (a *instance) respond(ctx actor.Context, to *actor.PID, r *wire.Reply) { env.Respond(ctx, to, r) }
 
 func (a *instance) idleNow() bool {
-	return a.committing == nil && len(a.queue) == 0 && len(a.inflight) == 0
+	return a.committing == nil && !a.stepping && len(a.queue) == 0 && len(a.inflight) == 0
 }
 
 func (a *instance) release() {

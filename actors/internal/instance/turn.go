@@ -30,6 +30,8 @@ type turn struct {
 	prefix          []history.Event
 	redispatch      bool
 	rewoundChildren map[string]bool
+	// remote is a remote step's answer the turn records in place of a step.
+	remote *stepResult
 }
 
 // runTurn turns everything queued into one journal append, unless one is in flight:
@@ -86,6 +88,11 @@ func (t *turn) add(r request) bool {
 			return false
 		}
 		t.continueAsNew(m)
+	case *stepResult:
+		if busy {
+			return false
+		}
+		t.stepResult(m)
 	case *wire.Raise:
 		if t.requireActive(r) {
 			t.events = append(t.events, history.Event{Type: history.EventEventRaised, Name: m.Name, Input: m.Input})
@@ -148,12 +155,12 @@ func (t *turn) start(r request, m *wire.Start) {
 		t.ok(r)
 		return
 	}
-	fn, ok := t.a.h.Registry.Orchestrator(m.Name)
+	exec, ok := t.a.newExec(m.Name)
 	if !ok {
 		t.fail(r, wire.CodeInvalid, "orchestrator %q is not registered", m.Name)
 		return
 	}
-	t.exec = t.a.h.NewExecution(t.a.id, fn)
+	t.exec = exec
 	t.fresh = true
 	created := t.now.Time
 	t.row = &persistence.Instance{
@@ -173,11 +180,11 @@ func (t *turn) continueAsNew(m *continueMsg) {
 	if t.row == nil || t.row.Status != history.StatusContinuedAsNew {
 		return // purged, or ended otherwise since it continued as new
 	}
-	fn, ok := t.a.h.Registry.Orchestrator(t.row.Name)
+	exec, ok := t.a.newExec(t.row.Name)
 	if !ok {
 		return
 	}
-	t.exec = t.a.h.NewExecution(t.a.id, fn)
+	t.exec = exec
 	t.fresh = true
 	t.row.ExecutionID = wire.NewID()
 	t.row.Status, t.row.Input, t.row.Output, t.row.Failure = history.StatusRunning, m.input, nil, nil
