@@ -37,9 +37,10 @@ import (
 )
 
 // Register adds the sidecar service, backed by rt, to s, and makes rt hand the
-// activities no Go code registered to the workers connected to it. Call the returned
-// stop before stopping s: it ends the workers' streams, which a graceful stop would
-// otherwise wait for.
+// orchestrations and activities no Go code registered to the workers connected to it.
+// Call it before rt.Start: the instances Start resumes may be the workers'. Call the
+// returned stop before stopping s: it ends the workers' streams, which a graceful
+// stop would otherwise wait for.
 func Register(s *grpc.Server, rt *durable.Runtime) (stop func()) {
 	h := newHub()
 	rt.RegisterActivityFallback(h.run)

@@ -79,6 +79,11 @@ func serveUntilSignal(addr, grpcAddr, data, key string, workers int, cc *durable
 		_ = rt.Close()
 		return err
 	}
+	var gsrv *grpcapi.Server
+	if grpcAddr != "" {
+		// Before Start: the instances it resumes may be the workers'.
+		gsrv = grpcapi.NewServer(rt, grpcapi.Options{APIKey: key})
+	}
 	if err := rt.Start(); err != nil {
 		_ = rt.Close()
 		return err
@@ -93,9 +98,8 @@ func serveUntilSignal(addr, grpcAddr, data, key string, workers int, cc *durable
 	}
 	srv := newServer(routes(rt.Client(), key, logger), defaultLimits)
 	ln = netutil.LimitListener(ln, defaultLimits.maxConns)
-	var gsrv *grpcapi.Server
 	var gln net.Listener
-	if grpcAddr != "" {
+	if gsrv != nil {
 		if gln, err = net.Listen("tcp", grpcAddr); err != nil {
 			_ = ln.Close()
 			_ = rt.Close()
@@ -104,7 +108,6 @@ func serveUntilSignal(addr, grpcAddr, data, key string, workers int, cc *durable
 		if host, _, _ := net.SplitHostPort(grpcAddr); key == "" && !isLoopback(host) {
 			logger.Warn("serving gRPC on a non-loopback address without an API key: anyone who can reach it can manage instances", "addr", grpcAddr)
 		}
-		gsrv = grpcapi.NewServer(rt, grpcapi.Options{APIKey: key})
 	}
 	fmt.Fprintf(stdout, "durable: serving http://%s (dashboard at /dashboard/, data in %s)\n", ln.Addr(), data)
 	if gsrv != nil {

@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,37 +24,74 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 )
 
+// server is the runtime's process, on a journal and an address that outlive it.
+type server struct {
+	t    *testing.T
+	bin  string
+	data string
+	addr string
+	cmd  *exec.Cmd
+}
+
+// newServer builds the server and starts it on a fresh journal.
+func newServer(t *testing.T) *server {
+	t.Helper()
+	s := &server{t: t, bin: filepath.Join(t.TempDir(), "server"), data: t.TempDir(), addr: "127.0.0.1:0"}
+	if out, err := exec.Command("go", "build", "-o", s.bin, "./server").CombinedOutput(); err != nil {
+		t.Fatalf("build the server: %v\n%s", err, out)
+	}
+	s.start()
+	t.Cleanup(func() {
+		if s.cmd != nil {
+			_ = s.cmd.Process.Kill()
+			_ = s.cmd.Wait()
+		}
+	})
+	return s
+}
+
+// start runs the server, on the address it had before if it ran already.
+func (s *server) start() {
+	s.t.Helper()
+	cmd := exec.Command(s.bin, "-data", s.data, "-grpc", s.addr)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	s.cmd = cmd
+	sc := bufio.NewScanner(out)
+	if !sc.Scan() {
+		s.t.Fatal("the server did not start")
+	}
+	s.addr = strings.TrimSpace(sc.Text())
+}
+
+// kill ends the server with SIGKILL.
+func (s *server) kill() {
+	_ = s.cmd.Process.Kill()
+	_ = s.cmd.Wait()
+	s.cmd = nil
+}
+
+// client returns an SDK client connected to the server.
+func (s *server) client() *client.TaskHubGrpcClient {
+	conn, err := grpc.Dial(s.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(func() { conn.Close() })
+	return client.NewTaskHubGrpcClient(conn, backend.DefaultLogger())
+}
+
 // sidecar starts the server process on a fresh journal and returns an SDK client
 // connected to it.
 func sidecar(t *testing.T) *client.TaskHubGrpcClient {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "server")
-	if out, err := exec.Command("go", "build", "-o", bin, "./server").CombinedOutput(); err != nil {
-		t.Fatalf("build the server: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "-data", t.TempDir())
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	sc := bufio.NewScanner(out)
-	if !sc.Scan() {
-		t.Fatal("the server did not start")
-	}
-	conn, err := grpc.Dial(strings.TrimSpace(sc.Text()), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return client.NewTaskHubGrpcClient(conn, backend.DefaultLogger())
+	return newServer(t).client()
 }
 
 func TestSDKClientAndWorker(t *testing.T) {
@@ -211,4 +249,75 @@ func TestSDKClientAndWorker(t *testing.T) {
 			t.Fatalf("ended %v", md.RuntimeStatus)
 		}
 	})
+}
+
+// The runtime's process killed with SIGKILL while SDK orchestrations run: every one
+// acknowledged completes once it is back, and its worker reconnects by itself.
+func TestSDKOrchestrationsSurviveAKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and starts a server process")
+	}
+	srv := newServer(t)
+	c := srv.client()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	r := task.NewTaskRegistry()
+	if err := r.AddOrchestratorN("Steps", func(oc *task.OrchestrationContext) (any, error) {
+		total := 0
+		for i := range 5 {
+			var n int
+			if err := oc.CallActivity("Count", task.WithActivityInput(i)).Await(&n); err != nil {
+				return nil, err
+			}
+			total += n
+			if err := oc.CreateTimer(20 * time.Millisecond).Await(nil); err != nil {
+				return nil, err
+			}
+		}
+		return total, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.AddActivityN("Count", func(ac task.ActivityContext) (any, error) {
+		var i int
+		if err := ac.GetInput(&i); err != nil {
+			return nil, err
+		}
+		return i + 1, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	wctx, stopWorker := context.WithCancel(ctx)
+	defer stopWorker()
+	if err := c.StartWorkItemListener(wctx, r); err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	for i := range n {
+		if _, err := c.ScheduleNewOrchestration(ctx, "Steps", api.WithInstanceID(api.InstanceID(fmt.Sprint("steps-", i)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Once some are under way, the process dies; it comes back on its journal.
+	for {
+		md, err := c.FetchOrchestrationMetadata(ctx, "steps-0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if md.RuntimeStatus == api.RUNTIME_STATUS_RUNNING && md.LastUpdatedAt.After(md.CreatedAt) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	srv.kill()
+	srv.start()
+	for i := range n {
+		md, err := c.WaitForOrchestrationCompletion(ctx, api.InstanceID(fmt.Sprint("steps-", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if md.RuntimeStatus != api.RUNTIME_STATUS_COMPLETED || md.SerializedOutput != "15" {
+			t.Fatalf("steps-%d ended %v with %s", i, md.RuntimeStatus, md.SerializedOutput)
+		}
+	}
 }

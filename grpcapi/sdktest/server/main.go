@@ -39,6 +39,8 @@ func run(addr, data string) error {
 	if err := register(rt); err != nil {
 		return err
 	}
+	// Before Start: the instances it resumes may be the workers'.
+	srv := grpcapi.NewServer(rt, grpcapi.Options{})
 	if err := rt.Start(); err != nil {
 		return err
 	}
@@ -46,7 +48,6 @@ func run(addr, data string) error {
 	if err != nil {
 		return err
 	}
-	srv := grpcapi.NewServer(rt, grpcapi.Options{})
 	go func() { _ = srv.Serve(l) }()
 	fmt.Println(l.Addr())
 	sig := make(chan os.Signal, 1)
