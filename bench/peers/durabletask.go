@@ -59,8 +59,26 @@ func runDurableTask(ctx context.Context, p params) (measure.Result, error) {
 		defer cancel()
 		_ = worker.Shutdown(sctx)
 	}()
-	client := backend.NewTaskHubClient(be)
+	c := backend.NewTaskHubClient(be)
+	return measureDurableTask(ctx, p, dtClient{
+		schedule: func(ctx context.Context, name string, opts ...api.NewOrchestrationOptions) (api.InstanceID, error) {
+			return c.ScheduleNewOrchestration(ctx, name, opts...)
+		},
+		fetch: c.FetchOrchestrationMetadata, wait: c.WaitForOrchestrationCompletion,
+	})
+}
 
+// dtClient is what the harness uses of a durabletask-go client: its in-process one, or
+// its gRPC one connected to a sidecar.
+type dtClient struct {
+	schedule func(ctx context.Context, name string, opts ...api.NewOrchestrationOptions) (api.InstanceID, error)
+	fetch    func(ctx context.Context, id api.InstanceID) (*api.OrchestrationMetadata, error)
+	wait     func(ctx context.Context, id api.InstanceID) (*api.OrchestrationMetadata, error)
+}
+
+// measureDurableTask runs the scenario through client, whose orchestrations the
+// registry of registerDurableTask runs.
+func measureDurableTask(ctx context.Context, p params, client dtClient) (measure.Result, error) {
 	// finished checks a completed instance and returns its completion time: its
 	// LastUpdatedAt, stamped in the transaction that completed it.
 	finished := func(md *api.OrchestrationMetadata) (time.Time, error) {
@@ -79,7 +97,7 @@ func runDurableTask(ctx context.Context, p params) (measure.Result, error) {
 		return md.LastUpdatedAt, nil
 	}
 	wait := func(ctx context.Context, id api.InstanceID) (time.Time, error) {
-		md, err := client.WaitForOrchestrationCompletion(ctx, id)
+		md, err := client.wait(ctx, id)
 		if err != nil {
 			return time.Time{}, err
 		}
@@ -87,7 +105,7 @@ func runDurableTask(ctx context.Context, p params) (measure.Result, error) {
 	}
 	if !p.clientWait {
 		watch := newWatcher(ctx, func(ctx context.Context, id api.InstanceID) (bool, time.Time, error) {
-			md, err := client.FetchOrchestrationMetadata(ctx, id)
+			md, err := client.fetch(ctx, id)
 			if err != nil || !md.IsComplete() {
 				return false, time.Time{}, err
 			}
@@ -101,7 +119,7 @@ func runDurableTask(ctx context.Context, p params) (measure.Result, error) {
 		if input != nil {
 			opts = append(opts, api.WithInput(input))
 		}
-		id, err := client.ScheduleNewOrchestration(ctx, name, opts...)
+		id, err := client.schedule(ctx, name, opts...)
 		if err != nil {
 			return time.Time{}, err
 		}

@@ -69,9 +69,11 @@ type peerLine struct {
 type runner func(ctx context.Context, p params) (measure.Result, error)
 
 var runners = map[string]runner{
-	ours:        runOurs,
-	durabletask: runDurableTask,
-	goworkflows: runGoWorkflows,
+	ours:         runOurs,
+	durabletask:  runDurableTask,
+	goworkflows:  runGoWorkflows,
+	ourSidecar:   runSidecar(ourSidecar),
+	theirSidecar: runSidecar(theirSidecar),
 }
 
 var scenarioNames = []string{"hello-sequence", "fan-out", "tree"}
@@ -96,6 +98,7 @@ func main() {
 	flag.BoolVar(&p.dtWAL, "durabletask-wal", false, "run durabletask-go's sqlite file in WAL mode (its backend does not set a journal mode)")
 	flag.IntVar(&p.gwCache, "goworkflows-cache", 128, "go-workflows workflow executor cache size (the default of its bench tool)")
 	flag.BoolVar(&p.clientWait, "client-wait", false, "wait on each peer instance with the peer's own client call (polls per instance) instead of one shared watcher")
+	sidecar := flag.Bool("sidecar", false, "compare the sidecars instead: one durabletask-go worker over gRPC, against `durable serve --grpc` and against durabletask-go's own sidecar")
 	flag.StringVar(&child, childFlag, "", "internal: run one runtime in this process and report to the parent")
 	flag.Parse()
 
@@ -114,6 +117,9 @@ func main() {
 		os.Exit(2)
 	}
 	runtimes := []string{ours}
+	if *sidecar {
+		runtimes, peers = sidecarNames, ""
+	}
 	for _, name := range strings.Split(peers, ",") {
 		name = strings.TrimSpace(name)
 		if name == "" {
@@ -178,7 +184,8 @@ func compare(p params, runtimes []string, repeat int) bool {
 	for name, rs := range runs {
 		final[name] = median(rs)
 	}
-	base, haveOurs := final[ours]
+	// The first runtime is the one the others are compared with: ours, or our sidecar.
+	base, haveOurs := final[runtimes[0]]
 	if repeat > 1 {
 		for _, name := range runtimes {
 			if res, ok := final[name]; ok {
@@ -189,7 +196,7 @@ func compare(p params, runtimes []string, repeat int) bool {
 	for _, name := range runtimes[1:] {
 		if res, ok := final[name]; ok && haveOurs && res.Throughput > 0 {
 			fmt.Printf("ratio %s/%s: %.1fx throughput (%.0f vs %.1f %s/s)\n",
-				ours, name, base.Throughput/res.Throughput, base.Throughput, res.Throughput, res.Unit)
+				runtimes[0], name, base.Throughput/res.Throughput, base.Throughput, res.Throughput, res.Unit)
 		}
 	}
 	for _, name := range runtimes {
@@ -200,7 +207,7 @@ func compare(p params, runtimes []string, repeat int) bool {
 		l := peerLine{Result: res, Peer: name}
 		// A peer's ratio needs our figure; without it the line carries none rather
 		// than a made-up one.
-		if name != ours && haveOurs && res.Throughput > 0 {
+		if name != runtimes[0] && haveOurs && res.Throughput > 0 {
 			r := round2(base.Throughput / res.Throughput)
 			l.Ratio = &r
 		}
