@@ -118,7 +118,12 @@ func main() {
 	}
 	runtimes := []string{ours}
 	if *sidecar {
-		runtimes, peers = sidecarNames, ""
+		// Our sidecar, and theirs unless -peers is empty.
+		runtimes = []string{ourSidecar}
+		if strings.TrimSpace(peers) != "" {
+			runtimes = sidecarNames
+		}
+		peers = ""
 	}
 	for _, name := range strings.Split(peers, ",") {
 		name = strings.TrimSpace(name)
