@@ -378,6 +378,9 @@ func stateOf(st *durable.Status, payloads bool) *pb.OrchestrationState {
 }
 
 func failureOf(f *durable.Failure) *pb.TaskFailureDetails {
+	if f == nil {
+		return nil
+	}
 	d := &pb.TaskFailureDetails{ErrorType: f.ErrorType, ErrorMessage: f.Message, IsNonRetriable: f.NonRetriable}
 	if f.Stack != "" {
 		d.StackTrace = wrapperspb.String(f.Stack)
@@ -402,25 +405,21 @@ func timeOf(t *timestamppb.Timestamp) time.Time {
 	return t.AsTime()
 }
 
-var statuses = []struct {
-	ours   durable.RuntimeStatus
-	theirs pb.OrchestrationStatus
-}{
-	{durable.StatusRunning, pb.OrchestrationStatus_ORCHESTRATION_STATUS_RUNNING},
-	{durable.StatusCompleted, pb.OrchestrationStatus_ORCHESTRATION_STATUS_COMPLETED},
-	{durable.StatusContinuedAsNew, pb.OrchestrationStatus_ORCHESTRATION_STATUS_CONTINUED_AS_NEW},
-	{durable.StatusFailed, pb.OrchestrationStatus_ORCHESTRATION_STATUS_FAILED},
-	{durable.StatusCanceled, pb.OrchestrationStatus_ORCHESTRATION_STATUS_CANCELED},
-	{durable.StatusTerminated, pb.OrchestrationStatus_ORCHESTRATION_STATUS_TERMINATED},
-	{durable.StatusPending, pb.OrchestrationStatus_ORCHESTRATION_STATUS_PENDING},
-	{durable.StatusSuspended, pb.OrchestrationStatus_ORCHESTRATION_STATUS_SUSPENDED},
+// statuses pairs the runtime's statuses with the protocol's.
+var statuses = map[durable.RuntimeStatus]pb.OrchestrationStatus{
+	durable.StatusRunning:        pb.OrchestrationStatus_ORCHESTRATION_STATUS_RUNNING,
+	durable.StatusCompleted:      pb.OrchestrationStatus_ORCHESTRATION_STATUS_COMPLETED,
+	durable.StatusContinuedAsNew: pb.OrchestrationStatus_ORCHESTRATION_STATUS_CONTINUED_AS_NEW,
+	durable.StatusFailed:         pb.OrchestrationStatus_ORCHESTRATION_STATUS_FAILED,
+	durable.StatusCanceled:       pb.OrchestrationStatus_ORCHESTRATION_STATUS_CANCELED,
+	durable.StatusTerminated:     pb.OrchestrationStatus_ORCHESTRATION_STATUS_TERMINATED,
+	durable.StatusPending:        pb.OrchestrationStatus_ORCHESTRATION_STATUS_PENDING,
+	durable.StatusSuspended:      pb.OrchestrationStatus_ORCHESTRATION_STATUS_SUSPENDED,
 }
 
 func statusToProto(s durable.RuntimeStatus) pb.OrchestrationStatus {
-	for _, m := range statuses {
-		if m.ours == s {
-			return m.theirs
-		}
+	if theirs, ok := statuses[s]; ok {
+		return theirs
 	}
 	return pb.OrchestrationStatus_ORCHESTRATION_STATUS_RUNNING
 }
@@ -428,16 +427,16 @@ func statusToProto(s durable.RuntimeStatus) pb.OrchestrationStatus {
 func statusesOf(in []pb.OrchestrationStatus) ([]durable.RuntimeStatus, error) {
 	var out []durable.RuntimeStatus
 	for _, s := range in {
-		i := slices.IndexFunc(statuses, func(m struct {
-			ours   durable.RuntimeStatus
-			theirs pb.OrchestrationStatus
-		}) bool {
-			return m.theirs == s
-		})
-		if i < 0 {
+		found := false
+		for ours, theirs := range statuses {
+			if theirs == s {
+				out, found = append(out, ours), true
+				break
+			}
+		}
+		if !found {
 			return nil, status.Errorf(codes.InvalidArgument, "runtimeStatus: unknown status %d", s)
 		}
-		out = append(out, statuses[i].ours)
 	}
 	return out, nil
 }

@@ -42,7 +42,7 @@ func eventToProto(ev history.Event) *pb.HistoryEvent {
 	case history.EventTaskCompleted:
 		out.EventType = &pb.HistoryEvent_TaskCompleted{TaskCompleted: &pb.TaskCompletedEvent{TaskScheduledId: int32(ev.TaskID), Result: stringOf(ev.Result)}}
 	case history.EventTaskFailed:
-		out.EventType = &pb.HistoryEvent_TaskFailed{TaskFailed: &pb.TaskFailedEvent{TaskScheduledId: int32(ev.TaskID), FailureDetails: failureToProto(ev.Failure)}}
+		out.EventType = &pb.HistoryEvent_TaskFailed{TaskFailed: &pb.TaskFailedEvent{TaskScheduledId: int32(ev.TaskID), FailureDetails: failureOf(ev.Failure)}}
 	case history.EventSubOrchestrationCreated:
 		out.EventType = &pb.HistoryEvent_SubOrchestrationInstanceCreated{SubOrchestrationInstanceCreated: &pb.SubOrchestrationInstanceCreatedEvent{
 			InstanceId: ev.InstanceID, Name: ev.Name, Input: stringOf(ev.Input)}}
@@ -51,7 +51,7 @@ func eventToProto(ev history.Event) *pb.HistoryEvent {
 			TaskScheduledId: int32(ev.TaskID), Result: stringOf(ev.Result)}}
 	case history.EventSubOrchestrationFailed:
 		out.EventType = &pb.HistoryEvent_SubOrchestrationInstanceFailed{SubOrchestrationInstanceFailed: &pb.SubOrchestrationInstanceFailedEvent{
-			TaskScheduledId: int32(ev.TaskID), FailureDetails: failureToProto(ev.Failure)}}
+			TaskScheduledId: int32(ev.TaskID), FailureDetails: failureOf(ev.Failure)}}
 	case history.EventTimerCreated:
 		out.EventType = &pb.HistoryEvent_TimerCreated{TimerCreated: &pb.TimerCreatedEvent{FireAt: timestamppb.New(ev.FireAt)}}
 	case history.EventTimerFired:
@@ -62,7 +62,7 @@ func eventToProto(ev history.Event) *pb.HistoryEvent {
 		out.EventType = &pb.HistoryEvent_EventSent{EventSent: &pb.EventSentEvent{InstanceId: ev.InstanceID, Name: ev.Name, Input: stringOf(ev.Input)}}
 	case history.EventExecutionCompleted:
 		out.EventType = &pb.HistoryEvent_ExecutionCompleted{ExecutionCompleted: &pb.ExecutionCompletedEvent{
-			OrchestrationStatus: statusToProto(ev.Status), Result: stringOf(ev.Result), FailureDetails: failureToProto(ev.Failure)}}
+			OrchestrationStatus: statusToProto(ev.Status), Result: stringOf(ev.Result), FailureDetails: failureOf(ev.Failure)}}
 	case history.EventExecutionTerminated:
 		out.EventType = &pb.HistoryEvent_ExecutionTerminated{ExecutionTerminated: &pb.ExecutionTerminatedEvent{Input: stringOf(ev.Input)}}
 	case history.EventExecutionSuspended:
@@ -76,13 +76,6 @@ func eventToProto(ev history.Event) *pb.HistoryEvent {
 		out.EventType = &pb.HistoryEvent_GenericEvent{GenericEvent: &pb.GenericEvent{Data: wrapperspb.String(ev.Type.String())}}
 	}
 	return out
-}
-
-func failureToProto(f *history.Failure) *pb.TaskFailureDetails {
-	if f == nil {
-		return nil
-	}
-	return failureOf(f)
 }
 
 // ending is how a worker's actions end the execution, if they do.

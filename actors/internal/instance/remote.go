@@ -185,7 +185,14 @@ func (r *remoteExec) Open() []history.Event {
 
 // HasWorkInFlight counts events not yet handed to the code as work in flight: an
 // instance holding them must be activated again after a restart to hand them over.
-func (r *remoteExec) HasWorkInFlight() bool { return len(r.Open()) > 0 || r.due() }
+func (r *remoteExec) HasWorkInFlight() bool {
+	for _, ev := range r.open {
+		if ev.Type != history.EventTimerCreated {
+			return true
+		}
+	}
+	return r.due()
+}
 
 // stepDone brings the code's answer to a step back to the instance actor.
 type stepDone struct {
