@@ -374,6 +374,7 @@ func (b *txnBatch) writeHistory(o *op, st *rowState) error {
 		}
 		st.historyLen, st.history, spilled = 0, nil, false
 		st.flags &^= flagHistorySpilled
+		st.historyGen = historyGeneration(st.version)
 	}
 	if o.numEvents == 0 {
 		return nil
@@ -398,7 +399,7 @@ func (b *txnBatch) writeHistory(o *op, st *rowState) error {
 	for i := range chunks {
 		c := &chunks[i]
 		key := historyKey(o.id, seq)
-		if err := b.set(key, c.bind(key)); err != nil {
+		if err := b.set(key, c.bind(key, st.historyGen)); err != nil {
 			return err
 		}
 		seq += c.n
@@ -406,6 +407,13 @@ func (b *txnBatch) writeHistory(o *op, st *rowState) error {
 	st.historyLen, st.history = seq, nil
 	st.flags |= flagHistorySpilled
 	return nil
+}
+
+// historyGeneration is the generation of a history reset by the write of row version
+// version: distinct from every earlier generation of the instance, and never 0, which
+// rows of format 2 imply.
+func historyGeneration(version uint64) uint32 {
+	return uint32(version) | 1<<31
 }
 
 // writeTimers arms, then cancels, so that when one batch does both to the same timer

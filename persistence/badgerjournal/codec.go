@@ -49,11 +49,17 @@ func unseal(key, v []byte) ([]byte, error) { return unsealAs(key, v, formatV1) }
 
 // unsealAs is unseal for a value whose format byte must be format.
 func unsealAs(key, v []byte, format byte) ([]byte, error) {
+	return unsealWith(keySum(key), v, format)
+}
+
+// unsealWith is unsealAs for a value whose checksum has share bound into it: its key's,
+// and anything else it was bound to.
+func unsealWith(share uint32, v []byte, format byte) ([]byte, error) {
 	if len(v) < sealSize {
 		return nil, errShortValue
 	}
 	n := len(v) - 4
-	if crc32.Checksum(v[:n], castagnoli)^keySum(key) != binary.LittleEndian.Uint32(v[n:]) {
+	if crc32.Checksum(v[:n], castagnoli)^share != binary.LittleEndian.Uint32(v[n:]) {
 		return nil, errChecksum
 	}
 	if v[0] != format {
@@ -167,10 +173,11 @@ type chunk struct {
 	sum   uint32
 }
 
-// bind completes the chunk's checksum as the value of key, and returns the value. It
-// may be called again, for another key, should the chunk be written again.
-func (c *chunk) bind(key []byte) []byte {
-	binary.LittleEndian.PutUint32(c.value[len(c.value)-4:], c.sum^keySum(key))
+// bind completes the chunk's checksum as the value of key in history generation gen,
+// and returns the value. It may be called again, for another key, should the chunk be
+// written again.
+func (c *chunk) bind(key []byte, gen uint32) []byte {
+	binary.LittleEndian.PutUint32(c.value[len(c.value)-4:], c.sum^keySum(key)^gen)
 	return c.value
 }
 
@@ -238,9 +245,10 @@ func appendArrayLen(b []byte, n int) []byte {
 	return binary.BigEndian.AppendUint32(append(b, 0xdd), uint32(n))
 }
 
-// decodeChunk appends the events of one chunk, the value of key, to events.
-func decodeChunk(key, v []byte, events []history.Event) ([]history.Event, error) {
-	body, err := unseal(key, v)
+// decodeChunk appends the events of one chunk, the value of key in history generation
+// gen, to events.
+func decodeChunk(key []byte, gen uint32, v []byte, events []history.Event) ([]history.Event, error) {
+	body, err := unsealWith(keySum(key)^gen, v, formatV1)
 	if err != nil {
 		return events, err
 	}

@@ -166,10 +166,10 @@ func TestChunks(t *testing.T) {
 		}
 		n := len(got)
 		key := historyKey("c", total)
-		if _, err := decodeChunk(key, c.value, nil); err == nil {
+		if _, err := decodeChunk(key, 0, c.value, nil); err == nil {
 			t.Fatal("a chunk not yet bound to its key decoded")
 		}
-		if got, err = decodeChunk(key, c.bind(key), got); err != nil {
+		if got, err = decodeChunk(key, 0, c.bind(key, 0), got); err != nil {
 			t.Fatal(err)
 		}
 		if len(got)-n != c.n {
@@ -214,11 +214,11 @@ func TestUnsealDetectsDamage(t *testing.T) {
 func TestChunkRebinds(t *testing.T) {
 	c := sealChunk(1, []byte{0xc0}) // one msgpack nil
 	first, second := historyKey("a", 0), historyKey("a", 5)
-	c.bind(first)
-	if _, err := decodeChunk(second, c.bind(second), nil); err != nil {
+	c.bind(first, 0)
+	if _, err := decodeChunk(second, 0, c.bind(second, 0), nil); err != nil {
 		t.Fatalf("rebound chunk: %v", err)
 	}
-	if _, err := decodeChunk(first, c.value, nil); err == nil {
+	if _, err := decodeChunk(first, 0, c.value, nil); err == nil {
 		t.Fatal("a rebound chunk still reads under its first key")
 	}
 }

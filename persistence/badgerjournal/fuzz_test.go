@@ -243,8 +243,8 @@ func FuzzDecodeHistory(f *testing.F) {
 		var inlineErr, chunkErr error
 		checkAllocated(t, len(data), func() {
 			inline, inlineErr = decodeEvents(data, int(n))
-			chunked, chunkErr = decodeChunk(key, chunk, nil)
-			_, _ = decodeChunk(key, data, nil) // unsealed: refused by checksum or format, mostly
+			chunked, chunkErr = decodeChunk(key, 0, chunk, nil)
+			_, _ = decodeChunk(key, n, data, nil) // unsealed: refused by checksum or format, mostly
 		})
 		if inlineErr == nil {
 			if len(inline) != int(n) {
@@ -265,7 +265,7 @@ func FuzzDecodeHistory(f *testing.F) {
 				t.Fatalf("decoded events do not encode: %v", err)
 			}
 			c := sealChunk(len(chunked), b)
-			again, err := decodeChunk(key, c.bind(key), nil)
+			again, err := decodeChunk(key, 0, c.bind(key, 0), nil)
 			if err != nil || !sameEvents(again, chunked) {
 				t.Fatalf("chunk does not survive encoding again: %v\n%+v\n%+v", err, chunked, again)
 			}

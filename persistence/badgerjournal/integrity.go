@@ -52,7 +52,15 @@ func checkFiles(dir string, opts badger.Options) error {
 			if id, ok := table.ParseFileID(name); ok {
 				tables = append(tables, id)
 			}
-		case strings.HasSuffix(name, ".mem") || strings.HasSuffix(name, ".vlog"):
+		case strings.HasSuffix(name, ".vlog"):
+			empty, err := removeEmptyValueLog(filepath.Join(dir, name))
+			if err != nil {
+				return fmt.Errorf("badgerjournal: %w", err)
+			}
+			if !empty {
+				logs++
+			}
+		case strings.HasSuffix(name, ".mem"):
 			logs++
 		}
 	}
@@ -83,6 +91,18 @@ func checkFiles(dir string, opts badger.Options) error {
 		}
 	}
 	return nil
+}
+
+// removeEmptyValueLog removes the value log at path if it is empty, and says whether it
+// was. A process killed while Badger rotated its value log leaves the new file created
+// and not yet given its header; Badger then refuses to open the directory ("Open
+// existing file ... Create a new file"), although the file never held anything.
+func removeEmptyValueLog(path string) (bool, error) {
+	info, err := os.Stat(path)
+	if err != nil || info.Size() != 0 {
+		return false, err
+	}
+	return true, os.Remove(path)
 }
 
 // verifyTable checks every block of a table against its checksum. Badger can do this

@@ -251,3 +251,32 @@ func TestCompactionLeftoversAreNotDamage(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyValueLogOpens: a kill while Badger rotates its value log leaves the next
+// log created and empty, which Badger alone refuses to open. The journal opens, with
+// everything it held.
+func TestEmptyValueLogOpens(t *testing.T) {
+	dir := t.TempDir()
+	filled(t, dir, 2, 50)
+	logs := files(t, dir, ".vlog")
+	if len(logs) == 0 {
+		t.Fatal("no value log to follow")
+	}
+	var last int
+	if _, err := fmt.Sscanf(filepath.Base(logs[len(logs)-1]), "%06d.vlog", &last); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%06d.vlog", last+1)), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	j, err := badgerjournal.Open(badgerjournal.Config{Dir: dir, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatalf("open beside an empty value log: %v", err)
+	}
+	defer j.Close()
+	for _, id := range []string{"s0-00000", "s1-00049"} {
+		if _, err := j.Get(t.Context(), id, true); err != nil {
+			t.Errorf("%s: %v", id, err)
+		}
+	}
+}

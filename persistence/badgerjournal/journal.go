@@ -113,7 +113,8 @@ var ErrLayout = errors.New("badgerjournal: the database holds another journal la
 // formatVersion names the layout of keys and values. Version 2 moved small payloads,
 // short histories and an instance's own timers into its row; version 3 binds every
 // value's checksum to its key (codec.go) and keeps in the row the checksum of each
-// payload stored outside it (rows.go).
+// payload stored outside it (rows.go). Rows carry their own format besides: a row
+// format this build reads (rowFormat, rowFormatV2) needs no new layout.
 const formatVersion = "3"
 
 // checkFormat stamps a new database with the layout version and refuses one that was

@@ -167,7 +167,7 @@ func readHistory(txn *badger.Txn, id string, st *rowState, from int) ([]history.
 		return nil, nil
 	}
 	if st.flags&flagHistorySpilled != 0 {
-		return readHistoryFrom(txn, id, st.historyLen, from)
+		return readHistoryFrom(txn, id, st.historyLen, st.historyGen, from)
 	}
 	events, err := decodeEvents(st.history, st.historyLen)
 	if err != nil {
@@ -179,7 +179,7 @@ func readHistory(txn *badger.Txn, id string, st *rowState, from int) ([]history.
 // readHistoryFrom reads the chunks of an instance in key order and checks that they are
 // contiguous and add up to the row's count, so that a lost chunk is reported rather
 // than replayed around. It starts at the chunk that holds event from.
-func readHistoryFrom(txn *badger.Txn, id string, historyLen, from int) ([]history.Event, error) {
+func readHistoryFrom(txn *badger.Txn, id string, historyLen int, gen uint32, from int) ([]history.Event, error) {
 	start := chunkHolding(txn, id, from)
 	prefix := idPrefix(historyTag, id)
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 16})
@@ -194,7 +194,7 @@ func readHistoryFrom(txn *badger.Txn, id string, historyLen, from int) ([]histor
 		}
 		var decodeErr error
 		err := item.Value(func(v []byte) error {
-			events, decodeErr = decodeChunk(key, v, events)
+			events, decodeErr = decodeChunk(key, gen, v, events)
 			return nil
 		})
 		if err != nil {

@@ -19,9 +19,9 @@ import (
 // each part moves out to keys of its own once it is large (Config.MaxInlinePayload,
 // Config.MaxInlineHistory) and rewriting it would cost more than the extra key.
 //
-//	[format 2][flags][version][history length][body][input][output][history][timers][crc]
+//	[format 3][flags][version][history length][history generation][body][input][output][history][timers][crc]
 //
-// version and history length are uvarints; body (the msgpack rowRecord), input, output
+// version, history length and history generation are uvarints; body (the msgpack rowRecord), input, output
 // and history (the encoded events, one after the other) are uvarint-length-prefixed;
 // timers is a uvarint count followed by rowTimerSize bytes per timer. The layout is
 // binary around the msgpack body so that the committer reads and writes rows without
@@ -34,7 +34,11 @@ import (
 // disagree when a transaction reached the disk in part (a torn write under Badger, or
 // a memtable holding part of a failed commit and flushed at Close); without the check
 // the row of one batch would be served with the payload of another.
-const rowFormat = 2
+const rowFormat = 3
+
+// rowFormatV2 rows have no history generation: theirs is 0, which is also what every
+// chunk written beside them is bound with.
+const rowFormatV2 = 2
 
 // Row flags record which keys outside the row exist, so that an append writes and
 // deletes only what is there rather than issuing blind deletes.
@@ -70,6 +74,11 @@ var errMalformedRow = errors.New("malformed row value")
 type rowState struct {
 	version    uint64
 	historyLen int
+	// historyGen changes with every reset of the history and is bound into the
+	// checksum of each chunk written after it, so that a chunk of an earlier
+	// execution, left by a batch that reached the disk in part, does not pass for
+	// one of this history.
+	historyGen uint32
 	flags      byte
 	body       []byte // msgpack rowRecord
 	input      []byte // inline payloads, empty when absent; or an external one's checksum
@@ -98,6 +107,7 @@ func (st *rowState) sealed(key []byte) *rowState {
 	b = append(b, rowFormat, st.flags)
 	b = binary.AppendUvarint(b, st.version)
 	b = binary.AppendUvarint(b, uint64(st.historyLen))
+	b = binary.AppendUvarint(b, uint64(st.historyGen))
 	var at [len(parts)]int // where each part starts in b
 	for i, p := range parts {
 		b = binary.AppendUvarint(b, uint64(lens[i]))
@@ -111,7 +121,7 @@ func (st *rowState) sealed(key []byte) *rowState {
 	v := seal(key, b)
 	part := func(i int) []byte { return v[at[i] : at[i]+lens[i] : at[i]+lens[i]] }
 	return &rowState{
-		version: st.version, historyLen: st.historyLen, flags: st.flags,
+		version: st.version, historyLen: st.historyLen, historyGen: st.historyGen, flags: st.flags,
 		body: part(0), input: part(1), output: part(2), history: part(3),
 		timers: v[timersAt : timersAt+len(st.timers) : timersAt+len(st.timers)], value: v,
 	}
@@ -120,6 +130,10 @@ func (st *rowState) sealed(key []byte) *rowState {
 // parseRow checks v, the value of row key key, and returns a view of it that aliases v.
 func parseRow(key, v []byte) (*rowState, error) {
 	b, err := unsealAs(key, v, rowFormat)
+	legacy := errors.Is(err, errFormat) && v[0] == rowFormatV2
+	if legacy {
+		b, err = unsealAs(key, v, rowFormatV2)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -130,6 +144,13 @@ func parseRow(key, v []byte) (*rowState, error) {
 		st.historyLen = int(n)
 	} else {
 		r.fail()
+	}
+	if !legacy {
+		if n := r.uvarint(); n <= math.MaxUint32 {
+			st.historyGen = uint32(n)
+		} else {
+			r.fail()
+		}
 	}
 	st.body, st.input, st.output, st.history = r.bytes(), r.bytes(), r.bytes(), r.bytes()
 	if n := r.uvarint(); n <= uint64(len(r.b)/rowTimerSize) {
