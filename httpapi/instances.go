@@ -122,6 +122,8 @@ func (a *api) list(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	query := durable.Query{
 		IDPrefix: q.Get("instanceIdPrefix"),
+		// Ours, not the reference API's: the exact orchestration name.
+		Name: q.Get("name"),
 		// Outputs show even when inputs do not, and the runtime loads both or neither.
 		WithInput: true,
 	}

@@ -374,6 +374,34 @@ func TestList(t *testing.T) {
 	expect(t, call(t, "GET", api("/instances"), "", "x-ms-continuation-token", "not base64!"), http.StatusBadRequest)
 }
 
+func TestListByName(t *testing.T) {
+	prefix := unique("byname") + "-"
+	startOK(t, "Echo", prefix+"echo", `1`)
+	failed := startOK(t, "Failing", prefix+"failing", `"by name"`)
+	pollStatus(t, failed["statusQueryGetUri"].(string), "Failed")
+	pollStatus(t, api("/instances/"+prefix+"echo"), "Completed")
+
+	within := "&instanceIdPrefix=" + url.QueryEscape(prefix)
+	for name, want := range map[string]string{"Echo": prefix + "echo", "Failing": prefix + "failing"} {
+		r := call(t, "GET", api("/instances?name="+name+within), "")
+		expect(t, r, http.StatusOK)
+		page := r.array(t)
+		if len(page) != 1 || page[0].(map[string]any)["instanceId"] != want {
+			t.Fatalf("name=%s: %s", name, r.body)
+		}
+	}
+	// The name is exact: neither another case nor a prefix of it matches.
+	for _, name := range []string{"echo", "Ech", "NoSuchOrchestration"} {
+		if r := call(t, "GET", api("/instances?name="+name+within), ""); r.code != http.StatusOK || string(r.body) != "[]\n" {
+			t.Fatalf("name=%s: %d %q", name, r.code, r.body)
+		}
+	}
+	// Beside the other filters: Echo instances that failed, of which there are none.
+	if r := call(t, "GET", api("/instances?name=Echo&runtimeStatus=Failed"+within), ""); string(r.body) != "[]\n" {
+		t.Fatalf("name and status: %q", r.body)
+	}
+}
+
 func TestPurge(t *testing.T) {
 	expect(t, call(t, "DELETE", api("/instances/"+unique("nothing")), ""), http.StatusNotFound)
 
