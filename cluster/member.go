@@ -39,14 +39,17 @@ type Member struct {
 	Cluster   *pcluster.Cluster
 	Placement *Placement
 	requests  *requester
-	started   chan struct{} // closed when protoactor's StartMember returned
-	group     *group        // nil: a member on its own
+	// started is closed once protoactor's StartMember has started the membership
+	// provider: the cluster can be shut down from then on.
+	started chan struct{}
+	group   *group // nil: a member on its own
 }
 
 // Start starts a single member with an in-process membership provider: the embedded,
 // one-machine mode. protoactor's StartMember ends with a one-second wait for the
 // cluster topology to settle; placement here does not depend on the topology, so Start
-// returns as soon as actors can be placed and StartMember finishes in the background.
+// returns as soon as actors can be placed and StartMember finishes in the background,
+// and Stop does not wait for that second either.
 func Start(cfg Config) *Member {
 	cfg.defaults()
 	return start(cfg, test.NewTestProvider(test.NewInMemAgent()), NewPlacement())
@@ -75,20 +78,30 @@ func start(cfg Config, provider pcluster.ClusterProvider, placement *Placement) 
 	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return logger }))
 	serverOpts, dialOpts := authOptions(cfg.Secret)
 	rcfg := remote.Configure(cfg.Host, cfg.Port, remote.WithServerOptions(serverOpts...), remote.WithDialOptions(dialOpts...))
-	ccfg := pcluster.Configure(cfg.Name, provider, placement, rcfg,
+	signal := &startSignal{ClusterProvider: provider, done: make(chan struct{})}
+	ccfg := pcluster.Configure(cfg.Name, signal, placement, rcfg,
 		pcluster.WithKinds(cfg.Kinds...),
 		pcluster.WithRequestTimeout(cfg.RequestTimeout),
 		pcluster.WithClusterContextProducer(newRequester))
 	c := pcluster.New(system, ccfg)
 	m := &Member{System: system, Cluster: c, Placement: placement,
 		requests: &requester{c: c, replies: newReplies(system), cache: placement.cache},
-		started:  make(chan struct{})}
-	go func() {
-		defer close(m.started)
-		c.StartMember()
-	}()
+		started:  signal.done}
+	go c.StartMember()
 	<-placement.ready
 	return m
+}
+
+// startSignal tells when protoactor's StartMember has started the membership provider,
+// its last step before the one-second wait it ends with.
+type startSignal struct {
+	pcluster.ClusterProvider
+	done chan struct{}
+}
+
+func (s *startSignal) StartMember(c *pcluster.Cluster) error {
+	defer close(s.done)
+	return s.ClusterProvider.StartMember(c)
 }
 
 // Stop stops every activation, waiting up to ctx for them to finish their current
