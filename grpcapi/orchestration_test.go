@@ -1,6 +1,8 @@
 package grpcapi_test
 
 import (
+	"fmt"
+	"sync/atomic"
 	"testing"
 
 	"google.golang.org/grpc/codes"
@@ -118,5 +120,70 @@ func TestRemoteOrchestrationOutlivesItsWorker(t *testing.T) {
 	done, err := client.WaitForInstanceCompletion(ctx, &pb.GetInstanceRequest{InstanceId: "sdk-moved", GetInputsAndOutputs: true})
 	if err != nil || done.GetOrchestrationState().GetOutput().GetValue() != `"done"` {
 		t.Fatalf("completed as %v %v", done, err)
+	}
+}
+
+var fanOuts atomic.Int64
+
+// A fan-out wider than the worker's bound: the orchestration schedules 300 activities
+// only the worker implements and completes with their sum once every result is in.
+// Results that reached the instance together with a step's answer were dropped once.
+func TestRemoteFanOut(t *testing.T) {
+	ctx := ctxFor(t)
+	stream, stop := connect(t, ctx, 50)
+	defer stop()
+	const n = 300
+	id := fmt.Sprintf("sdk-fan-%d", fanOuts.Add(1))
+	if _, err := client.StartInstance(ctx, &pb.CreateInstanceRequest{InstanceId: id, Name: "SdkFanOut"}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		item, err := stream.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := item.GetActivityRequest(); a != nil {
+			var i int
+			fmt.Sscan(a.GetInput().GetValue(), &i)
+			if _, err := client.CompleteActivityTask(ctx, &pb.ActivityResponse{InstanceId: a.GetOrchestrationInstance().GetInstanceId(),
+				TaskId: a.TaskId, CompletionToken: item.CompletionToken, Result: wrapperspb.String(fmt.Sprint(i * i))}); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		step := item.GetOrchestratorRequest()
+		if step == nil {
+			continue
+		}
+		sum, done, scheduled := 0, 0, false
+		for _, ev := range append(step.PastEvents, step.NewEvents...) {
+			if c := ev.GetTaskCompleted(); c != nil {
+				var v int
+				fmt.Sscan(c.GetResult().GetValue(), &v)
+				sum, done = sum+v, done+1
+			}
+			scheduled = scheduled || ev.GetTaskScheduled() != nil
+		}
+		var actions []*pb.OrchestratorAction
+		switch {
+		case !scheduled:
+			for i := range n {
+				actions = append(actions, &pb.OrchestratorAction{Id: int32(i), OrchestratorActionType: &pb.OrchestratorAction_ScheduleTask{
+					ScheduleTask: &pb.ScheduleTaskAction{Name: "Square", Input: wrapperspb.String(fmt.Sprint(i))}}})
+			}
+		case done == n:
+			actions = []*pb.OrchestratorAction{completeWith(n, fmt.Sprint(sum))}
+		}
+		if _, err := client.CompleteOrchestratorTask(ctx, &pb.OrchestratorResponse{InstanceId: step.InstanceId,
+			CompletionToken: item.CompletionToken, Actions: actions}); err != nil {
+			t.Fatal(err)
+		}
+		if done == n {
+			break
+		}
+	}
+	end, err := client.WaitForInstanceCompletion(ctx, &pb.GetInstanceRequest{InstanceId: id, GetInputsAndOutputs: true})
+	if want := fmt.Sprint((n - 1) * n * (2*n - 1) / 6); err != nil || end.GetOrchestrationState().GetOutput().GetValue() != want {
+		t.Fatalf("ended as %v %v, want %s", end, err, want)
 	}
 }

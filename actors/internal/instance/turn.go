@@ -76,6 +76,11 @@ func (t *turn) reply(r request, c wire.Code, m string) {
 // add applies one request to the turn. It returns false when the request needs a turn
 // of its own (it replaces or deletes the execution) and the turn already holds work.
 func (t *turn) add(r request) bool {
+	if t.remote != nil {
+		// A remote step's answer is recorded by a turn of its own (see finish): what
+		// came after it is recorded by the next one.
+		return false
+	}
 	busy := len(t.events) > 0 || t.fresh || t.deleted
 	switch m := r.msg.(type) {
 	case *wire.Start:
