@@ -49,6 +49,7 @@ type Runtime struct {
 	journal  persistence.Journal
 	owned    bool
 	host     *actors.Host
+	clock    actors.Clock // nil: the system clock; set by durabletest
 
 	startOnce sync.Once
 	startErr  error
@@ -148,7 +149,7 @@ func (r *Runtime) start() error {
 	cfg := actors.Config{
 		Journal: r.journal, Registry: r.registry, Logger: r.cfg.Logger, ActorLogger: r.cfg.ActorLogger,
 		ActivityWorkers: r.cfg.ActivityWorkers, IdleTimeout: r.cfg.IdleTimeout, MaxPayloadBytes: r.cfg.MaxPayloadBytes,
-		MaxIdleInstances: r.cfg.MaxIdleInstances,
+		MaxIdleInstances: r.cfg.MaxIdleInstances, Clock: r.clock,
 	}
 	var stamp *clusterStamp
 	if c := r.cfg.Cluster; c != nil {

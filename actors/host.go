@@ -29,6 +29,16 @@ import (
 // Clock tells the runtime the time; tests inject their own.
 type Clock interface{ Now() time.Time }
 
+// ManualClock is a Clock that moves only when told to, as a test's does. The runtime
+// waits for durable timers by real time; a clock that jumps ahead says so through the
+// functions given to OnAdvance, and the timers it passed fire at once.
+type ManualClock interface {
+	Clock
+	// OnAdvance registers f, which does not block, to be called each time the clock
+	// moves ahead.
+	OnAdvance(f func())
+}
+
 type systemClock struct{}
 
 func (systemClock) Now() time.Time { return time.Now() }
@@ -141,6 +151,9 @@ func Start(cfg Config) (*Host, error) {
 		e.Courier = courier.New(e.Ask)
 		e.Activities = activities.NewPool(m.System, cfg.ActivityWorkers, cfg.Registry.Activity, ctx, cfg.MaxPayloadBytes)
 		e.Timers = timers.New(cfg.Journal, cfg.Clock.Now, func(to string, msg any) { e.Courier.Send(to, msg, nil) }, m.Serves, e.Log)
+		if c, ok := cfg.Clock.(ManualClock); ok {
+			c.OnAdvance(e.Timers.Wake)
+		}
 		if cfg.Cluster != nil {
 			o, err := newOffload(h)
 			if err != nil {

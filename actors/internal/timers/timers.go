@@ -97,11 +97,19 @@ func (s *Service) poke() {
 // Stop ends the service; armed timers stay in the journal.
 func (s *Service) Stop() { s.cancel() }
 
+// Wake makes the service read the clock again at once. The service sleeps until the
+// next timer is due by real time; a clock that jumps ahead (a test's) calls Wake, and
+// the timers it passed fire.
+func (s *Service) Wake() { s.poke() }
+
 func (s *Service) loop() {
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
 	for {
-		wait := min(s.fireDue(), s.extend())
+		// The horizon moves first: after a jump of the clock, the timers it loads from
+		// the journal may be due already, and fire in this round.
+		ext := s.extend()
+		wait := min(s.fireDue(), ext)
 		t.Reset(wait)
 		select {
 		case <-s.ctx.Done():

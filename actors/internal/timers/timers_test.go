@@ -3,6 +3,7 @@ package timers
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,5 +92,48 @@ func TestLoadKeepsOnlyWhatItIsAsked(t *testing.T) {
 	}
 	if n := s.Pending(); n != 1 {
 		t.Fatalf("%d timers held, want 1", n)
+	}
+}
+
+// fakeNow is a clock that moves only when set.
+type fakeNow struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeNow) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeNow) set(t time.Time) {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
+}
+
+func TestAJumpOfTheClockFiresWhatItPassed(t *testing.T) {
+	j := memjournal.New()
+	clock := &fakeNow{now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	month := persistence.Timer{InstanceID: "month", ID: 1, FireAt: clock.Now().Add(30 * 24 * time.Hour)}
+	arm(t, j, "month", month)
+	got := make(chan fired, 1)
+	s := New(j, clock.Now, func(to string, msg any) { got <- fired{to, msg.(*wire.Timer).TimerID} },
+		func(string) bool { return true }, slog.New(slog.DiscardHandler))
+	t.Cleanup(s.Stop)
+	s.Arm(month) // past the horizon: left to the journal
+	clock.set(month.FireAt)
+	s.Wake()
+	// The service would otherwise sleep half its window of real time before it looked.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	select {
+	case f := <-got:
+		if f != (fired{"month", 1}) {
+			t.Fatalf("fired %+v", f)
+		}
+	case <-ctx.Done():
+		t.Fatal("a timer the clock jumped past did not fire")
 	}
 }
