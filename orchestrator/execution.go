@@ -144,6 +144,11 @@ func (e *Execution) Replay(events []history.Event) {
 // that turn recorded them after its input (a sent event, a signal, a released lock), so
 // replay reaches them only after the code has returned, and they confirm what it did.
 func (e *Execution) checkNothingAfterEnd(rest []history.Event) {
+	if e.unrecorded {
+		// Replay refused the code already: the first difference is the one to report,
+		// not the actions the history goes on with.
+		return
+	}
 	for _, ev := range rest {
 		if !ev.Type.IsScheduling() {
 			continue
