@@ -54,8 +54,10 @@ type Journal interface {
 	// withPayloads is true. It returns ErrNotFound when the instance does not exist.
 	Get(ctx context.Context, instanceID string, withPayloads bool) (*Instance, error)
 
-	// List returns instances matching q in ascending instance id order, at most
-	// q.PageSize of them, and the continuation token for the next page ("" when done).
+	// List returns instances matching q in ascending instance id order, or newest
+	// first when q.NewestFirst is set, at most q.PageSize of them, and the
+	// continuation token for the next page ("" when done). A query that q.Validate
+	// refuses fails with an error wrapping ErrInvalidQuery.
 	List(ctx context.Context, q Query) ([]*Instance, string, error)
 
 	// Timers returns armed timers due at or before until, earliest first, at most limit
@@ -171,6 +173,10 @@ type Query struct {
 	PageSize     int       // <= 0: DefaultPageSize; at most MaxPageSize
 	Continuation string
 	WithPayloads bool
+	// NewestFirst lists by creation time, newest first, and instances created at the
+	// same instant in descending id order, instead of in id order. It lists
+	// orchestrations only: a query for entities cannot ask for it.
+	NewestFirst bool
 }
 
 // A page of a listing holds DefaultPageSize instances when its Query names no size,
@@ -194,6 +200,9 @@ var (
 	ErrVersionConflict = errors.New("journal version conflict: another activation of the instance committed first")
 	ErrClosed          = errors.New("journal closed")
 	ErrBatchTooLarge   = errors.New("batch too large for one journal transaction")
+	// ErrInvalidQuery: List was asked for something it cannot serve, such as a
+	// continuation token that no listing in the query's order handed out.
+	ErrInvalidQuery = errors.New("invalid listing query")
 	// ErrFenced: the append comes from a member that no longer owns the instance's
 	// partition (its lease lapsed, or a newer epoch took over); it must stop acting
 	// for the instance.

@@ -22,6 +22,7 @@ type op struct {
 
 	rowBody       []byte // encoded rowRecord; nil: keep the stored row
 	finished      bool   // the row says the instance ended: it is not worth caching
+	created       int64  // the row's creation time, for its c/ key
 	input, output payload
 	resetHistory  bool
 	// chunks are the events, ready to store as h/ chunks. events is their encoding
@@ -105,6 +106,7 @@ func (o *op) prepareRow(b *persistence.Batch, cfg *Config) error {
 		}
 		o.rowBody = body
 		o.finished = in.Status.IsTerminal()
+		o.created = nanos(in.CreatedAt)
 		o.bytes += len(body)
 	}
 	o.input = o.preparePayload(b.SetInput, inputKey, cfg.MaxInlinePayload)
@@ -330,6 +332,9 @@ func (b *txnBatch) write(o *op, old *rowState) error {
 	if err := b.writeOutbox(o); err != nil {
 		return err
 	}
+	if err := b.writeCreated(o, old, st); err != nil {
+		return err
+	}
 	key := rowKey(o.id)
 	row := st.sealed(key)
 	row.finished = o.finished || (o.rowBody == nil && old != nil && old.finished)
@@ -517,6 +522,9 @@ func (b *txnBatch) delete(id string, st *rowState) error {
 		}
 		for i := 0; i < len(st.timers); i += rowTimerSize {
 			dels = append(dels, timerKeyFromEntry(id, st.timers[i:i+rowTimerSize]))
+		}
+		if k := createdKeyOf(id, st); k != nil {
+			dels = append(dels, k)
 		}
 		for _, k := range dels {
 			if err := b.del(k); err != nil {

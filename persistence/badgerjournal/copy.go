@@ -1,6 +1,7 @@
 package badgerjournal
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -193,6 +194,13 @@ func (b *txnBatch) install(o *op) error {
 	for _, e := range o.install.Entries {
 		if err := b.set(e.Key, e.Value); err != nil {
 			return err
+		}
+		// The c/ key is this journal's index, not part of the copy: it is made from
+		// the row the copy brings.
+		if bytes.Equal(e.Key, rowKey(o.id)) {
+			if err := b.indexInstalled(o.id, e); err != nil {
+				return err
+			}
 		}
 	}
 	b.cache.put(o.id, nil)

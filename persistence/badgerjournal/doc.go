@@ -28,8 +28,9 @@
 // row and nothing else:
 // an input or output up to Config.MaxInlinePayload, the whole history while it fits
 // Config.MaxInlineHistory, and the list of the instance's own timers (up to 16). An
-// entity checkpoint is one key; an orchestration of five activities is eight over its
-// life (a row per turn, plus setting and clearing the recovery mark). What outgrows the
+// entity checkpoint is one key; an orchestration of five activities is nine over its
+// life (a row per turn, setting and clearing the recovery mark, and the c/ key that
+// lists it by creation time for newest-first listings). What outgrows the
 // row gets keys of its own: a large payload its p/ key, a long history one h/ chunk per
 // append (cut into several only when huge). The row also records which of those keys
 // exist, and whether the recovery mark is set, so that an append deletes only what is
@@ -46,7 +47,8 @@
 //
 // The database records its layout version (m/format); Open refuses a database written
 // with another layout, such as the version 2 layout whose checksums did not cover the
-// key, and does not migrate it.
+// key, and does not migrate it, except for version 3, which lacks only the c/ keys:
+// Open writes them (one pass over the rows) and stamps the database as version 4.
 //
 // Callbacks: done runs on the commit goroutine and delays every later commit while it
 // runs, so it must hand off and return. Recoverable and Outbox read a page at a time and

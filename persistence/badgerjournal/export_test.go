@@ -25,6 +25,7 @@ var (
 	OutboxKey   = outboxKey
 	IndexKeyOf  = indexKeyOf
 	FormatKey   = formatKey
+	CreatedKey  = createdKey
 	HistoryTag  = historyTag
 	IDPrefix    = idPrefix
 	MaxRowTimer = maxRowTimers

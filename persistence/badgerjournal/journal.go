@@ -69,7 +69,7 @@ func Open(cfg Config) (*Journal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("badgerjournal: open %q: %w", cfg.Dir, err)
 	}
-	if err := checkFormat(db, cfg.Dir); err != nil {
+	if err := checkFormat(db, cfg.Dir, cfg.Logger); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
 	j := &Journal{
@@ -113,38 +113,52 @@ var ErrLayout = errors.New("badgerjournal: the database holds another journal la
 // formatVersion names the layout of keys and values. Version 2 moved small payloads,
 // short histories and an instance's own timers into its row; version 3 binds every
 // value's checksum to its key (codec.go) and keeps in the row the checksum of each
-// payload stored outside it (rows.go). Rows carry their own format besides: a row
+// payload stored outside it (rows.go); version 4 adds the c/ keys (created.go), which
+// Open builds for a database of version 3. Rows carry their own format besides: a row
 // format this build reads (rowFormat, rowFormatV2) needs no new layout.
-const formatVersion = "3"
+const formatVersion = "4"
 
-// checkFormat stamps a new database with the layout version and refuses one that was
-// written with another, rather than misreading it. There is no migration.
-func checkFormat(db *badger.DB, dir string) error {
-	return db.Update(func(txn *badger.Txn) error {
+// checkFormat stamps a new database with the layout version, brings one of version 3
+// up to it, and refuses one that was written with another, rather than misreading it.
+// A build that does not keep the c/ keys must not write to a database that has them,
+// and the stamp is what stops it.
+func checkFormat(db *badger.DB, dir string, log *slog.Logger) error {
+	var v []byte
+	err := db.Update(func(txn *badger.Txn) error {
 		item, err := txn.Get(formatKey)
 		if errors.Is(err, badger.ErrKeyNotFound) {
-			return txn.Set(formatKey, []byte(formatVersion))
+			v = []byte(formatVersion)
+			return txn.Set(formatKey, v)
 		}
-		if err != nil {
-			return err
+		if err == nil {
+			v, err = item.ValueCopy(nil)
 		}
-		v, err := item.ValueCopy(nil)
-		switch {
-		case err != nil:
-			return err
-		case string(v) == formatVersion:
-			return nil
-		case string(v) == "1" || string(v) == "2":
-			return fmt.Errorf("%w: %q holds journal layout %q, but this build reads only layout %q "+
-				"and cannot migrate it: open it with the build that wrote it, or start from an empty directory",
-				ErrLayout, dir, v, formatVersion)
-		}
-		// The stamp carries no checksum (it predates them, and must stay readable by
-		// every build), so damage to it is told from another layout only by naming no
-		// layout there ever was.
-		return fmt.Errorf("%w: %q has a damaged layout stamp %q (want %q); restore the directory from a backup",
-			ErrDamaged, dir, v, formatVersion)
+		return err
 	})
+	if err != nil {
+		return err
+	}
+	switch string(v) {
+	case formatVersion:
+		return nil
+	case "3":
+		return indexCreated(db, log)
+	}
+	return refuseFormat(v, dir)
+}
+
+// refuseFormat explains why a database stamped v cannot be opened.
+func refuseFormat(v []byte, dir string) error {
+	if string(v) == "1" || string(v) == "2" {
+		return fmt.Errorf("%w: %q holds journal layout %q, but this build reads only layouts 3 and %q "+
+			"and cannot migrate it: open it with the build that wrote it, or start from an empty directory",
+			ErrLayout, dir, v, formatVersion)
+	}
+	// The stamp carries no checksum (it predates them, and must stay readable by
+	// every build), so damage to it is told from another layout only by naming no
+	// layout there ever was.
+	return fmt.Errorf("%w: %q has a damaged layout stamp %q (want %q); restore the directory from a backup",
+		ErrDamaged, dir, v, formatVersion)
 }
 
 // Append implements persistence.Journal. The batch is encoded here, on the caller's

@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"math"
 	"time"
+
+	"github.com/godurable/durable/persistence"
 )
 
 // Key layout. Every key starts with a two-byte tag, so each kind of record is one
@@ -24,6 +25,8 @@ import (
 //	                             (only for timers the instance's row does not list)
 //	r/{id}                       recovery mark
 //	o/{id}\0{msgID}              undelivered outbound message
+//	c/{createdAt}{id}            an orchestration by creation time, for newest-first
+//	                             listings (created.go); entities have none
 //	m/format                     layout version of the whole database
 const (
 	rowTag        = "i/"
@@ -33,6 +36,7 @@ const (
 	timerIndexTag = "u/"
 	recoverTag    = "r/"
 	outboxTag     = "o/"
+	createdTag    = "c/"
 )
 
 var formatKey = []byte("m/format")
@@ -120,22 +124,10 @@ func appendInt(b []byte, n int64) []byte {
 
 func readInt(b []byte) int64 { return int64(binary.BigEndian.Uint64(b) ^ (1 << 63)) }
 
-var (
-	minNanoTime = time.Unix(0, math.MinInt64)
-	maxNanoTime = time.Unix(0, math.MaxInt64)
-)
-
 // nanos orders times in keys. Times outside what int64 nanoseconds can hold (the zero
-// time among them) are clamped; the exact time is kept in the value.
-func nanos(t time.Time) int64 {
-	switch {
-	case t.Before(minNanoTime):
-		return math.MinInt64
-	case t.After(maxNanoTime):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
-}
+// time among them) are clamped; the exact time is kept in the value. Listings order
+// creation times the same way, which the c/ keys rely on.
+func nanos(t time.Time) int64 { return persistence.UnixNanos(t) }
 
 // describeKey renders a key for people: in errors and logs.
 func describeKey(k []byte) string {
@@ -164,6 +156,10 @@ func describeKey(k []byte) string {
 	case timerTag:
 		if id, tid, ok := parseTimerKey(k); ok {
 			return fmt.Sprintf("%s%d/%s/%d", tag, readInt(k[2:10]), id, tid)
+		}
+	case createdTag:
+		if created, id, ok := parseCreatedKey(k); ok {
+			return fmt.Sprintf("%s%d/%s", tag, created, id)
 		}
 	}
 	return fmt.Sprintf("%q", k)

@@ -83,9 +83,10 @@ func TestKeysPerAppend(t *testing.T) {
 	keys += keysOf(t, j, &persistence.Batch{InstanceID: id, ExpectedVersion: 5, Instance: &done,
 		Events:    []history.Event{{Type: history.EventTaskCompleted, TaskID: 4, Result: []byte(`"Hello!"`)}, {Type: history.EventExecutionCompleted}},
 		SetOutput: []byte(`["Hello Tokyo!","Hello Seattle!"]`), Recover: ptr(false)})
-	// Row per append, plus setting and clearing the recovery mark.
-	if keys != 8 {
-		t.Errorf("the orchestration wrote %d keys, want 8", keys)
+	// Row per append, plus setting and clearing the recovery mark, plus the c/ key of
+	// its creation.
+	if keys != 9 {
+		t.Errorf("the orchestration wrote %d keys, want 9", keys)
 	}
 	inst, events, err := j.Load(t.Context(), id)
 	if err != nil || len(events) != 12 || inst.HistoryLen != 12 || string(inst.Output) != `["Hello Tokyo!","Hello Seattle!"]` {
@@ -111,7 +112,7 @@ func TestPayloadMoves(t *testing.T) {
 		external      [2]bool // input, output keys exist
 		keys          int64
 	}{
-		{[]byte(`"small"`), []byte{}, `"small"`, "", [2]bool{}, 1},
+		{[]byte(`"small"`), []byte{}, `"small"`, "", [2]bool{}, 2}, // and its c/ key
 		{nil, large, `"small"`, string(large), [2]bool{false, true}, 2},
 		{large, nil, string(large), string(large), [2]bool{true, true}, 2},
 		{nil, []byte(`1`), string(large), `1`, [2]bool{true, false}, 2},
@@ -204,9 +205,10 @@ func TestRowTimers(t *testing.T) {
 		arm = append(arm, persistence.Timer{ID: int64(i), FireAt: time.Unix(int64(10+i), 0)})
 	}
 	arm = append(arm, persistence.Timer{InstanceID: "other", ID: 99, FireAt: time.Unix(5, 0)})
-	// Each timer: its key, plus an index key for the two past the limit and the other's.
-	if keys := keysOf(t, j, &persistence.Batch{InstanceID: id, ArmTimers: arm}); keys != int64(1+n+1+2+1) {
-		t.Errorf("arming wrote %d keys, want %d", keys, 1+n+1+2+1)
+	// The row and its c/ key; each timer: its key, plus an index key for the two past
+	// the limit and the other's.
+	if keys := keysOf(t, j, &persistence.Batch{InstanceID: id, ArmTimers: arm}); keys != int64(2+n+1+2+1) {
+		t.Errorf("arming wrote %d keys, want %d", keys, 2+n+1+2+1)
 	}
 	indexed := func(i int) bool {
 		owner, tid := id, int64(i)

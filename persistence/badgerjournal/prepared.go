@@ -203,6 +203,14 @@ func UnmarshalPrepared(data []byte) (*Prepared, error) {
 			return nil, fmt.Errorf("%w: short history chunk", errPrepared)
 		}
 	}
+	if o.rowBody != nil {
+		// The creation time, which the c/ key holds, travels in the row's body.
+		var r rowRecord
+		if err := decodeBody(o.rowBody, &r); err != nil {
+			return nil, fmt.Errorf("%w: row body: %v", errPrepared, err)
+		}
+		o.created = nanos(r.CreatedAt)
+	}
 	return &Prepared{o}, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"iter"
 	"log/slog"
 
 	"github.com/dgraph-io/badger/v4"
@@ -229,14 +230,23 @@ func chunkHolding(txn *badger.Txn, id string, seq int) int {
 }
 
 // List implements persistence.Journal. It scans index rows in id order from the
-// continuation token, filtering as it goes. A corrupt row is logged and skipped: one bad
-// value must not hide every other instance from a listing.
+// continuation token, or the c/ keys newest first (created.go), filtering as it goes.
+// A corrupt row is logged and skipped: one bad value must not hide every other
+// instance from a listing.
 func (j *Journal) List(ctx context.Context, q persistence.Query) ([]*persistence.Instance, string, error) {
+	start, err := query.StartOf(q)
+	if err != nil {
+		return nil, "", err
+	}
 	var page []*persistence.Instance
 	var next string
-	err := j.view(ctx, func(txn *badger.Txn) error {
+	err = j.view(ctx, func(txn *badger.Txn) error {
 		var err error
-		page, next, err = j.listPage(ctx, txn, q)
+		if q.NewestFirst {
+			page, next, err = j.listNewest(ctx, txn, q, start)
+		} else {
+			page, next, err = j.listPage(ctx, txn, q)
+		}
 		return err
 	})
 	if err != nil {
@@ -253,32 +263,52 @@ func (j *Journal) listPage(ctx context.Context, txn *badger.Txn, q persistence.Q
 			start = after
 		}
 	}
-	page := query.NewPage(q)
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: min(query.PageSize(q), 100)})
-	defer it.Close()
-	for it.Seek(start); it.Valid(); it.Next() {
-		if err := ctx.Err(); err != nil {
-			return nil, "", err
+	return j.fillPage(ctx, txn, q, func(yield func(listedRow, error) bool) {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: min(query.PageSize(q), 100)})
+		defer it.Close()
+		for it.Seek(start); it.Valid(); it.Next() {
+			inst, ext, err := j.listed(it.Item(), &q)
+			if !yield(listedRow{inst, ext}, err) {
+				return
+			}
 		}
-		inst, ext, err := j.listed(it.Item(), &q)
+	})
+}
+
+// listedRow is what a scan found of one instance: nil when the listing does not
+// select it, and where its external payloads are.
+type listedRow struct {
+	inst *persistence.Instance
+	ext  externals
+}
+
+// fillPage gathers a page of q from the instances scan yields, in listing order, until
+// the page is full or the scan ends. An instance whose payloads are corrupt is logged
+// and left out.
+func (j *Journal) fillPage(ctx context.Context, txn *badger.Txn, q persistence.Query, scan iter.Seq2[listedRow, error]) ([]*persistence.Instance, string, error) {
+	page := query.NewPage(q)
+	for r, err := range scan {
+		if err == nil {
+			err = ctx.Err()
+		}
 		if err != nil {
 			return nil, "", err
 		}
-		if inst == nil {
+		if r.inst == nil {
 			continue
 		}
 		if page.Full() {
 			return page.Instances, page.Continuation(), nil
 		}
 		if q.WithPayloads {
-			if err := readExternalPayloads(txn, inst, ext); err != nil {
+			if err := readExternalPayloads(txn, r.inst, r.ext); err != nil {
 				if !j.logCorruption(err) {
 					return nil, "", err
 				}
 				continue
 			}
 		}
-		page.Add(inst)
+		page.Add(r.inst)
 	}
 	return page.Instances, "", nil
 }

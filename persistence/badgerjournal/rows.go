@@ -93,6 +93,11 @@ type rowState struct {
 	// finished: the body's status is terminal. Known only for rows the committer
 	// wrote; it decides whether the row is cached.
 	finished bool
+	// created is the body's creation time as its c/ key holds it, when createdKnown:
+	// for rows the committer wrote, so that an append tells whether the key must move
+	// without decoding the body (created.go).
+	created      int64
+	createdKnown bool
 }
 
 // sealed encodes st into a new value of key, the row's, and returns the view of it.
@@ -124,6 +129,7 @@ func (st *rowState) sealed(key []byte) *rowState {
 		version: st.version, historyLen: st.historyLen, historyGen: st.historyGen, flags: st.flags,
 		body: part(0), input: part(1), output: part(2), history: part(3),
 		timers: v[timersAt : timersAt+len(st.timers) : timersAt+len(st.timers)], value: v,
+		created: st.created, createdKnown: st.createdKnown,
 	}
 }
 

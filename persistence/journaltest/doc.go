@@ -10,5 +10,6 @@
 // -race. The suite also pins down what the persistence package documentation lists
 // where the contract is silent (timer ownership, the order of decisions within a
 // batch, empty batches, reads after Close, callbacks that use the journal), and that
-// List pages are full until the last, whose continuation token is "".
+// List pages are full until the last, whose continuation token is "", in id order and
+// newest first alike.
 package journaltest

@@ -3,7 +3,6 @@ package memjournal
 import (
 	"cmp"
 	"context"
-	"maps"
 	"slices"
 	"time"
 
@@ -88,12 +87,19 @@ func (j *Journal) List(ctx context.Context, q persistence.Query) ([]*persistence
 	if j.closed {
 		return nil, "", persistence.ErrClosed
 	}
-	page := query.NewPage(q)
-	for _, id := range slices.Sorted(maps.Keys(j.instances)) {
-		inst := j.instances[id]
-		if !query.After(q, id) || !query.Matches(q, &inst.row) {
-			continue
+	start, err := query.StartOf(q)
+	if err != nil {
+		return nil, "", err
+	}
+	var matched []*instance
+	for _, inst := range j.instances {
+		if start.Admits(q.CursorOf(&inst.row)) && query.Matches(q, &inst.row) {
+			matched = append(matched, inst)
 		}
+	}
+	slices.SortFunc(matched, func(a, b *instance) int { return q.Compare(q.CursorOf(&a.row), q.CursorOf(&b.row)) })
+	page := query.NewPage(q)
+	for _, inst := range matched {
 		if page.Full() {
 			return page.Instances, page.Continuation(), nil
 		}

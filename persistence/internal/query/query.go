@@ -16,15 +16,16 @@ const MaxPageBytes = 16 << 20
 // PageSize returns the number of instances one page of q holds at most.
 func PageSize(q persistence.Query) int { return q.Limit() }
 
-// Page gathers one page of a listing in id order.
+// Page gathers one page of a listing, in the query's order.
 type Page struct {
 	Instances []*persistence.Instance
+	q         persistence.Query
 	size      int
 	bytes     int
 }
 
 // NewPage starts a page of q.
-func NewPage(q persistence.Query) *Page { return &Page{size: PageSize(q)} }
+func NewPage(q persistence.Query) *Page { return &Page{q: q, size: PageSize(q)} }
 
 // Full reports whether the page takes no more instances; a further match then means
 // another page follows, and Continuation is its token.
@@ -39,7 +40,9 @@ func (p *Page) Add(inst *persistence.Instance) {
 }
 
 // Continuation returns the token of the page after this one.
-func (p *Page) Continuation() string { return p.Instances[len(p.Instances)-1].ID }
+func (p *Page) Continuation() string {
+	return p.q.Token(p.q.CursorOf(p.Instances[len(p.Instances)-1]))
+}
 
 // Matches reports whether inst passes every filter of q. The id prefix is checked too,
 // though scans usually seek to it, so that callers need not trust their own seek.
@@ -68,8 +71,26 @@ func Matches(q persistence.Query, inst *persistence.Instance) bool {
 	return true
 }
 
-// After reports whether id lies past the continuation token, that is whether a page
-// that follows the token may hold it. Tokens are the last id of the previous page.
-func After(q persistence.Query, id string) bool {
-	return q.Continuation == "" || id > q.Continuation
+// Start is where a page of a listing starts: after the place its continuation token
+// names.
+type Start struct {
+	q     persistence.Query
+	after persistence.Cursor
+	set   bool
+}
+
+// StartOf returns where the page q asks for starts, or an error wrapping
+// persistence.ErrInvalidQuery for a query no listing can serve.
+func StartOf(q persistence.Query) (Start, error) {
+	if err := q.Validate(); err != nil {
+		return Start{}, err
+	}
+	after, set, err := q.After()
+	return Start{q: q, after: after, set: set}, err
+}
+
+// Admits reports whether an instance at c lies past the token, that is whether the
+// page may hold it.
+func (s Start) Admits(c persistence.Cursor) bool {
+	return !s.set || s.q.Compare(s.after, c) < 0
 }
