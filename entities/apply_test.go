@@ -121,7 +121,7 @@ func TestApplyFunctionEntity(t *testing.T) {
 		{"malformed input", "10", []Operation{{Name: "add", Input: []byte("{")}, op("get", nil)}, "10", []string{"!*entities.DecodeError", "10"}},
 		{"error rolls back", "10", []Operation{op("add", 1), op("addThenFail", nil), op("add", 1)}, "12", []string{"-", "!*entities.testError", "-"}},
 		{"panic rolls back", "10", []Operation{op("add", 1), op("addThenPanic", nil), op("add", 1)}, "12", []string{"-", "!panic", "-"}},
-		{"failed delete rolls back", "10", []Operation{op("deleteThenFail", nil), op("get", nil)}, "10", []string{"!*errors.errorString", "10"}},
+		{"failed delete rolls back", "10", []Operation{op("deleteThenFail", nil), op("get", nil)}, "10", []string{"!Error", "10"}},
 		{"state that no longer decodes", `"ten"`, []Operation{op("add", 1), op("get", nil)}, `"ten"`, []string{"!*entities.DecodeError", "!*entities.DecodeError"}},
 		// counterFn decodes the state before it looks at the operation, so even its
 		// "delete" fails; Typed entities look first (see TestTypedCounter).
@@ -219,7 +219,7 @@ func TestApplyFailureDescribesTheError(t *testing.T) {
 		typ, msg     string
 		nonRetriable bool
 	}{
-		{"*errors.errorString", "entity @counter@a operation plain: no luck", false},
+		{"Error", "entity @counter@a operation plain: no luck", false},
 		{"*entities.testError", "entity @counter@a operation wrapped: while adding: overdrawn", false},
 		{"entities.fatalError", "entity @counter@a operation fatal: fatal", true},
 		{"panic", "entity @counter@a operation panic: panic: bad 42", false},

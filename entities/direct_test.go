@@ -105,7 +105,7 @@ func TestTypedDirectCalls(t *testing.T) {
 	if want := `{"I":0,"I64":1099511627776,"F":2.5,"S":"tab\t","B":true}`; state != want {
 		t.Errorf("state = %s, want %s", state, want)
 	}
-	want := `[- - - - - 7 1099511627776 2.5 "tab\t" true !*errors.errorString !*errors.errorString 10 !*entities.DecodeError !*entities.DecodeError !panic - 0 42]`
+	want := `[- - - - - 7 1099511627776 2.5 "tab\t" true !Error !Error 10 !*entities.DecodeError !*entities.DecodeError !panic - 0 42]`
 	if fmt.Sprint(got) != want {
 		t.Errorf("results = %v\nwant      %s", got, want)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/godurable/durable/history"
+	"github.com/godurable/durable/internal/errtype"
 )
 
 // UnknownOperationError reports an operation the entity does not have. An entity
@@ -61,10 +62,10 @@ func (e *panicError) Error() string { return fmt.Sprintf("panic: %v", e.value) }
 // storage in history. Every message names the entity and the operation: errors made by
 // the Context already do, others get the prefix.
 func failureOf(id ID, op string, err error) *history.Failure {
-	f := &history.Failure{ErrorType: errorTypeName(err), Message: err.Error()}
+	f := &history.Failure{ErrorType: errtype.Of(err, ownErrorType), Message: err.Error()}
 	var pe *panicError
 	if errors.As(err, &pe) {
-		f.ErrorType, f.Stack = "panic", pe.stack
+		f.Stack = pe.stack
 	} else if _, ok := err.(fmt.Formatter); ok {
 		// Errors that carry a stack (pkg/errors style) print it with %+v.
 		if detail := fmt.Sprintf("%+v", err); detail != f.Message {
@@ -81,14 +82,10 @@ func failureOf(id ID, op string, err error) *history.Failure {
 	return f
 }
 
-// errorTypeName returns the Go type of err, looking through fmt.Errorf wrappers: the
-// type a caller branches on is the one that was wrapped.
-func errorTypeName(err error) string {
-	for {
-		u := errors.Unwrap(err)
-		if u == nil || !strings.HasPrefix(fmt.Sprintf("%T", err), "*fmt.wrap") {
-			return fmt.Sprintf("%T", err)
-		}
-		err = u
+// ownErrorType names the entity runtime's own errors.
+func ownErrorType(err error) string {
+	if _, ok := err.(*panicError); ok {
+		return "panic"
 	}
+	return ""
 }

@@ -81,11 +81,11 @@ func TestTypedCounter(t *testing.T) {
 		{"case-insensitive names", "", []Operation{op("ADD", 1), op("Add", 1), op("aDd", 1), op("add", 1), op("GET", nil)},
 			`{"Value":4}`, []string{"-", "-", "-", "-", "4"}},
 		{"error rolls back", `{"Value":1}`, []Operation{op("add", 1), op("addThenFail", 100), op("add", 1), op("get", nil)},
-			`{"Value":3}`, []string{"-", "!*errors.errorString", "-", "3"}},
+			`{"Value":3}`, []string{"-", "!Error", "-", "3"}},
 		{"panic rolls back", `{"Value":1}`, []Operation{op("add", 1), op("addThenPanic", 100), op("add", 1), op("get", nil)},
 			`{"Value":3}`, []string{"-", "!panic", "-", "3"}},
-		{"first op fails", `{"Value":1}`, []Operation{op("addThenFail", 100), op("get", nil)}, `{"Value":1}`, []string{"!*errors.errorString", "1"}},
-		{"only failures keep the state bytes", `{"Value":1, "Old":true}`, []Operation{op("addThenFail", 100)}, `{"Value":1, "Old":true}`, []string{"!*errors.errorString"}},
+		{"first op fails", `{"Value":1}`, []Operation{op("addThenFail", 100), op("get", nil)}, `{"Value":1}`, []string{"!Error", "1"}},
+		{"only failures keep the state bytes", `{"Value":1, "Old":true}`, []Operation{op("addThenFail", 100)}, `{"Value":1, "Old":true}`, []string{"!Error"}},
 		{"unknown operation", `{"Value":1}`, []Operation{op("frobnicate", nil), op("get", nil)}, `{"Value":1}`, []string{"!*entities.UnknownOperationError", "1"}},
 		{"undecodable input", `{"Value":1}`, []Operation{op("add", "x"), op("get", nil)}, `{"Value":1}`, []string{"!*entities.DecodeError", "1"}},
 		{"no input is a zero In", `{"Value":1}`, []Operation{op("add", nil), op("get", nil)}, `{"Value":1}`, []string{"-", "1"}},
@@ -115,7 +115,7 @@ func TestTypedLogRollsBackReferences(t *testing.T) {
 	if want := `{"Items":[7,1,3,6],"Seen":{"1":1,"3":1,"6":1}}`; state != want {
 		t.Errorf("state = %s, want %s", state, want)
 	}
-	if want := "[- !*errors.errorString - !panic !*errors.errorString - 4]"; fmt.Sprint(got) != want {
+	if want := "[- !Error - !panic !Error - 4]"; fmt.Sprint(got) != want {
 		t.Errorf("results = %v, want %v", got, want)
 	}
 }
@@ -247,7 +247,7 @@ func TestTypedContextMethods(t *testing.T) {
 	if state != `{"Sent":2}` {
 		t.Errorf("state = %s", state)
 	}
-	if want := `["audit-a" !*errors.errorString "audit-c"]`; fmt.Sprint(got) != want {
+	if want := `["audit-a" !Error "audit-c"]`; fmt.Sprint(got) != want {
 		t.Errorf("results = %v, want %s", got, want)
 	}
 	for i, key := range map[int]string{0: "a", 2: "c"} {

@@ -120,8 +120,10 @@ type ParentRef struct {
 // Failure describes why an activity, sub-orchestration, entity operation or
 // orchestration failed. It is stored in history, so it holds strings only.
 type Failure struct {
-	// ErrorType is the Go type of the original error (for example "*fs.PathError"),
-	// or "panic" when the code panicked.
+	// ErrorType names the original error's type: the one it declares with an
+	// ErrorType() string method, or its Go type (for example "*fs.PathError"), or
+	// "panic" when the code panicked, or "Error" for an error that is only a message
+	// (see orchestrator.FailureOf).
 	ErrorType string `msgpack:"et,omitempty" json:"errorType,omitempty"`
 	Message   string `msgpack:"m" json:"message"`
 	Stack     string `msgpack:"st,omitempty" json:"stackTrace,omitempty"`

@@ -3,9 +3,9 @@ package orchestrator
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/godurable/durable/history"
+	"github.com/godurable/durable/internal/errtype"
 )
 
 // Sentinel errors callers branch on.
@@ -62,12 +62,20 @@ type PanicError struct {
 func (e *PanicError) Error() string { return fmt.Sprintf("orchestrator panicked: %v", e.Value) }
 
 // FailureOf describes err for storage in history. Errors that already carry a stored
-// failure keep it as the inner failure, so a chain of orchestrations reports its root cause.
+// failure keep it as the inner failure, so a chain of orchestrations reports its root
+// cause.
+//
+// The failure's ErrorType is what a reader can branch on: the value of an ErrorType()
+// string method, for an error that declares its type; "panic" for a panic; "TimedOut"
+// and "Canceled" for ErrTimedOut and ErrCanceled; else the Go type of the first error
+// in the chain that has one of its own (such as "*fs.PathError" or
+// "*orchestrator.TaskFailedError"), looking through errors.New, fmt.Errorf and
+// errors.Join, which only carry text; "Error" when none does.
 func FailureOf(err error) *history.Failure {
 	if err == nil {
 		return nil
 	}
-	f := &history.Failure{ErrorType: errorTypeName(err), Message: err.Error()}
+	f := &history.Failure{ErrorType: errtype.Of(err, ownErrorType), Message: err.Error()}
 	var tf *TaskFailedError
 	if errors.As(err, &tf) {
 		inner := tf.Failure
@@ -75,7 +83,6 @@ func FailureOf(err error) *history.Failure {
 	}
 	var pe *PanicError
 	if errors.As(err, &pe) {
-		f.ErrorType = "panic"
 		f.Stack = pe.Stack
 	} else if _, ok := err.(fmt.Formatter); ok {
 		// Errors that carry a stack (pkg/errors style) print it with %+v.
@@ -90,18 +97,21 @@ func FailureOf(err error) *history.Failure {
 	return f
 }
 
-func errorTypeName(err error) string {
-	// Unwrap fmt.Errorf wrappers: the type callers care about is the innermost one.
-	for {
-		u := errors.Unwrap(err)
-		if u == nil {
-			break
-		}
-		if strings.HasPrefix(fmt.Sprintf("%T", err), "*fmt.wrap") {
-			err = u
-			continue
-		}
-		break
+// ownErrorType names the orchestrator's own errors.
+func ownErrorType(err error) string {
+	switch err.(type) {
+	case *PanicError:
+		return "panic"
+	case *TaskFailedError:
+		// Its ErrorType method names the task's error, which is its Inner failure:
+		// this one is the orchestration's.
+		return "*orchestrator.TaskFailedError"
 	}
-	return fmt.Sprintf("%T", err)
+	switch err {
+	case ErrTimedOut:
+		return "TimedOut"
+	case ErrCanceled:
+		return "Canceled"
+	}
+	return ""
 }
