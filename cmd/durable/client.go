@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -23,9 +24,11 @@ type apiClient struct {
 	continuation string
 }
 
-// apiError is a refusal from the server, with its status code and message.
+// apiError is a refusal from the server: its status code, the API's error code (such
+// as InstanceNotFound) and its message.
 type apiError struct {
 	status  int
+	code    string
 	message string
 }
 
@@ -70,18 +73,24 @@ func (c *apiClient) do(method, path string, query url.Values, body []byte, ok ..
 			return b, resp, nil
 		}
 	}
-	return b, resp, &apiError{status: resp.StatusCode, message: errorMessage(b)}
+	return b, resp, refusal(resp.StatusCode, b)
 }
 
-func errorMessage(b []byte) string {
+// refusal reads an error answer: the API's JSON error body, or else its text.
+func refusal(status int, b []byte) *apiError {
 	var e struct{ Error, Message string }
 	if json.Unmarshal(b, &e) == nil && (e.Message != "" || e.Error != "") {
-		if e.Message != "" {
-			return e.Message
-		}
-		return e.Error
+		return &apiError{status: status, code: e.Error, message: cmp.Or(e.Message, e.Error)}
 	}
-	return strings.TrimSpace(string(b))
+	return &apiError{status: status, message: strings.TrimSpace(string(b))}
+}
+
+// waitingFor returns a copy of c whose requests may take d longer than usual, for a
+// request the server holds on purpose.
+func (c *apiClient) waitingFor(d time.Duration) *apiClient {
+	wc := *c
+	wc.http = &http.Client{Timeout: c.http.Timeout + d}
+	return &wc
 }
 
 func instancePath(id string, rest ...string) string {
@@ -103,37 +112,4 @@ type status struct {
 	CreatedTime     string          `json:"createdTime"`
 	LastUpdatedTime string          `json:"lastUpdatedTime"`
 	HistoryEvents   json.RawMessage `json:"historyEvents,omitempty"`
-}
-
-func finished(s string) bool {
-	switch s {
-	case "Completed", "Failed", "Terminated", "Canceled":
-		return true
-	}
-	return false
-}
-
-// waitFor polls an instance until it finishes: the API is asynchronous by design
-// (202 while running), so a client waits by polling with a growing interval.
-func (c *apiClient) waitFor(id string, timeout time.Duration) ([]byte, error) {
-	deadline := time.Now().Add(timeout)
-	pause := 50 * time.Millisecond
-	for {
-		b, _, err := c.do("GET", instancePath(id), nil, nil, http.StatusOK, http.StatusAccepted)
-		if err != nil {
-			return nil, err
-		}
-		var st status
-		if err := json.Unmarshal(b, &st); err != nil {
-			return nil, err
-		}
-		if finished(st.RuntimeStatus) {
-			return b, nil
-		}
-		if time.Now().After(deadline) {
-			return b, fmt.Errorf("instance %s still %s after %v", id, st.RuntimeStatus, timeout)
-		}
-		time.Sleep(pause)
-		pause = min(pause*2, time.Second)
-	}
 }

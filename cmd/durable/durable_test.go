@@ -256,7 +256,7 @@ func TestServeAndClientVerbs(t *testing.T) {
 	if out, code := s.durable("start", "NoSuchOrchestrator"); code != 1 || !strings.Contains(out, "400") {
 		t.Fatalf("unknown orchestration: exit %d: %s", code, out)
 	}
-	if out, code := s.durable("start", "OnboardingOrchestrator", "--input", "{broken"); code != 1 || !strings.Contains(out, "not valid JSON") {
+	if out, code := s.durable("start", "OnboardingOrchestrator", "--input", "{broken"); code != 2 || !strings.Contains(out, "not valid JSON") {
 		t.Fatalf("bad input: exit %d: %s", code, out)
 	}
 	s.stop()
@@ -343,14 +343,8 @@ func TestAPIKey(t *testing.T) {
 }
 
 func TestDefaultsToLoopback(t *testing.T) {
-	out, code := runMain("serve", "--help")
-	if code != 2 || !strings.Contains(out, "127.0.0.1:7071") {
+	out, _, code := runSplit("serve", "--help")
+	if code != 0 || !strings.Contains(out, "--http ADDRESS") || !strings.Contains(out, "(default 127.0.0.1:7071)") {
 		t.Fatalf("serve --help: exit %d: %s", code, out)
 	}
-}
-
-func runMain(args ...string) (string, int) {
-	var b strings.Builder
-	code := run(args, &b, &b)
-	return b.String(), code
 }

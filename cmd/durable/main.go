@@ -1,22 +1,27 @@
 // Command durable hosts the runtime with its HTTP API and dashboard, and manages
 // instances and entities of a running server from the command line.
 //
-//	durable serve [--http 127.0.0.1:7071] [--data ./data] [--api-key KEY]
+//	durable serve [--http 127.0.0.1:7071] [--data ./data] [--api-key KEY] [--grpc ADDR]
 //	              [--cluster NAME --etcd HOST:PORT[,...] --peer HOST:PORT [--partitions 32]]
 //	durable start NAME [--id ID] [--input JSON]
+//	durable run NAME [--id ID] [--input JSON] [--timeout 10m]
 //	durable status ID [--history]
-//	durable wait ID
+//	durable wait ID [--timeout 10m]
 //	durable raise ID EVENT [JSON]
-//	durable terminate|suspend|resume|rewind|restart ID [--reason TEXT]
+//	durable terminate|suspend|resume|rewind ID [--reason TEXT]
+//	durable restart ID [--same-id]
 //	durable purge ID
-//	durable list [--status S[,S]] [--prefix P] [--all]
+//	durable purge [--status S[,S]] [--created-after T] [--created-before T]
+//	durable list [--status S[,S]] [--name N] [--prefix P] [--created-after T] [--created-before T] [--all]
 //	durable signal ENTITY KEY OP [JSON]
 //	durable entity ENTITY KEY
 //	durable entities [NAME]
 //	durable members | partitions
+//	durable help [VERB] | version | completion bash|zsh|fish
 //
-// Client commands talk to --server (default http://127.0.0.1:7071, or $DURABLE_SERVER)
-// and print readable text, or JSON with --json.
+// Client verbs talk to --server (default http://127.0.0.1:7071, or $DURABLE_SERVER)
+// and print a table or text, or JSON with --output json|jsonl. `durable help` lists
+// the exit codes; `durable VERB --help` a verb's flags.
 package main
 
 import (
@@ -27,46 +32,48 @@ import (
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
-const usage = `usage: durable COMMAND [ARGS]
+// Exit codes. Scripts branch on them, so they are listed in the help and the README,
+// and a code keeps its meaning once given.
+const (
+	exitOK         = 0
+	exitError      = 1
+	exitUsage      = 2
+	exitNotFound   = 3
+	exitFailed     = 4
+	exitTerminated = 5
+	exitTimeout    = 6
+)
 
-server:
-  serve [--http ADDR] [--data DIR] [--api-key KEY]   host the runtime, its HTTP API and dashboard
-        [--cluster NAME --etcd HOST:PORT[,...] --peer HOST:PORT [--partitions N] [--replicas 2]]
-
-instances:
-  start NAME [--id ID] [--input JSON]      start an orchestration
-  status ID [--history]                    show an instance
-  wait ID [--timeout DURATION]             wait until an instance finishes
-  raise ID EVENT [JSON]                    raise an external event
-  terminate|suspend|resume|rewind ID [--reason TEXT]
-  restart ID [--same-id]                   start again with the same input
-  purge ID                                 delete a finished instance
-  list [--status S,S] [--prefix P] [--top N] [--all]
-
-entities:
-  signal ENTITY KEY OP [JSON]              signal an entity operation
-  entity ENTITY KEY                        show an entity's state
-  entities [NAME]                          list entities
-
-cluster:
-  members                                  the members and how many partitions each owns
-  partitions                               who owns each partition, at which epoch
-
-client flags: --server URL ($DURABLE_SERVER), --api-key KEY ($DURABLE_API_KEY), --json
-`
+var exitCodes = []struct {
+	code    int
+	meaning string
+}{
+	{exitOK, "done; for wait and run: the instance completed"},
+	{exitError, "the server refused the request or could not be reached"},
+	{exitUsage, "usage error: an unknown verb or flag, a bad argument or flag value"},
+	{exitNotFound, "no such instance or entity"},
+	{exitFailed, "wait, run: the instance failed"},
+	{exitTerminated, "wait, run: the instance was terminated (or canceled)"},
+	{exitTimeout, "wait, run: the instance was still going when --timeout ran out"},
+}
 
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stdout, usage)
-		return 0
+	if len(args) == 0 {
+		// A bare `durable` is a mistake a script should notice, not a request for help.
+		printUsage(stderr)
+		return exitUsage
 	}
-	if args[0] == "serve" {
-		return serve(args[1:], stdout, stderr)
+	switch args[0] {
+	case "-h", "-help", "--help":
+		printUsage(stdout)
+		return exitOK
+	case "-version", "--version":
+		args = []string{"version"}
 	}
-	cmd, ok := commands[args[0]]
-	if !ok {
-		fmt.Fprintf(stderr, "durable: unknown command %q\n\n%s", args[0], usage)
-		return 2
+	cmd, err := lookup(args[0])
+	if err != nil {
+		fmt.Fprintln(stderr, "durable:", err)
+		return exitUsage
 	}
 	return cmd.run(args[1:], stdout, stderr)
 }

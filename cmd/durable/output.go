@@ -5,32 +5,81 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"text/tabwriter"
 )
 
-// printer writes results for people, or the server's JSON for scripts.
-type printer struct {
-	w    io.Writer
-	json bool
+// outputFormat is how client verbs print: a table or text for people, or JSON.
+type outputFormat string
+
+const (
+	formatTable outputFormat = "table"
+	formatJSON  outputFormat = "json"
+	formatJSONL outputFormat = "jsonl"
+)
+
+var outputFormats = []string{string(formatTable), string(formatJSON), string(formatJSONL)}
+
+func (f *outputFormat) String() string { return string(*f) }
+
+func (f *outputFormat) Set(s string) error {
+	if !slices.Contains(outputFormats, s) {
+		return fmt.Errorf("want %s", strings.Join(outputFormats, ", "))
+	}
+	*f = outputFormat(s)
+	return nil
 }
 
+func (f *outputFormat) choices() []string { return outputFormats }
+
+// printer writes results for people, or the server's JSON for scripts.
+type printer struct {
+	w      io.Writer
+	format outputFormat
+}
+
+// print writes one JSON value, on one line, or its human form.
 func (p *printer) print(raw []byte, human func(io.Writer)) error {
-	if p.json {
-		_, err := fmt.Fprintln(p.w, string(bytes.TrimSpace(raw)))
+	if p.format != formatTable {
+		_, err := fmt.Fprintln(p.w, compact(raw))
 		return err
 	}
 	human(p.w)
 	return nil
 }
 
-func (p *printer) done(msg string) error {
-	if p.json {
-		b, _ := json.Marshal(map[string]string{"result": msg})
-		_, err := fmt.Fprintln(p.w, string(b))
+// printList writes a JSON array, or its items one a line for jsonl, or its human form.
+// An empty list is [], never null.
+func (p *printer) printList(items []json.RawMessage, human func(io.Writer)) error {
+	switch p.format {
+	case formatJSON:
+		var b strings.Builder
+		b.WriteByte('[')
+		for i, item := range items {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(compact(item))
+		}
+		b.WriteByte(']')
+		_, err := fmt.Fprintln(p.w, b.String())
 		return err
+	case formatJSONL:
+		for _, item := range items {
+			if _, err := fmt.Fprintln(p.w, compact(item)); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	_, err := fmt.Fprintln(p.w, msg)
-	return err
+	human(p.w)
+	return nil
+}
+
+func (p *printer) done(msg string) error {
+	b, _ := json.Marshal(map[string]string{"result": msg})
+	return p.print(b, func(w io.Writer) { fmt.Fprintln(w, msg) })
 }
 
 func (p *printer) status(raw []byte) error {
@@ -39,7 +88,7 @@ func (p *printer) status(raw []byte) error {
 		return err
 	}
 	return p.print(raw, func(w io.Writer) {
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		tw := newTable(w)
 		fmt.Fprintf(tw, "Instance\t%s\nName\t%s\nStatus\t%s\nCreated\t%s\nUpdated\t%s\n",
 			st.InstanceID, st.Name, st.RuntimeStatus, st.CreatedTime, st.LastUpdatedTime)
 		for _, f := range []struct {
@@ -62,36 +111,37 @@ func (p *printer) status(raw []byte) error {
 	})
 }
 
-func (p *printer) instances(list []status) error {
-	if p.json {
-		b, _ := json.Marshal(list)
-		_, err := fmt.Fprintln(p.w, string(b))
-		return err
-	}
-	tw := tabwriter.NewWriter(p.w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "INSTANCE\tNAME\tSTATUS\tCREATED")
-	for _, st := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", st.InstanceID, st.Name, st.RuntimeStatus, st.CreatedTime)
-	}
-	return tw.Flush()
+func (p *printer) instances(items []json.RawMessage) error {
+	return p.printList(items, func(w io.Writer) {
+		tw := newTable(w)
+		fmt.Fprintln(tw, "INSTANCE\tNAME\tSTATUS\tCREATED")
+		for _, item := range items {
+			var st status
+			_ = json.Unmarshal(item, &st)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", st.InstanceID, st.Name, st.RuntimeStatus, st.CreatedTime)
+		}
+		_ = tw.Flush()
+	})
 }
 
 func (p *printer) entities(raw []byte) error {
-	var list []struct {
-		EntityID struct {
-			Name string `json:"name"`
-			Key  string `json:"key"`
-		} `json:"entityId"`
-		LastOperationTime string          `json:"lastOperationTime"`
-		State             json.RawMessage `json:"state"`
-	}
-	if err := json.Unmarshal(raw, &list); err != nil {
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
 		return err
 	}
-	return p.print(raw, func(w io.Writer) {
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	return p.printList(items, func(w io.Writer) {
+		tw := newTable(w)
 		fmt.Fprintln(tw, "ENTITY\tKEY\tLAST OPERATION\tSTATE")
-		for _, e := range list {
+		for _, item := range items {
+			var e struct {
+				EntityID struct {
+					Name string `json:"name"`
+					Key  string `json:"key"`
+				} `json:"entityId"`
+				LastOperationTime string          `json:"lastOperationTime"`
+				State             json.RawMessage `json:"state"`
+			}
+			_ = json.Unmarshal(item, &e)
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.EntityID.Name, e.EntityID.Key, e.LastOperationTime, compact(e.State))
 		}
 		_ = tw.Flush()

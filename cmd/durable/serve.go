@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -25,49 +26,55 @@ import (
 	"golang.org/x/net/netutil"
 )
 
+type serveOpts struct {
+	addr, grpcAddr, data, key, clusterName, etcd, peer, secret *string
+	verbose                                                    *bool
+	workers, partitions, replicas                              *int
+	ttl                                                        *time.Duration
+}
+
+func serveFlags(fs *flag.FlagSet) *serveOpts {
+	return &serveOpts{
+		addr:     fs.String("http", "127.0.0.1:7071", "`ADDRESS` to listen on (loopback by default)"),
+		grpcAddr: fs.String("grpc", "", "also serve the Durable Task sidecar protocol (gRPC) on this `ADDRESS`, e.g. 127.0.0.1:4001"),
+		data:     fs.String("data", "./data", "journal `DIRECTORY`"),
+		// The secrets are read from the environment after parsing, so that the help
+		// never shows them.
+		key:         fs.String("api-key", "", "require this `KEY` (?code= or x-functions-key header) on API calls (default $DURABLE_API_KEY)"),
+		verbose:     fs.Bool("v", false, "log runtime activity at Info level"),
+		workers:     fs.Int("workers", 64, "`N` activities run at once on this member (a cluster sends more to other members)"),
+		clusterName: fs.String("cluster", "", "join the cluster of this `NAME` (needs --etcd and --peer); empty: run on its own"),
+		etcd:        fs.String("etcd", "", "etcd `ENDPOINTS` of the cluster, HOST:PORT[,HOST:PORT]"),
+		peer:        fs.String("peer", "", "`HOST:PORT` this member listens on for the other members"),
+		partitions:  fs.Int("partitions", cluster.DefaultPartitions, "`N` partitions in a cluster this member creates"),
+		replicas:    fs.Int("replicas", 2, "`N` members keep each partition: 2 keeps a standby that takes over, 1 none"),
+		ttl:         fs.Duration("lease-ttl", 5*time.Second, "a member that cannot renew its etcd lease for 2/3 of this `DURATION` stops committing (at least 2s)"),
+		secret:      fs.String("cluster-secret", "", "the `SECRET` members present to each other (default $DURABLE_CLUSTER_SECRET, else one kept in etcd)"),
+	}
+}
+
 // serve hosts every bundled example on the embedded runtime and serves the HTTP API
 // and the dashboard until SIGTERM or SIGINT, then shuts down in order: stop accepting
 // requests, let those in progress finish, then close the runtime, which completes
 // pending journal writes and closes the database.
-func serve(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("http", "127.0.0.1:7071", "address to listen on (loopback by default)")
-	grpcAddr := fs.String("grpc", "", "also serve the Durable Task sidecar protocol (gRPC) on this address, e.g. 127.0.0.1:4001")
-	data := fs.String("data", "./data", "journal directory")
-	key := fs.String("api-key", os.Getenv("DURABLE_API_KEY"), "require this key (?code= or x-functions-key header) on API calls")
-	verbose := fs.Bool("v", false, "log runtime activity at Info level")
-	workers := fs.Int("workers", 64, "activities run at once on this member (a cluster sends more to other members)")
-	clusterName := fs.String("cluster", "", "join the cluster of this name (needs --etcd and --peer); empty: run on its own")
-	etcd := fs.String("etcd", "", "etcd endpoints of the cluster, HOST:PORT[,HOST:PORT]")
-	peer := fs.String("peer", "", "HOST:PORT this member listens on for the other members")
-	partitions := fs.Int("partitions", cluster.DefaultPartitions, "partition count of a cluster this member creates")
-	replicas := fs.Int("replicas", 2, "members keeping each partition: 2 keeps a standby that takes over, 1 none")
-	ttl := fs.Duration("lease-ttl", 5*time.Second, "a member that cannot renew its etcd lease for 2/3 of this stops committing (at least 2s)")
-	secret := fs.String("cluster-secret", os.Getenv("DURABLE_CLUSTER_SECRET"), "what members present to each other (default: one kept in etcd)")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
+func serve(_ []string, opts any, stdout, stderr io.Writer) error {
+	o := opts.(*serveOpts)
 	var cc *durable.ClusterConfig
-	if *clusterName != "" {
-		if *etcd == "" || *peer == "" {
-			fmt.Fprintln(stderr, "durable serve: --cluster needs --etcd and --peer")
-			return 2
+	if *o.clusterName != "" {
+		if *o.etcd == "" || *o.peer == "" {
+			return usagef("--cluster needs --etcd and --peer")
 		}
-		cc = &durable.ClusterConfig{Name: *clusterName, Etcd: strings.Split(*etcd, ","), Peer: *peer,
-			Partitions: *partitions, Replicas: *replicas, Secret: *secret, TTL: *ttl}
+		cc = &durable.ClusterConfig{Name: *o.clusterName, Etcd: strings.Split(*o.etcd, ","), Peer: *o.peer,
+			Partitions: *o.partitions, Replicas: *o.replicas, Secret: cmp.Or(*o.secret, os.Getenv("DURABLE_CLUSTER_SECRET")), TTL: *o.ttl}
 	}
 	level := slog.LevelWarn
-	if *verbose {
+	if *o.verbose {
 		level = slog.LevelInfo
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(logger) // the hosted examples log through the default logger
-	if err := serveUntilSignal(*addr, *grpcAddr, *data, *key, *workers, cc, logger, stdout); err != nil {
-		fmt.Fprintln(stderr, "durable serve:", err)
-		return 1
-	}
-	return 0
+	key := cmp.Or(*o.key, os.Getenv("DURABLE_API_KEY"))
+	return serveUntilSignal(*o.addr, *o.grpcAddr, *o.data, key, *o.workers, cc, logger, stdout)
 }
 
 func serveUntilSignal(addr, grpcAddr, data, key string, workers int, cc *durable.ClusterConfig, logger *slog.Logger, stdout io.Writer) error {

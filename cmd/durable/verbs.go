@@ -8,112 +8,94 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
-	"time"
 )
 
-// command is one client verb: its flags, how many positional arguments it takes, and
-// what it does with them.
-type command struct {
-	args    string // shown in usage errors
-	min     int
-	max     int
-	flags   func(fs *flag.FlagSet) any
-	perform func(c *apiClient, args []string, opts any, out *printer) error
-}
+// commands is every verb, in the order the help lists them. It is filled in init
+// because help and completion read it.
+var commands []*command
 
-var commands = map[string]*command{
-	"start":      {args: "NAME", min: 1, max: 1, flags: startFlags, perform: start},
-	"status":     {args: "ID", min: 1, max: 1, flags: historyFlag, perform: showStatus},
-	"wait":       {args: "ID", min: 1, max: 1, flags: timeoutFlag, perform: wait},
-	"raise":      {args: "ID EVENT [JSON]", min: 2, max: 3, perform: raise},
-	"terminate":  {args: "ID", min: 1, max: 1, flags: reasonFlag, perform: control("terminate")},
-	"suspend":    {args: "ID", min: 1, max: 1, flags: reasonFlag, perform: control("suspend")},
-	"resume":     {args: "ID", min: 1, max: 1, flags: reasonFlag, perform: control("resume")},
-	"rewind":     {args: "ID", min: 1, max: 1, flags: reasonFlag, perform: control("rewind")},
-	"restart":    {args: "ID", min: 1, max: 1, flags: sameIDFlag, perform: restart},
-	"purge":      {args: "ID", min: 1, max: 1, perform: purge},
-	"list":       {args: "", min: 0, max: 0, flags: listFlags, perform: list},
-	"signal":     {args: "ENTITY KEY OP [JSON]", min: 3, max: 4, perform: signalEntity},
-	"entity":     {args: "ENTITY KEY", min: 2, max: 2, perform: showEntity},
-	"entities":   {args: "[NAME]", min: 0, max: 1, perform: listEntities},
-	"members":    {args: "", min: 0, max: 0, perform: showMembers},
-	"partitions": {args: "", min: 0, max: 0, perform: showPartitions},
-}
+func init() {
+	commands = []*command{
+		{name: "serve", group: "server", summary: "host the runtime, its HTTP API and dashboard",
+			about: "Runs every bundled example on an embedded runtime until SIGTERM or SIGINT, then stops\n" +
+				"gracefully: requests in progress finish, pending journal writes complete.",
+			flags: flagsOf(serveFlags), local: serve},
 
-func (cmd *command) run(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("durable", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	server := fs.String("server", envOr("DURABLE_SERVER", "http://127.0.0.1:7071"), "server URL")
-	key := fs.String("api-key", os.Getenv("DURABLE_API_KEY"), "API key")
-	asJSON := fs.Bool("json", false, "print JSON")
-	var opts any
-	if cmd.flags != nil {
-		opts = cmd.flags(fs)
-	}
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return 2
-	}
-	if len(pos) < cmd.min || len(pos) > cmd.max {
-		fmt.Fprintf(stderr, "durable: expected arguments %s, got %d\n", cmd.args, len(pos))
-		return 2
-	}
-	c := &apiClient{server: *server, key: *key, http: &http.Client{Timeout: 60 * time.Second}}
-	p := &printer{w: stdout, json: *asJSON}
-	if err := cmd.perform(c, pos, opts, p); err != nil {
-		fmt.Fprintln(stderr, "durable:", err)
-		var ae *apiError
-		if errors.As(err, &ae) && ae.status == http.StatusNotFound {
-			return 3
-		}
-		return 1
-	}
-	return 0
-}
+		{name: "start", group: "instances", args: "NAME", min: 1, max: 1, summary: "start an orchestration",
+			flags: flagsOf(startFlags), perform: start},
+		{name: "run", group: "instances", args: "NAME", min: 1, max: 1, summary: "start an orchestration and wait until it ends",
+			about: "The server waits, not the client: one request holds until the instance ends or\n" +
+				"--timeout (24h at most) runs out. Prints the final status; the exit code says how\n" +
+				"it ended.",
+			flags: flagsOf(runFlags), perform: startAndWait},
+		{name: "status", group: "instances", args: "ID", min: 1, max: 1, summary: "show an instance",
+			flags: flagsOf(historyFlag), perform: showStatus},
+		{name: "wait", group: "instances", args: "ID", min: 1, max: 1, summary: "wait until an instance ends",
+			about: "Prints the final status; the exit code says how it ended.",
+			flags: flagsOf(timeoutFlag), perform: wait},
+		{name: "raise", group: "instances", args: "ID EVENT [JSON]", min: 2, max: 3, summary: "raise an external event",
+			perform: raise},
+		controlVerb("terminate", "end a running instance"),
+		controlVerb("suspend", "pause a running instance"),
+		controlVerb("resume", "resume a suspended instance"),
+		controlVerb("rewind", "retry a failed instance from where it failed"),
+		{name: "restart", group: "instances", args: "ID", min: 1, max: 1, summary: "start an instance again with the same input",
+			flags: flagsOf(sameIDFlag), perform: restart},
+		{name: "purge", group: "instances", args: "[ID]", min: 0, max: 1, summary: "delete a finished instance, or those a filter selects",
+			about: "Without an ID, purges the finished instances the filters select; it needs at least\n" +
+				"one filter, so that nothing is purged by accident. Prints how many it purged.",
+			flags: flagsOf(purgeFlags), perform: purge},
+		{name: "list", group: "instances", summary: "list instances by status, name, id prefix or creation time",
+			flags: flagsOf(listFlags), perform: list},
 
-// parseInterspersed parses flags wherever they appear among the positional arguments,
-// so `durable start Hello --id x` works as well as `durable start --id x Hello`.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
+		{name: "signal", group: "entities", args: "ENTITY KEY OP [JSON]", min: 3, max: 4, summary: "signal an entity operation",
+			perform: signalEntity},
+		{name: "entity", group: "entities", args: "ENTITY KEY", min: 2, max: 2, summary: "show an entity's state",
+			perform: showEntity},
+		{name: "entities", group: "entities", args: "[NAME]", min: 0, max: 1, summary: "list entities",
+			perform: listEntities},
+
+		{name: "members", group: "cluster", summary: "the members and how many partitions each owns",
+			perform: showMembers},
+		{name: "partitions", group: "cluster", summary: "who owns each partition, at which epoch",
+			perform: showPartitions},
+
+		{name: "help", group: "this tool", args: "[VERB]", min: 0, max: 1, summary: "this help, or a verb's",
+			local: help, argChoices: verbNames},
+		{name: "version", group: "this tool", summary: "the version of durable and of Go",
+			local: version},
 	}
 }
 
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
+// flagsOf adapts a verb's typed flag definitions to the command table.
+func flagsOf[T any](define func(fs *flag.FlagSet) T) func(fs *flag.FlagSet) any {
+	return func(fs *flag.FlagSet) any { return define(fs) }
 }
 
-type startOpts struct{ id, input *string }
+type startOpts struct {
+	id    *string
+	input jsonValue
+}
 
-func startFlags(fs *flag.FlagSet) any {
-	return &startOpts{id: fs.String("id", "", "instance id (default: generated)"), input: fs.String("input", "", "input JSON")}
+func startFlags(fs *flag.FlagSet) *startOpts {
+	o := &startOpts{id: fs.String("id", "", "instance `ID` (default: generated)")}
+	fs.Var(&o.input, "input", "the orchestration's input, as `JSON`")
+	return o
+}
+
+func startPath(name, id string) string {
+	path := "/api/orchestrators/" + url.PathEscape(name)
+	if id != "" {
+		path += "/" + url.PathEscape(id)
+	}
+	return path
 }
 
 func start(c *apiClient, args []string, opts any, p *printer) error {
 	o := opts.(*startOpts)
-	path := "/api/orchestrators/" + url.PathEscape(args[0])
-	if *o.id != "" {
-		path += "/" + url.PathEscape(*o.id)
-	}
-	body, err := jsonArg(*o.input)
-	if err != nil {
-		return err
-	}
-	b, _, err := c.do("POST", path, nil, body, http.StatusAccepted)
+	b, _, err := c.do("POST", startPath(args[0], *o.id), nil, o.input.doc, http.StatusAccepted)
 	if err != nil {
 		return err
 	}
@@ -129,18 +111,38 @@ func start(c *apiClient, args []string, opts any, p *printer) error {
 	})
 }
 
-// jsonArg checks a JSON argument; empty means no body.
-func jsonArg(s string) ([]byte, error) {
+// jsonValue is a flag holding a JSON document, checked as it is parsed.
+type jsonValue struct{ doc []byte }
+
+func (v *jsonValue) String() string { return string(v.doc) }
+
+func (v *jsonValue) Set(s string) error {
+	doc, err := checkJSON(s)
+	v.doc = doc
+	return err
+}
+
+// checkJSON checks a JSON argument; empty means no body.
+func checkJSON(s string) ([]byte, error) {
 	if s == "" {
 		return nil, nil
 	}
 	if !json.Valid([]byte(s)) {
-		return nil, fmt.Errorf("not valid JSON: %s (quote strings: '\"text\"')", s)
+		return nil, errors.New(`not valid JSON (quote strings: '"text"')`)
 	}
 	return []byte(s), nil
 }
 
-func historyFlag(fs *flag.FlagSet) any { return fs.Bool("history", false, "include the history") }
+// jsonArg checks a positional JSON argument.
+func jsonArg(s string) ([]byte, error) {
+	doc, err := checkJSON(s)
+	if err != nil {
+		return nil, usagef("argument %s: %v", s, err)
+	}
+	return doc, nil
+}
+
+func historyFlag(fs *flag.FlagSet) *bool { return fs.Bool("history", false, "include the history") }
 
 func showStatus(c *apiClient, args []string, opts any, p *printer) error {
 	q := url.Values{}
@@ -149,18 +151,6 @@ func showStatus(c *apiClient, args []string, opts any, p *printer) error {
 		q.Set("showHistoryOutput", "true")
 	}
 	b, _, err := c.do("GET", instancePath(args[0]), q, nil, http.StatusOK, http.StatusAccepted)
-	if err != nil {
-		return err
-	}
-	return p.status(b)
-}
-
-func timeoutFlag(fs *flag.FlagSet) any {
-	return fs.Duration("timeout", 10*time.Minute, "give up after this long")
-}
-
-func wait(c *apiClient, args []string, opts any, p *printer) error {
-	b, err := c.waitFor(args[0], *opts.(*time.Duration))
 	if err != nil {
 		return err
 	}
@@ -182,8 +172,14 @@ func raise(c *apiClient, args []string, _ any, p *printer) error {
 	return p.done(fmt.Sprintf("raised %s on %s", args[1], args[0]))
 }
 
-func reasonFlag(fs *flag.FlagSet) any {
+func reasonFlag(fs *flag.FlagSet) *string {
 	return fs.String("reason", "", "reason recorded with the operation")
+}
+
+// controlVerb is a verb that asks the server to do op to an instance, with a reason.
+func controlVerb(op, summary string) *command {
+	return &command{name: op, group: "instances", args: "ID", min: 1, max: 1, summary: summary,
+		flags: flagsOf(reasonFlag), perform: control(op)}
 }
 
 func control(op string) func(*apiClient, []string, any, *printer) error {
@@ -199,7 +195,7 @@ func control(op string) func(*apiClient, []string, any, *printer) error {
 	}
 }
 
-func sameIDFlag(fs *flag.FlagSet) any {
+func sameIDFlag(fs *flag.FlagSet) *bool {
 	return fs.Bool("same-id", false, "restart under the same id instead of a new one")
 }
 
@@ -214,56 +210,6 @@ func restart(c *apiClient, args []string, opts any, p *printer) error {
 	}
 	_ = json.Unmarshal(b, &payload)
 	return p.print(b, func(w io.Writer) { fmt.Fprintf(w, "restarted %s as %s\n", args[0], payload.ID) })
-}
-
-func purge(c *apiClient, args []string, _ any, p *printer) error {
-	if _, _, err := c.do("DELETE", instancePath(args[0]), nil, nil, http.StatusOK); err != nil {
-		return err
-	}
-	return p.done("purged " + args[0])
-}
-
-type listOpts struct {
-	status, prefix *string
-	top            *int
-	all            *bool
-}
-
-func listFlags(fs *flag.FlagSet) any {
-	return &listOpts{
-		status: fs.String("status", "", "runtime statuses, comma separated (e.g. Running,Failed)"),
-		prefix: fs.String("prefix", "", "instance id prefix"),
-		top:    fs.Int("top", 100, "page size"),
-		all:    fs.Bool("all", false, "follow every page"),
-	}
-}
-
-func list(c *apiClient, _ []string, opts any, p *printer) error {
-	o := opts.(*listOpts)
-	q := url.Values{"top": {strconv.Itoa(*o.top)}}
-	if *o.status != "" {
-		q.Set("runtimeStatus", *o.status)
-	}
-	if *o.prefix != "" {
-		q.Set("instanceIdPrefix", *o.prefix)
-	}
-	var all []status
-	for {
-		b, resp, err := c.do("GET", base+"/instances", q, nil, http.StatusOK)
-		if err != nil {
-			return err
-		}
-		var page []status
-		if err := json.Unmarshal(b, &page); err != nil {
-			return err
-		}
-		all = append(all, page...)
-		c.continuation = resp.Header.Get("x-ms-continuation-token")
-		if c.continuation == "" || !*o.all {
-			break
-		}
-	}
-	return p.instances(all)
 }
 
 func entityPath(name, key string) string {
