@@ -26,7 +26,7 @@ func TestHelp(t *testing.T) {
 		{args: nil, code: exitUsage, stderrHas: "exit codes:"},
 		{args: []string{"--help"}, code: exitOK, stdoutBeg: "usage: durable VERB", stdoutHas: "6  wait, run: the instance was still going"},
 		{args: []string{"-h"}, code: exitOK, stdoutBeg: "usage: durable VERB"},
-		{args: []string{"help"}, code: exitOK, stdoutBeg: "usage: durable VERB", stdoutHas: "help [VERB]"},
+		{args: []string{"help"}, code: exitOK, stdoutBeg: "usage: durable VERB", stdoutHas: "completion bash|zsh|fish"},
 		{args: []string{"help", "wait"}, code: exitOK, stdoutBeg: "usage: durable wait ID [FLAGS]", stdoutHas: "--timeout DURATION"},
 		{args: []string{"help", "serve"}, code: exitOK, stdoutBeg: "usage: durable serve [FLAGS]", stdoutHas: "127.0.0.1:7071"},
 		{args: []string{"help", "nope"}, code: exitUsage, stderrHas: `unknown verb "nope"`},
@@ -87,10 +87,11 @@ func TestBadInput(t *testing.T) {
 		{[]string{"start", "X", "--input", "{bad"}, `flag --input: not valid JSON`},
 		{[]string{"raise", "x", "Go", "{bad"}, "argument {bad: not valid JSON"},
 		{[]string{"members", "x"}, "takes no arguments"},
+		{[]string{"completion", "tcsh"}, `unknown shell "tcsh"`},
 		{[]string{"serve", "--cluster", "c"}, "--cluster needs --etcd and --peer"},
 	} {
 		args := tc.args
-		if tc.args[0] != "serve" {
+		if tc.args[0] != "serve" && tc.args[0] != "completion" {
 			args = append([]string{tc.args[0], "--server", "http://127.0.0.1:1"}, tc.args[1:]...)
 		}
 		stdout, stderr, code := runSplit(args...)

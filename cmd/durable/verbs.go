@@ -66,6 +66,10 @@ func init() {
 			local: help, argChoices: verbNames},
 		{name: "version", group: "this tool", summary: "the version of durable and of Go",
 			local: version},
+		{name: "completion", group: "this tool", args: "bash|zsh|fish", min: 1, max: 1, summary: "a shell completion script",
+			about: "Load it with: source <(durable completion bash), source <(durable completion zsh),\n" +
+				"or durable completion fish | source.",
+			local: completion, argChoices: func() []string { return shells }},
 	}
 }
 
