@@ -8,6 +8,7 @@ import (
 
 	"github.com/godurable/durable"
 	"github.com/godurable/durable/history"
+	"github.com/godurable/durable/internal/historyjson"
 )
 
 // checkStatus is what a start answers: where to follow the instance. The field names
@@ -135,22 +136,8 @@ func formatEventTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05.000Z07:00")
 }
 
-// historyEvent is one entry of historyEvents, with the Durable Task field names. Only
-// the fields meaningful for its EventType are set.
-type historyEvent struct {
-	EventType           string           `json:"EventType"`
-	Timestamp           string           `json:"Timestamp"`
-	Name                string           `json:"Name,omitempty"`
-	FunctionName        string           `json:"FunctionName,omitempty"`
-	InstanceID          string           `json:"InstanceId,omitempty"`
-	ScheduledTime       string           `json:"ScheduledTime,omitempty"`
-	FireAt              string           `json:"FireAt,omitempty"`
-	OrchestrationStatus string           `json:"OrchestrationStatus,omitempty"`
-	Reason              json.RawMessage  `json:"Reason,omitempty"`
-	Input               json.RawMessage  `json:"Input,omitempty"`
-	Result              json.RawMessage  `json:"Result,omitempty"`
-	FailureDetails      *durable.Failure `json:"FailureDetails,omitempty"`
-}
+// historyEvent is one entry of historyEvents.
+type historyEvent = historyjson.Event
 
 // scheduledBy pairs each completion with the scheduling event it completes; the pair
 // is shown as one entry, as the reference does for tasks and sub-orchestrations. Entity
@@ -191,6 +178,11 @@ func projectHistory(evs []history.Event, showInput, showOutput bool) []historyEv
 			at = turn
 		}
 		he := historyEvent{EventType: ev.Type.String(), Timestamp: formatEventTime(at)}
+		if ev.Type.IsScheduling() {
+			he.EventID = &ev.ID
+		} else if _, ok := scheduledBy[ev.Type]; ok || ev.Type == history.EventTimerFired {
+			he.EventID = &ev.TaskID
+		}
 		if showInput {
 			he.Input = rawJSON(ev.Input)
 		}
