@@ -24,13 +24,13 @@ type Result[Out any] struct {
 // ends. orchestrator is the name of a registered orchestrator, or an orchestrator
 // function, which Run registers under its Go name (package.Function). Mocks are
 // registered again first, so they replace whatever was registered under their names.
-func Run[Out any](ctx context.Context, rt *Runtime, orchestrator, input any) (*Result[Out], error) {
+func Run[Out any](ctx context.Context, rt *Runtime, orchestrator, input any, opts ...durable.StartOption) (*Result[Out], error) {
 	name, err := rt.orchestratorName(orchestrator)
 	if err != nil {
 		return nil, err
 	}
 	rt.registerMocks()
-	id, err := rt.Client().Start(ctx, name, input)
+	id, err := rt.Client().Start(ctx, name, input, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("durabletest: start %q: %w", name, err)
 	}

@@ -3,6 +3,7 @@ package durabletest_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,26 +12,8 @@ import (
 	"github.com/godurable/durable/orchestrator"
 )
 
-type Order struct {
-	ID     string
-	Amount int
-}
-
-type Receipt struct{ Charged int }
-
-func Checkout(ctx *orchestrator.Context, o Order) (Receipt, error) {
-	r, err := orchestrator.CallActivity[Receipt](ctx, "Charge", o).Await()
-	if err != nil {
-		return Receipt{}, err
-	}
-	label, err := orchestrator.CallSubOrchestrator[string](ctx, "Ship", o).Await()
-	if err != nil {
-		return Receipt{}, err
-	}
-	_ = label
-	return r, nil
-}
-
+// testContext bounds a test by a deadline far beyond what it needs: a timer that was
+// not skipped would take a month, not a few seconds.
 func testContext(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	t.Cleanup(cancel)
@@ -43,14 +26,17 @@ func TestMockedActivityGetsTheOrchestrationsInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	var charged []Order // written by the activity, read once the instance ended
-	rt.OnActivity("Charge", func(_ context.Context, o Order) (Receipt, error) {
+	rt.OnActivity("Charge", func(_ context.Context, o Order) (int, error) {
 		charged = append(charged, o)
-		return Receipt{Charged: o.Amount}, nil
+		return o.Amount, nil
 	})
 	rt.OnSubOrchestrator("Ship", func(_ *orchestrator.Context, o Order) (string, error) { return "label-" + o.ID, nil })
-	// Registered after the mock, the real activity still does not run.
-	_ = rt.RegisterActivity("Charge", func(context.Context, Order) (Receipt, error) {
-		return Receipt{}, errors.New("the real payment service was called")
+	// Registered after the mocks, the real code still does not run.
+	_ = rt.RegisterActivity("Charge", func(context.Context, Order) (int, error) {
+		return 0, errors.New("the real payment service was called")
+	})
+	_ = rt.RegisterOrchestrator("Ship", func(*orchestrator.Context, Order) (string, error) {
+		return "", errors.New("the real carrier was called")
 	})
 
 	res, err := durabletest.Run[Receipt](testContext(t), rt, "Checkout", Order{ID: "o-1", Amount: 42})
@@ -60,8 +46,8 @@ func TestMockedActivityGetsTheOrchestrationsInput(t *testing.T) {
 	if len(charged) != 1 || charged[0] != (Order{ID: "o-1", Amount: 42}) {
 		t.Fatalf("Charge was called with %+v, want once with the order", charged)
 	}
-	if res.Output != (Receipt{Charged: 42}) || res.RuntimeStatus != durable.StatusCompleted {
-		t.Fatalf("result %+v, status %v", res.Output, res.RuntimeStatus)
+	if want := (Receipt{Charged: 42, Label: "label-o-1"}); res.Output != want || res.RuntimeStatus != durable.StatusCompleted {
+		t.Fatalf("result %+v, status %v; want %+v, Completed", res.Output, res.RuntimeStatus, want)
 	}
 	if len(res.History) == 0 {
 		t.Fatal("the result has no history")
@@ -81,10 +67,136 @@ func TestAMonthLongTimerFiresAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Output < 30*24*time.Hour {
+	if res.Output != 30*24*time.Hour {
 		t.Fatalf("the orchestration saw %v pass, want 30 days", res.Output)
 	}
 	if got := rt.Clock.Now().Sub(began); got != 30*24*time.Hour {
 		t.Fatalf("the clock moved %v, want exactly to the timer", got)
 	}
+}
+
+// Time is skipped only while nothing else can happen: each day's check runs at its
+// own time, and a child's timers are skipped while its parent waits for it.
+func TestTimeIsSkippedOneTimerAtATime(t *testing.T) {
+	rt := durabletest.New(t)
+	var checkedAt []time.Time
+	rt.OnActivity("Check", func(_ context.Context, at time.Time) (bool, error) {
+		checkedAt = append(checkedAt, at)
+		return len(checkedAt) == 3, nil
+	})
+	_ = rt.RegisterOrchestrator("Monitor", func(ctx *orchestrator.Context) (int, error) {
+		for day := 1; ; day++ {
+			if err := ctx.CreateTimer(24 * time.Hour).Await(); err != nil {
+				return 0, err
+			}
+			done, err := orchestrator.CallActivity[bool](ctx, "Check", ctx.Now()).Await()
+			if err != nil || done {
+				return day, err
+			}
+		}
+	})
+	res, err := durabletest.Run[int](testContext(t), rt, func(ctx *orchestrator.Context) (int, error) {
+		return orchestrator.CallSubOrchestrator[int](ctx, "Monitor", nil).Await()
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Output != 3 || len(checkedAt) != 3 {
+		t.Fatalf("done on day %d after %d checks, want 3 and 3", res.Output, len(checkedAt))
+	}
+	for i, at := range checkedAt {
+		if want := checkedAt[0].Add(time.Duration(i) * 24 * time.Hour); !at.Equal(want) {
+			t.Fatalf("check %d ran at %v, want %v: time moved past a timer", i, at, want)
+		}
+	}
+}
+
+func TestAnEventRaisedBeforeTheWaitBeatsItsTimeout(t *testing.T) {
+	approval := func(ctx *orchestrator.Context) (string, error) {
+		ok, err := orchestrator.WaitForExternalEvent[bool](ctx, "Approval", orchestrator.WithTimeout(72*time.Hour)).Await()
+		switch {
+		case errors.Is(err, orchestrator.ErrTimedOut):
+			return "escalated", nil
+		case err != nil:
+			return "", err
+		case ok:
+			return "approved", nil
+		}
+		return "rejected", nil
+	}
+	rt := durabletest.New(t)
+	_ = rt.RegisterOrchestrator("Approval", approval)
+	ctx := testContext(t)
+
+	timedOut, err := durabletest.Run[string](ctx, rt, "Approval", nil)
+	if err != nil || timedOut.Output != "escalated" {
+		t.Fatalf("without an event: %q, %v; want escalated", timedOut.Output, err)
+	}
+	id, err := rt.Client().Start(ctx, "Approval", nil)
+	if err == nil {
+		err = rt.Client().RaiseEvent(ctx, id, "Approval", true)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	approved, err := durabletest.Wait[string](ctx, rt, id)
+	if err != nil || approved.Output != "approved" {
+		t.Fatalf("with the event: %q, %v; want approved", approved.Output, err)
+	}
+}
+
+func TestAFailedInstanceIsAnErrorWithItsResult(t *testing.T) {
+	rt := durabletest.New(t)
+	_ = rt.RegisterOrchestrator("Checkout", Checkout)
+	rt.OnActivity("Charge", func(context.Context, Order) (int, error) { return 0, errors.New("card declined") })
+	res, err := durabletest.Run[Receipt](testContext(t), rt, "Checkout", Order{ID: "o-2"})
+	if err == nil || !strings.Contains(err.Error(), "card declined") || !strings.Contains(err.Error(), "Failed") {
+		t.Fatalf("error %v, want the instance's failure", err)
+	}
+	if res == nil || res.RuntimeStatus != durable.StatusFailed || res.Failure == nil {
+		t.Fatalf("result %+v, want the failed status", res)
+	}
+}
+
+func TestMisuseIsReportedClearly(t *testing.T) {
+	rt := durabletest.New(t)
+	ctx := testContext(t)
+	for _, c := range []struct {
+		orchestrator any
+		want         string
+	}{
+		{"", "name is empty"},
+		{nil, "no orchestrator"},
+		{42, "is a int"},
+		{func(int) {}, "orchestrator"},
+		{"NotRegistered", "NotRegistered"},
+	} {
+		if _, err := durabletest.Run[any](ctx, rt, c.orchestrator, nil); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Run(%#v): %v, want an error saying %q", c.orchestrator, err, c.want)
+		}
+	}
+	if _, err := durabletest.Wait[any](ctx, rt, "nobody"); !errors.Is(err, durable.ErrInstanceNotFound) {
+		t.Errorf("Wait for an unknown instance: %v", err)
+	}
+	bad := func() (msg string) {
+		defer func() { msg, _ = recover().(string) }()
+		opened, err := durabletest.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer opened.Close()
+		opened.OnActivity("Charge", "not a function")
+		return ""
+	}()
+	if !strings.Contains(bad, `mock "Charge"`) {
+		t.Errorf("a mock of the wrong form: %q, want a panic naming it", bad)
+	}
+	func() {
+		defer func() {
+			if msg, _ := recover().(string); !strings.Contains(msg, "does not go back") {
+				t.Errorf("Clock.Advance(-1s): %q", msg)
+			}
+		}()
+		rt.Clock.Advance(-time.Second)
+	}()
 }
