@@ -54,6 +54,13 @@ func TestCheckout(t *testing.T) {
 	}
 }
 
+// TestInstancesInFlightStillReplay is the README's example of a replay.
+func TestInstancesInFlightStillReplay(t *testing.T) {
+	if err := durabletest.ReplayFile("testdata/checkout.json", Checkout); err != nil {
+		t.Fatal(err) // e.g. step 0: history has TaskScheduled "Charge", code did ...
+	}
+}
+
 // Checkout runs with its activity and its sub-orchestration mocked.
 func Example() {
 	rt, err := durabletest.Open() // in a test: durabletest.New(t)
