@@ -9,6 +9,7 @@ import (
 
 	"github.com/godurable/durable"
 	"github.com/godurable/durable/durabletest"
+	"github.com/godurable/durable/entities"
 	"github.com/godurable/durable/orchestrator"
 )
 
@@ -199,4 +200,55 @@ func TestMisuseIsReportedClearly(t *testing.T) {
 		}()
 		rt.Clock.Advance(-time.Second)
 	}()
+}
+
+type Counter struct{ N int }
+
+func (c *Counter) Add(n int) { c.N += n }
+func (c *Counter) Get() int  { return c.N }
+
+// Messages to entities count as work under way: time is not skipped past them.
+func TestEntitiesAndTimers(t *testing.T) {
+	rt := durabletest.New(t)
+	if err := rt.RegisterEntity("Counter", entities.Typed[Counter]()); err != nil {
+		t.Fatal(err)
+	}
+	counter := entities.ID{Name: "Counter", Key: "visits"}
+	res, err := durabletest.Run[int](testContext(t), rt, func(ctx *orchestrator.Context) (int, error) {
+		for range 3 {
+			if err := ctx.SignalEntity(counter, "Add", 1); err != nil {
+				return 0, err
+			}
+			if err := ctx.CreateTimer(7 * 24 * time.Hour).Await(); err != nil {
+				return 0, err
+			}
+		}
+		return orchestrator.CallEntity[int](ctx, counter, "Get", nil).Await()
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Output != 3 {
+		t.Fatalf("the counter reads %d, want 3", res.Output)
+	}
+}
+
+func TestTimersAcrossContinueAsNew(t *testing.T) {
+	rt := durabletest.New(t)
+	began := rt.Clock.Now()
+	res, err := durabletest.Run[int](testContext(t), rt, func(ctx *orchestrator.Context, n int) (int, error) {
+		if n == 3 {
+			return n, nil
+		}
+		if err := ctx.CreateTimer(24 * time.Hour).Await(); err != nil {
+			return 0, err
+		}
+		return 0, ctx.ContinueAsNew(n + 1)
+	}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Output != 3 || rt.Clock.Now().Sub(began) != 72*time.Hour {
+		t.Fatalf("ended with %d after %v, want 3 after 72h", res.Output, rt.Clock.Now().Sub(began))
+	}
 }

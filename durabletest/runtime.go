@@ -45,7 +45,14 @@ type mock struct {
 func New(t testing.TB) *Runtime {
 	t.Helper()
 	log := &testWriter{tb: t}
-	rt, err := open(slog.New(slog.NewTextHandler(log, nil)))
+	// A record's time is the wall clock's, not the runtime's: the test's log has it.
+	noTime := func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		return a
+	}
+	rt, err := open(slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{ReplaceAttr: noTime})))
 	if err != nil {
 		t.Fatalf("durabletest: %v", err)
 	}

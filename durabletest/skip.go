@@ -57,21 +57,21 @@ func (rt *Runtime) busy(ctx context.Context, now time.Time, armed []persistence.
 	due := map[timerKey]bool{}
 	for _, t := range armed {
 		if !t.FireAt.After(now) {
-			due[timerKey{t.InstanceID, t.ID}] = true
+			due[timerKey{t.InstanceID, t.ExecutionID, t.ID}] = true
 		}
 	}
 	for id, status := range live {
 		if status != history.StatusRunning && status != history.StatusSuspended {
 			return true, nil // starting, or continuing as new
 		}
-		_, hist, err := rt.journal.Load(ctx, id)
+		row, hist, err := rt.journal.Load(ctx, id)
 		if err != nil {
 			return false, err
 		}
 		for _, ev := range openTasks(hist) {
 			switch {
 			case ev.Type == history.EventTimerCreated:
-				if due[timerKey{id, ev.ID}] {
+				if due[timerKey{id, row.ExecutionID, ev.ID}] {
 					return true, nil
 				}
 			case ev.Type == history.EventSubOrchestrationCreated:
@@ -86,9 +86,10 @@ func (rt *Runtime) busy(ctx context.Context, now time.Time, armed []persistence.
 	return false, nil
 }
 
+// timerKey names a timer: its instance, execution and sequence number.
 type timerKey struct {
-	instance string
-	id       int64
+	instance, execution string
+	id                  int64
 }
 
 // liveInstances returns the status of every orchestration that has not ended.
