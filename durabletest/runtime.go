@@ -2,7 +2,6 @@ package durabletest
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -171,8 +170,6 @@ type testWriter struct {
 	tb      testing.TB
 	stopped bool
 }
-
-var _ io.Writer = (*testWriter)(nil)
 
 func (w *testWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
