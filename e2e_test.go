@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"testing"
@@ -31,7 +32,7 @@ func TestMain(m *testing.M) {
 		return
 	}
 	var err error
-	rt, err = durable.Open(durable.Config{InMemory: true, IdleTimeout: 200 * time.Millisecond})
+	rt, err = durable.Open(durable.Config{InMemory: true, IdleTimeout: 200 * time.Millisecond, Logger: slog.New(story)})
 	if err != nil {
 		fmt.Println(err)
 		os.Exit(1)

@@ -90,3 +90,27 @@ func ExampleClient_List() {
 	// report-1 Completed
 	// report-2 Completed
 }
+
+// An activity's records carry its instance, execution, name and task; the runtime tells
+// the instance's start and end in the same terms. (The shared runtime's Config.Logger
+// keeps its records for the tests; this prints those of the instance.)
+func ExampleActivityLogger() {
+	_ = rt.RegisterActivity("Ship", func(ctx context.Context, parcel string) (string, error) {
+		durable.ActivityLogger(ctx).Info("shipping", "parcel", parcel)
+		return "shipped " + parcel, nil
+	})
+	_ = rt.RegisterOrchestrator("Order", func(ctx *orchestrator.Context, parcel string) (string, error) {
+		return orchestrator.CallActivity[string](ctx, "Ship", parcel).Await()
+	})
+	ctx := context.Background()
+	id, _ := rt.Client().Start(ctx, "Order", "p-1", durable.WithInstanceID("order-1"))
+	_, _ = rt.Client().WaitForCompletion(ctx, id)
+	for _, r := range story.of("instanceId", "order-1") {
+		fmt.Println(r.level, r.msg, "name="+r.attrs["name"], "activity="+r.attrs["activity"], "taskId="+r.attrs["taskId"],
+			"parcel="+r.attrs["parcel"])
+	}
+	// Output:
+	// INFO orchestration started name=Order activity= taskId= parcel=
+	// INFO shipping name= activity=Ship taskId=0 parcel=p-1
+	// INFO orchestration completed name=Order activity= taskId= parcel=
+}

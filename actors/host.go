@@ -149,7 +149,7 @@ func Start(cfg Config) (*Host, error) {
 			Now:     cfg.Clock.Now, IdleTimeout: cfg.IdleTimeout, Member: m,
 		}
 		e.Courier = courier.New(e.Ask)
-		e.Activities = activities.NewPool(m.System, cfg.ActivityWorkers, cfg.Registry.Activity, ctx, cfg.MaxPayloadBytes)
+		e.Activities = activities.NewPool(m.System, cfg.ActivityWorkers, cfg.Registry.Activity, ctx, cfg.MaxPayloadBytes, e.Log)
 		e.Timers = timers.New(cfg.Journal, cfg.Clock.Now, func(to string, msg any) { e.Courier.Send(to, msg, nil) }, m.Serves, e.Log)
 		if c, ok := cfg.Clock.(ManualClock); ok {
 			c.OnAdvance(e.Timers.Wake)

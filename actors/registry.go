@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 
@@ -137,4 +138,16 @@ func (r *Registry) Activity(name string) (ActivityFunc, bool) {
 		}
 		return out, nil
 	}, true
+}
+
+// ActivityLogger returns the runtime's logger for the activity running with ctx, with
+// the attributes that place it: instance, execution, activity and task. ok is false
+// outside an activity.
+func ActivityLogger(ctx context.Context) (log *slog.Logger, ok bool) {
+	info, ok := activities.InfoFrom(ctx)
+	if !ok || info.Log == nil {
+		return nil, false
+	}
+	return info.Log.With("instanceId", info.InstanceID, "executionId", info.ExecutionID,
+		"activity", info.Name, "taskId", info.TaskID), true
 }

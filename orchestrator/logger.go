@@ -15,9 +15,14 @@ func (r replaySafeHandler) Enabled(ctx context.Context, l slog.Level) bool {
 	return !r.e.replaying && r.h.Enabled(ctx, l)
 }
 
+// Handle adds the orchestration's name and execution id, which the execution learns
+// from its history after the logger is made.
 func (r replaySafeHandler) Handle(ctx context.Context, rec slog.Record) error {
 	if r.e.replaying {
 		return nil
+	}
+	if r.e.name != "" {
+		rec.AddAttrs(slog.String("name", r.e.name), slog.String("executionId", r.e.executionID))
 	}
 	return r.h.Handle(ctx, rec)
 }

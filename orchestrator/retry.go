@@ -94,6 +94,12 @@ func (e *Execution) withRetry(kind taskKind, name string, p RetryPolicy, attempt
 				outer.complete(nil, t.err)
 				return
 			}
+			what := "activity"
+			if kind == kindSubOrchestration {
+				what = "sub-orchestration"
+			}
+			// Replay-safe: each retry is told once, when first decided.
+			e.ctx.logger.Warn(what+" failed; retrying", "task", name, "attempt", n, "retryIn", delay, "error", t.err)
 			e.createTimer(e.now.Add(delay)).whenDone(func(*task) { try(n + 1) })
 		})
 	}

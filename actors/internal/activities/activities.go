@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -47,6 +48,7 @@ type Pool struct {
 	system     *actor.ActorSystem
 	lookup     func(name string) (Func, bool)
 	base       context.Context
+	log        *slog.Logger // handed to activities through their Info
 	maxPayload int
 	mu         sync.Mutex
 	queue      []*Task
@@ -62,8 +64,8 @@ type Pool struct {
 
 // NewPool starts n workers on system. Activities are found by lookup, run with a
 // context derived from base, and fail when their result exceeds maxPayload bytes.
-func NewPool(system *actor.ActorSystem, n int, lookup func(name string) (Func, bool), base context.Context, maxPayload int) *Pool {
-	p := &Pool{system: system, lookup: lookup, base: base, maxPayload: maxPayload, dispatch: lifecycle.NewDispatcher(1, n)}
+func NewPool(system *actor.ActorSystem, n int, lookup func(name string) (Func, bool), base context.Context, maxPayload int, log *slog.Logger) *Pool {
+	p := &Pool{system: system, lookup: lookup, base: base, maxPayload: maxPayload, log: log, dispatch: lifecycle.NewDispatcher(1, n)}
 	props := actor.PropsFromProducer(func() actor.Actor { return &worker{pool: p} }, actor.WithDispatcher(p.dispatch))
 	root := system.Root
 	for i := 0; i < n; i++ {
@@ -176,7 +178,7 @@ func (p *Pool) run(t *Task) (done *Done) {
 			done.Failure = &history.Failure{ErrorType: "panic", Message: fmt.Sprintf("activity %q panicked: %v", t.Name, r), Stack: string(debug.Stack())}
 		}
 	}()
-	ctx := context.WithValue(p.base, infoKey{}, Info{InstanceID: t.InstanceID, ExecutionID: t.ExecutionID, TaskID: t.TaskID, Name: t.Name})
+	ctx := context.WithValue(p.base, infoKey{}, Info{InstanceID: t.InstanceID, ExecutionID: t.ExecutionID, TaskID: t.TaskID, Name: t.Name, Log: p.log})
 	out, err := fn(ctx, t.Input)
 	var failed *FailedError
 	switch {
@@ -201,6 +203,7 @@ type Info struct {
 	ExecutionID string
 	TaskID      int64
 	Name        string
+	Log         *slog.Logger // the runtime's
 }
 
 // FailedError is an activity's failure as it should be recorded, word for word: one

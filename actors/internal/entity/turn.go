@@ -180,6 +180,9 @@ func (t *entityTurn) finish() bool {
 		state, results := entities.ApplyLive(&a.live, a.eid, a.fn, t.rec.State, t.ops, t.now)
 		t.rec.State = state
 		for i, res := range results {
+			if f := res.Failure; f != nil {
+				a.logger().Warn("entity operation failed", "operation", t.ops[i].Name, "errorType", f.ErrorType, "error", f.Message)
+			}
 			t.effects(t.calls[i], res)
 		}
 	}

@@ -149,6 +149,7 @@ func (a *instance) committed(ctx actor.Context, err error) {
 		a.setExec(nil)
 	} else {
 		pt.row.Version = pt.batch.ExpectedVersion + 1
+		a.tell(a.row, pt.row, pt)
 		a.endedHere = a.endedHere || pt.row.Status.IsTerminal() && (a.row == nil || !a.row.Status.IsTerminal())
 		a.row = pt.row
 		a.setExec(pt.exec)
