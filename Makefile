@@ -17,7 +17,7 @@ test:
 	go test -race -count=1 -timeout 15m ./...
 	go test -count=1 -run TestChecksumSweep ./persistence/badgerjournal/
 	go test -count=1 ./actors/internal/replica/
-	go test -count=1 -run TestClusterSpreadsSlowActivities .
+	go test -count=1 -run 'TestClusterSpreadsSlowActivities|TestClusterListsNewestFirst' .
 	cd grpcapi/sdktest && go test -race -count=1 ./...
 
 test-short:

@@ -211,6 +211,9 @@ type Query struct {
 	PageSize     int       // default 100
 	Continuation string    // from the previous page
 	WithInput    bool      // include inputs and outputs
+	// NewestFirst lists by creation time, newest first, instead of in instance id
+	// order. A continuation token is good only for the order that handed it out.
+	NewestFirst bool
 }
 
 // Page is one page of a listing.
@@ -223,7 +226,9 @@ type Page struct {
 	Unserved int
 }
 
-// List returns the instances matching q, in instance id order.
+// List returns the instances matching q, in instance id order or newest first. A
+// continuation token that no listing in q's order handed out fails with
+// ErrInvalidInput.
 func (c *Client) List(ctx context.Context, q Query) (*Page, error) {
 	h, err := c.rt.started()
 	if err != nil {
@@ -232,6 +237,7 @@ func (c *Client) List(ctx context.Context, q Query) (*Page, error) {
 	rows, next, err := h.List(ctx, persistence.Query{
 		Statuses: q.Statuses, Name: q.Name, IDPrefix: q.IDPrefix, CreatedFrom: q.CreatedFrom,
 		CreatedTo: q.CreatedTo, PageSize: q.PageSize, Continuation: q.Continuation, WithPayloads: q.WithInput,
+		NewestFirst: q.NewestFirst,
 	})
 	if err != nil {
 		return nil, err

@@ -8,82 +8,42 @@ package durable_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"net"
 	"testing"
 	"time"
 
 	"github.com/godurable/durable"
-	"github.com/godurable/durable/internal/etcdtest"
 	"github.com/godurable/durable/orchestrator"
 )
 
 // Activities that keep a member's only worker busy for a while go to the other member
 // rather than queue: each waits there less than it would here.
 func TestClusterSpreadsSlowActivities(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts etcd and two members")
-	}
-	etcd := etcdtest.Start(t)
-	open := func() *durable.Runtime {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		peer := l.Addr().String()
-		l.Close()
-		rt, err := durable.Open(durable.Config{Dir: t.TempDir(), ActivityWorkers: 1,
-			Cluster: &durable.ClusterConfig{Name: "spread", Etcd: []string{etcd.Endpoint}, Peer: peer, Replicas: 1, TTL: 2 * time.Second}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { rt.Close() })
-		if err := rt.RegisterActivity("Slow", func(ctx context.Context, i int) (int, error) {
-			time.Sleep(20 * time.Millisecond)
-			return i, nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-		if err := rt.RegisterOrchestrator("FanOut", func(ctx *orchestrator.Context, n int) (int, error) {
-			tasks := make([]*orchestrator.Task[int], n)
-			for i := range tasks {
-				tasks[i] = orchestrator.CallActivity[int](ctx, "Slow", i)
-			}
-			sum := 0
-			for _, task := range tasks {
-				v, err := task.Await()
-				if err != nil {
-					return 0, err
-				}
-				sum += v
-			}
-			return sum, nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-		if err := rt.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return rt
-	}
-	a, b := open(), open()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	for served := false; !served; {
-		info, err := a.Client().Cluster(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		served = len(info.Members) == 2
-		for _, o := range info.Owners {
-			served = served && o.Primary != ""
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("the partitions were never all served: %+v", info.Owners)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	a, b := twoMembers(ctx, t, "spread", 1, func(rt *durable.Runtime) error {
+		return errors.Join(
+			rt.RegisterActivity("Slow", func(ctx context.Context, i int) (int, error) {
+				time.Sleep(20 * time.Millisecond)
+				return i, nil
+			}),
+			rt.RegisterOrchestrator("FanOut", func(ctx *orchestrator.Context, n int) (int, error) {
+				tasks := make([]*orchestrator.Task[int], n)
+				for i := range tasks {
+					tasks[i] = orchestrator.CallActivity[int](ctx, "Slow", i)
+				}
+				sum := 0
+				for _, task := range tasks {
+					v, err := task.Await()
+					if err != nil {
+						return 0, err
+					}
+					sum += v
+				}
+				return sum, nil
+			}))
+	})
 	const instances, fanOut = 4, 10
 	for i := range instances {
 		id := fmt.Sprint("spread-", i)

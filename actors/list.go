@@ -1,7 +1,6 @@
 package actors
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -14,9 +13,14 @@ import (
 )
 
 // list returns one page of the instances matching q across the cluster: every member
-// lists the instances it serves after the continuation, and the pages merge in id
-// order. The continuation is the last id returned, so it is good on any member.
+// lists the instances it serves after the continuation, and the pages merge in the
+// listing's order. The continuation names the last instance returned by its place in
+// that order, so it is good on any member.
 func (h *Host) list(ctx context.Context, q persistence.Query) ([]*persistence.Instance, string, error) {
+	// Checked here, once: a member's refusal would come back as a failure to list.
+	if err := q.Validate(); err != nil {
+		return nil, "", fmt.Errorf("%w: %w", ErrInvalidInput, err)
+	}
 	peers := h.env.Member.Peers()
 	if len(peers) == 1 && peers[0] == h.env.Member.System.Address() {
 		return h.env.Journal.List(ctx, q)
@@ -45,13 +49,13 @@ func (h *Host) list(ctx context.Context, q persistence.Query) ([]*persistence.In
 		rows = append(rows, p.res.Rows...)
 		more = more || p.res.More
 	}
-	slices.SortFunc(rows, func(a, b *persistence.Instance) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(rows, func(a, b *persistence.Instance) int { return q.Compare(q.CursorOf(a), q.CursorOf(b)) })
 	if len(rows) > size {
 		rows, more = rows[:size], true
 	}
 	next := ""
 	if more && len(rows) > 0 {
-		next = rows[len(rows)-1].ID
+		next = q.Token(q.CursorOf(rows[len(rows)-1]))
 	}
 	return rows, next, nil
 }

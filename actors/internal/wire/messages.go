@@ -125,7 +125,7 @@ type ReadResult struct {
 	History []history.Event       `msgpack:"h,omitempty"`
 }
 
-// List asks a member for one page of the instances it serves, in id order.
+// List asks a member for one page of the instances it serves, in the query's order.
 type List struct {
 	Query persistence.Query `msgpack:"q"`
 }
