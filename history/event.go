@@ -106,6 +106,13 @@ type Event struct {
 	Status RuntimeStatus `msgpack:"s,omitempty"`
 	// Parent is set in ExecutionStarted of a sub-orchestration.
 	Parent *ParentRef `msgpack:"p,omitempty"`
+	// Version is the orchestration version an execution runs (ExecutionStarted), or a
+	// sub-orchestration is started at (SubOrchestrationCreated); empty for the
+	// unversioned one.
+	Version string `msgpack:"v,omitempty"`
+	// Trace is the W3C trace context (traceparent) of the work the event starts: in
+	// ExecutionStarted, the trace the execution's spans belong to.
+	Trace string `msgpack:"tr,omitempty"`
 }
 
 // ParentRef names the orchestration that started a sub-orchestration and the task

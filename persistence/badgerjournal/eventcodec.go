@@ -17,7 +17,7 @@ func appendEvent(b []byte, e *history.Event) ([]byte, error) {
 	n := 2 + count(e.ID != 0) + count(e.TaskID != 0) + count(e.Name != "") +
 		count(e.InstanceID != "") + count(e.ExecutionID != "") + count(len(e.Input) > 0) +
 		count(len(e.Result) > 0) + count(e.Failure != nil) + count(!e.FireAt.IsZero()) +
-		count(e.Status != 0) + count(e.Parent != nil)
+		count(e.Status != 0) + count(e.Parent != nil) + count(e.Version != "") + count(e.Trace != "")
 	b = appendMapLen(b, n)
 	b = appendUint(appendStr(b, "t"), uint64(e.Type))
 	b = appendTime(appendStr(b, "ts"), e.Time)
@@ -45,6 +45,8 @@ func appendEvent(b []byte, e *history.Event) ([]byte, error) {
 			return nil, err
 		}
 	}
+	b = strField(b, "v", e.Version)
+	b = strField(b, "tr", e.Trace)
 	return b, nil
 }
 
@@ -169,6 +171,10 @@ func decodeEventField(dec *msgpack.Decoder, key string, e *history.Event) (err e
 		e.Status = history.RuntimeStatus(u)
 	case "p":
 		err = dec.Decode(&e.Parent)
+	case "v":
+		e.Version, err = dec.DecodeString()
+	case "tr":
+		e.Trace, err = dec.DecodeString()
 	default:
 		err = dec.Skip()
 	}

@@ -195,7 +195,8 @@ func sampleEvents() [][]history.Event {
 		{
 			{Type: history.EventOrchestratorStarted, Time: at},
 			{Type: history.EventExecutionStarted, Time: at, Name: "Hello", InstanceID: "o-1", ExecutionID: "x1", Input: []byte(`"world"`),
-				Parent: &history.ParentRef{InstanceID: "p", ExecutionID: "px", TaskID: 3, Name: "Parent"}},
+				Parent: &history.ParentRef{InstanceID: "p", ExecutionID: "px", TaskID: 3, Name: "Parent"}, Version: "2",
+				Trace: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
 			{Type: history.EventTaskScheduled, Time: at, ID: 0, Name: "SayHello", Input: []byte(`"a"`)},
 			{Type: history.EventTimerCreated, Time: at, ID: 1, FireAt: at.Add(time.Hour)},
 		},
