@@ -252,16 +252,23 @@ func (c *Client) List(ctx context.Context, q Query) (*Page, error) {
 // PurgeWhere deletes the finished instances created in [from, to) whose status is in
 // statuses (all finished statuses when empty) and returns how many it deleted.
 func (c *Client) PurgeWhere(ctx context.Context, from, to time.Time, statuses ...RuntimeStatus) (int, error) {
-	if len(statuses) == 0 {
-		statuses = []RuntimeStatus{StatusCompleted, StatusFailed, StatusTerminated, StatusCanceled}
+	return c.PurgeMatching(ctx, Query{Statuses: statuses, CreatedFrom: from, CreatedTo: to})
+}
+
+// PurgeMatching deletes the finished instances q selects, with all finished statuses
+// when it names none, and returns how many it deleted. Its paging and payload fields
+// are ignored.
+func (c *Client) PurgeMatching(ctx context.Context, q Query) (int, error) {
+	if len(q.Statuses) == 0 {
+		q.Statuses = []RuntimeStatus{StatusCompleted, StatusFailed, StatusTerminated, StatusCanceled}
 	}
-	for _, s := range statuses {
+	for _, s := range q.Statuses {
 		if !s.IsTerminal() {
 			return 0, fmt.Errorf("%w: only finished instances can be purged, not %s", ErrInvalidInput, s)
 		}
 	}
 	n := 0
-	q := Query{Statuses: statuses, CreatedFrom: from, CreatedTo: to, PageSize: 500}
+	q = Query{Statuses: q.Statuses, Name: q.Name, IDPrefix: q.IDPrefix, CreatedFrom: q.CreatedFrom, CreatedTo: q.CreatedTo, PageSize: 500}
 	for {
 		page, err := c.List(ctx, q)
 		if err != nil {

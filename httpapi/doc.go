@@ -32,12 +32,15 @@
 //	       once finished; 500 for Failed if asked; 404 unknown.
 //	GET    BASE/instances                             list; createdTimeFrom, createdTimeTo,
 //	       runtimeStatus=a,b, instanceIdPrefix, showInput (true), top; paged with the
-//	       x-ms-continuation-token header. 200 + array of statuses.
+//	       x-ms-continuation-token header. 200 + array of statuses. Ours: name (the exact
+//	       orchestration name), newestFirst (false: by creation time, newest first,
+//	       instead of in instance id order; a token serves only the order it came from).
 //	       In a cluster, x-durable-unserved-partitions: N says the page misses the
 //	       instances of N partitions whose member is away (ours).
 //	DELETE BASE/instances/{id}                        purge; 200 {"instancesDeleted":1}; 404; 409 not finished.
 //	DELETE BASE/instances                             purge by filter; createdTimeFrom (required),
-//	       createdTimeTo (now), runtimeStatus (finished ones). 200 {"instancesDeleted":n}; 404 if none.
+//	       createdTimeTo (now), runtimeStatus (finished ones); ours: name and
+//	       instanceIdPrefix, as the listing takes them. 200 {"instancesDeleted":n}; 404 if none.
 //	POST   BASE/instances/{id}/raiseEvent/{eventName} body: JSON event data. 202; 404; 410 finished.
 //	POST   BASE/instances/{id}/terminate?reason=      202; 404; 410 finished.
 //	POST   BASE/instances/{id}/suspend?reason=        202; 404; 410 finished.
@@ -45,15 +48,21 @@
 //	POST   BASE/instances/{id}/rewind?reason=         202; 404; 410 finished other than Failed; 409 not failed.
 //	GET    BASE/cluster                               the members and who owns each partition, as the
 //	       member asked sees it (ours; the reference API has no clusters). 200.
+//	GET    BASE/events                                ours: Server-Sent Events that push a listing's
+//	       page (the listing's parameters, continuationToken) or, with instanceId, an
+//	       instance's status (the status query's parameters) each time it changes; see
+//	       events.go. 503 past Options.MaxEventStreams.
 //	POST   BASE/instances/{id}/restart                restartWithNewInstanceId (true). 202 + payload
 //	       of the resulting instance; 404; 409 restarting in place while it runs.
 //	GET    BASE/entities/{name}/{key}                 200 + the state, as stored; 404 no state.
+//	       Ours: ?metadata=true answers the entity as a listing shows it, with its state.
 //	POST   BASE/entities/{name}/{key}?op=             signal; body: optional JSON input. 202; 400
 //	       no op, bad key or JSON; 404 unknown entity name.
 //	DELETE BASE/entities/{name}/{key}                 signals "delete". 202; 404 unknown entity name.
 //	GET    BASE/entities[/{name}]                     lastOperationTimeFrom, lastOperationTimeTo,
 //	       fetchState (false), top (100), continuation header. 200 +
-//	       [{"entityId":{"name","key"},"lastOperationTime","state"?}].
+//	       [{"entityId":{"name","key"},"lastOperationTime","lockedBy"?,"state"?}];
+//	       lockedBy (ours) names the orchestration holding the entity locked.
 //
 // The check-status payload holds id, statusQueryGetUri, sendEventPostUri,
 // terminatePostUri, rewindPostUri, purgeHistoryDeleteUri, restartPostUri,
@@ -68,7 +77,9 @@
 // when Terminated. Times are UTC ISO 8601. The history hides OrchestratorStarted
 // markers and shows each task, sub-orchestration, entity call and lock request as one
 // event at its completion, with FunctionName, ScheduledTime and Input taken from its
-// scheduling; Result appears only with showHistoryOutput.
+// scheduling; Result appears only with showHistoryOutput. The ExecutionStarted of a
+// sub-orchestration names its parent (ParentInstance: Name, OrchestrationInstance
+// {InstanceId, ExecutionId}, TaskScheduleId).
 //
 // The reference's taskHub and connection parameters are accepted and ignored.
 //

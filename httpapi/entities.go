@@ -13,11 +13,21 @@ func entityID(r *http.Request) entities.ID {
 	return entities.ID{Name: r.PathValue("name"), Key: r.PathValue("key")}
 }
 
-// getEntity serves GET /entities/{name}/{key}: the state itself, as the entity stored it.
+// getEntity serves GET /entities/{name}/{key}: the state itself, as the entity stored
+// it, or with ?metadata=true (ours) the entity as a listing shows it, state included.
 func (a *api) getEntity(w http.ResponseWriter, r *http.Request) {
+	metadata, err := boolParam(r.URL.Query(), "metadata", false)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
 	st, err := a.c.Entity(r.Context(), entityID(r))
 	if err != nil {
 		a.fail(w, r, err)
+		return
+	}
+	if metadata {
+		writeJSON(w, http.StatusOK, toEntityJSON(st, true))
 		return
 	}
 	writeRawJSON(w, http.StatusOK, st.State)
@@ -47,10 +57,22 @@ func (a *api) deleteEntity(w http.ResponseWriter, r *http.Request) {
 
 // entityJSON is one entry of an entity listing. State is a pointer so that a listing
 // with fetchState shows a stateless entity as "state": null, and one without omits it.
+// LockedBy, ours, names the orchestration holding the entity in a critical section.
 type entityJSON struct {
 	EntityID          entityIDJSON     `json:"entityId"`
 	LastOperationTime string           `json:"lastOperationTime"`
+	LockedBy          string           `json:"lockedBy,omitempty"`
 	State             *json.RawMessage `json:"state,omitempty"`
+}
+
+func toEntityJSON(e *durable.EntityState, withState bool) entityJSON {
+	ej := entityJSON{EntityID: entityIDJSON{Name: e.ID.Name, Key: e.ID.Key}, LastOperationTime: formatTime(e.LastOperation),
+		LockedBy: e.LockedBy}
+	if withState {
+		state := rawJSON(e.State)
+		ej.State = &state
+	}
+	return ej
 }
 
 type entityIDJSON struct {
@@ -94,12 +116,7 @@ func (a *api) listEntities(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]entityJSON, 0, len(page.Entities))
 	for _, e := range page.Entities {
-		ej := entityJSON{EntityID: entityIDJSON{Name: e.ID.Name, Key: e.ID.Key}, LastOperationTime: formatTime(e.LastOperation)}
-		if query.WithState {
-			state := rawJSON(e.State)
-			ej.State = &state
-		}
-		out = append(out, ej)
+		out = append(out, toEntityJSON(e, query.WithState))
 	}
 	setContinuation(w, page.Continuation)
 	writeJSON(w, http.StatusOK, out)

@@ -83,31 +83,47 @@ func classify(err error) (int, string) {
 	return http.StatusInternalServerError, "InternalError"
 }
 
-// fail answers err as JSON. Client mistakes carry the runtime's own explanation;
-// anything else is logged and answered without internals.
+// fail answers err as JSON, and logs what the server should know of it.
 func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status, body := describe(err)
+	a.logFailure(r, status, body.Error, err)
+	if body.Error == "Unavailable" {
+		// Nothing was recorded and nothing is wrong with the request: ask again later.
+		w.Header().Set("Retry-After", "5")
+	}
+	writeJSON(w, status, body)
+}
+
+// describe returns the status and body that answer err. Client mistakes carry the
+// runtime's own explanation; server faults none of its internals.
+func describe(err error) (int, errorBody) {
 	status, code := classify(err)
 	msg := err.Error()
-	switch {
-	case code == codeInstanceCorrupt:
+	if ce := (*durable.CorruptionError)(nil); code == codeInstanceCorrupt && errors.As(err, &ce) {
 		// Said in full: it names the instance and what is wrong, and holds nothing of
 		// its data.
+		msg = fmt.Sprintf("instance %q cannot be read: its journal entry is corrupt (%v); restore it from a backup or purge it", ce.InstanceID, err)
+	} else if status == http.StatusInternalServerError {
+		msg = "internal error; the server log has the details"
+	}
+	return status, errorBody{Error: code, Message: msg}
+}
+
+// logFailure logs err, answered with status and code, when the server should know of it.
+func (a *api) logFailure(r *http.Request, status int, code string, err error) {
+	switch {
+	case code == codeInstanceCorrupt:
 		var ce *durable.CorruptionError
 		errors.As(err, &ce)
 		a.log.Error("httpapi: instance is corrupt", "method", r.Method, "path", r.URL.Path, "instance", ce.InstanceID, "error", err)
-		msg = fmt.Sprintf("instance %q cannot be read: its journal entry is corrupt (%v); restore it from a backup or purge it", ce.InstanceID, err)
 	case status == http.StatusInternalServerError:
 		a.log.Error("httpapi: request failed", "method", r.Method, "path", r.URL.Path, "error", err)
-		msg = "internal error; the server log has the details"
 	case code == "Unavailable":
-		// Nothing was recorded and nothing is wrong with the request: ask again later.
-		w.Header().Set("Retry-After", "5")
 		a.log.Warn("httpapi: request not recorded", "method", r.Method, "path", r.URL.Path, "error", err)
 	case status > 500:
 		// A client that went away or a shutdown: worth noting, not alarming.
 		a.log.Warn("httpapi: request cut short", "method", r.Method, "path", r.URL.Path, "status", status, "error", err)
 	}
-	writeJSON(w, status, errorBody{Error: code, Message: msg})
 }
 
 // writeJSON encodes v before writing anything, so an encoding failure can still be

@@ -8,6 +8,7 @@ import (
 	"path"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/godurable/durable"
 )
@@ -35,6 +36,12 @@ type Options struct {
 	MaxBodyBytes int64
 	// Logger receives server-side failures and recovered panics (default slog.Default()).
 	Logger *slog.Logger
+	// MaxEventStreams bounds the event streams (GET BASE/events) open at once (default
+	// DefaultMaxEventStreams); more are refused with 503.
+	MaxEventStreams int
+	// EventInterval is how often what the open event streams watch is read (default
+	// DefaultEventInterval): once per interval for every stream that watches it.
+	EventInterval time.Duration
 }
 
 // api holds what every handler needs.
@@ -43,13 +50,15 @@ type api struct {
 	key     string
 	maxBody int64
 	log     *slog.Logger
+	hub     *hub
 }
 
 // New returns the HTTP management API for the runtime behind c. It serves the
 // paths under BasePath and StarterPath; mount it at the root of those paths without
 // stripping prefixes (see the package documentation).
 func New(c *durable.Client, opts Options) http.Handler {
-	a := &api{c: c, key: opts.APIKey, maxBody: opts.MaxBodyBytes, log: opts.Logger}
+	a := &api{c: c, key: opts.APIKey, maxBody: opts.MaxBodyBytes, log: opts.Logger,
+		hub: newHub(opts.EventInterval, opts.MaxEventStreams)}
 	if a.maxBody <= 0 {
 		a.maxBody = DefaultMaxBodyBytes
 	}
@@ -67,6 +76,7 @@ func New(c *durable.Client, opts Options) http.Handler {
 		mux.HandleFunc("DELETE "+p, a.purgeWhere)
 	}
 	mux.HandleFunc("GET "+BasePath+"/cluster", a.cluster)
+	mux.HandleFunc("GET "+BasePath+"/events", a.events)
 	inst := BasePath + "/instances/{id}"
 	mux.HandleFunc("GET "+inst, a.status)
 	mux.HandleFunc("DELETE "+inst, a.purge)

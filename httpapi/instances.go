@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -75,30 +76,12 @@ func (a *api) waitForCompletion(w http.ResponseWriter, r *http.Request, id strin
 
 // status serves GET /instances/{id}.
 func (a *api) status(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	var v statusView
-	var failOn500 bool
-	var err error
-	for _, p := range []struct {
-		name string
-		def  bool
-		dst  *bool
-	}{
-		{"showHistory", false, &v.history},
-		{"showHistoryOutput", false, &v.historyOutput},
-		{"showInput", true, &v.input},
-		{"returnInternalServerErrorOnFailure", false, &failOn500},
-	} {
-		if *p.dst, err = boolParam(q, p.name, p.def); err != nil {
-			a.fail(w, r, err)
-			return
-		}
+	v, failOn500, err := statusParams(r.URL.Query())
+	if err != nil {
+		a.fail(w, r, err)
+		return
 	}
-	var opts []durable.StatusOption
-	if v.history {
-		opts = append(opts, durable.WithHistory())
-	}
-	st, err := a.c.Status(r.Context(), r.PathValue("id"), opts...)
+	st, err := a.statusOf(r.Context(), r.PathValue("id"), v)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -117,19 +100,75 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, code, toStatusJSON(st, v))
 }
 
+// statusParams reads what a status query asks to see.
+func statusParams(q url.Values) (v statusView, failOn500 bool, err error) {
+	for _, p := range []struct {
+		name string
+		def  bool
+		dst  *bool
+	}{
+		{"showHistory", false, &v.history},
+		{"showHistoryOutput", false, &v.historyOutput},
+		{"showInput", true, &v.input},
+		{"returnInternalServerErrorOnFailure", false, &failOn500},
+	} {
+		if *p.dst, err = boolParam(q, p.name, p.def); err != nil {
+			return v, false, err
+		}
+	}
+	return v, failOn500, nil
+}
+
+// statusOf reads the status of instance id, with its history if v shows it.
+func (a *api) statusOf(ctx context.Context, id string, v statusView) (*durable.Status, error) {
+	var opts []durable.StatusOption
+	if v.history {
+		opts = append(opts, durable.WithHistory())
+	}
+	return a.c.Status(ctx, id, opts...)
+}
+
 // list serves GET /instances.
 func (a *api) list(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	query := durable.Query{
+	token, err := continuation(r)
+	var query durable.Query
+	var showInput bool
+	if err == nil {
+		query, showInput, err = listQuery(r.URL.Query(), token)
+	}
+	var page *listing
+	if err == nil {
+		page, err = a.listPage(r.Context(), query, showInput)
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if page.Continuation != "" {
+		w.Header().Set(continuationHeader, page.Continuation)
+	}
+	if page.Unserved > 0 {
+		// Ours: the page lacks the instances of partitions whose member is away.
+		w.Header().Set("x-durable-unserved-partitions", strconv.Itoa(page.Unserved))
+	}
+	writeJSON(w, http.StatusOK, page.Instances)
+}
+
+// listQuery reads a listing's parameters; token is the continuation token the client
+// sent back ("" for the first page).
+func listQuery(q url.Values, token string) (query durable.Query, showInput bool, err error) {
+	query = durable.Query{
 		IDPrefix: q.Get("instanceIdPrefix"),
 		// Ours, not the reference API's: the exact orchestration name.
 		Name: q.Get("name"),
 		// Outputs show even when inputs do not, and the runtime loads both or neither.
-		WithInput: true,
+		WithInput:    true,
+		Continuation: token,
 	}
-	showInput, err := boolParam(q, "showInput", true)
+	showInput, err = boolParam(q, "showInput", true)
 	if err == nil {
-		query.Continuation, err = continuation(r)
+		// Ours: by creation time, newest first.
+		query.NewestFirst, err = boolParam(q, "newestFirst", false)
 	}
 	if err == nil {
 		query.CreatedFrom, err = timeParam(q, "createdTimeFrom")
@@ -143,25 +182,30 @@ func (a *api) list(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		query.PageSize, err = intParam(q, "top", 0)
 	}
+	return query, showInput, err
+}
+
+// listing is one page of a listing: the statuses, the encoded token of the next page
+// ("" on the last) and how many partitions no member served.
+type listing struct {
+	Instances    []statusJSON `json:"instances"`
+	Continuation string       `json:"continuationToken,omitempty"`
+	Unserved     int          `json:"unservedPartitions,omitempty"`
+}
+
+func (a *api) listPage(ctx context.Context, query durable.Query, showInput bool) (*listing, error) {
+	page, err := a.c.List(ctx, query)
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return nil, err
 	}
-	page, err := a.c.List(r.Context(), query)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	out := make([]statusJSON, 0, len(page.Instances))
+	out := &listing{Instances: make([]statusJSON, 0, len(page.Instances)), Unserved: page.Unserved}
 	for _, st := range page.Instances {
-		out = append(out, toStatusJSON(st, statusView{input: showInput}))
+		out.Instances = append(out.Instances, toStatusJSON(st, statusView{input: showInput}))
 	}
-	setContinuation(w, page.Continuation)
-	if page.Unserved > 0 {
-		// Ours: the page lacks the instances of partitions whose member is away.
-		w.Header().Set("x-durable-unserved-partitions", strconv.Itoa(page.Unserved))
+	if page.Continuation != "" {
+		out.Continuation = encodeToken(page.Continuation)
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out, nil
 }
 
 // purged is the answer of both purges.
@@ -178,7 +222,8 @@ func (a *api) purge(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, purged{InstancesDeleted: 1})
 }
 
-// purgeWhere serves DELETE /instances: purge by creation time and status.
+// purgeWhere serves DELETE /instances: purge by creation time and status, and (ours)
+// by orchestration name and instance id prefix, as a listing filters.
 func (a *api) purgeWhere(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if !q.Has("createdTimeFrom") {
@@ -204,7 +249,9 @@ func (a *api) purgeWhere(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	n, err := a.c.PurgeWhere(r.Context(), from, to, statuses...)
+	n, err := a.c.PurgeMatching(r.Context(), durable.Query{
+		Statuses: statuses, Name: q.Get("name"), IDPrefix: q.Get("instanceIdPrefix"), CreatedFrom: from, CreatedTo: to,
+	})
 	if err != nil {
 		a.fail(w, r, err)
 		return

@@ -152,6 +152,16 @@ func register(rt *durable.Runtime) error {
 		got, err := orchestrator.WaitForExternalEvent[string](ctx, "Go").Await()
 		return g + "+" + got, err
 	}
+	// HoldCounter holds the counter its input names locked until told to Release.
+	holdCounter := func(ctx *orchestrator.Context, key string) error {
+		cs, err := orchestrator.LockEntities(ctx, entities.ID{Name: "Counter", Key: key})
+		if err != nil {
+			return err
+		}
+		defer cs.Release()
+		_, err = orchestrator.WaitForExternalEvent[any](ctx, "Release").Await()
+		return err
+	}
 	for name, fn := range map[string]any{"Greet": greet, "Boom": boom, "FlakyOnce": flakyOnce} {
 		if err := rt.RegisterActivity(name, fn); err != nil {
 			return err
@@ -159,7 +169,7 @@ func register(rt *durable.Runtime) error {
 	}
 	for name, fn := range map[string]any{
 		"Onboarding": onboarding, "OnboardingApproval": approval, "Echo": echo, "Failing": failing,
-		"NeedsRewind": needsRewind, "WaitForever": waitForever, "Showcase": showcase,
+		"NeedsRewind": needsRewind, "WaitForever": waitForever, "Showcase": showcase, "HoldCounter": holdCounter,
 	} {
 		if err := rt.RegisterOrchestrator(name, fn); err != nil {
 			return err

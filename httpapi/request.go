@@ -172,14 +172,18 @@ func encodeToken(token string) string {
 
 // continuation reads the token of the page the client asks for ("" for the first).
 func continuation(r *http.Request) (string, error) {
-	h := strings.TrimSpace(r.Header.Get(continuationHeader))
-	if h == "" {
+	return decodeToken(r.Header.Get(continuationHeader), "header "+continuationHeader)
+}
+
+// decodeToken decodes a token the API handed out, found where the message says.
+func decodeToken(token, where string) (string, error) {
+	token = strings.TrimSpace(token)
+	if token == "" {
 		return "", nil
 	}
-	b, err := base64.RawURLEncoding.DecodeString(h)
+	b, err := base64.RawURLEncoding.DecodeString(token)
 	if err != nil {
-		return "", errorf(http.StatusBadRequest, "InvalidContinuationToken",
-			"header %s: not a token this API handed out", continuationHeader)
+		return "", errorf(http.StatusBadRequest, "InvalidContinuationToken", "%s: not a token this API handed out", where)
 	}
 	return string(b), nil
 }

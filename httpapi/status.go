@@ -189,6 +189,10 @@ func projectHistory(evs []history.Event, showInput, showOutput bool) []historyEv
 		switch ev.Type {
 		case history.EventExecutionStarted:
 			he.FunctionName = ev.Name
+			if p := ev.Parent; p != nil {
+				he.ParentInstance = &historyjson.ParentInstance{Name: p.Name, TaskScheduleID: p.TaskID,
+					OrchestrationInstance: historyjson.OrchestrationInstance{InstanceID: p.InstanceID, ExecutionID: p.ExecutionID}}
+			}
 		case history.EventTaskScheduled, history.EventSubOrchestrationCreated, history.EventEntityOperationCalled,
 			history.EventEntityLockRequested:
 			he.Name, he.InstanceID = ev.Name, ev.InstanceID

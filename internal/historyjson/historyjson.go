@@ -29,4 +29,21 @@ type Event struct {
 	Input               json.RawMessage  `json:"Input,omitempty"`
 	Result              json.RawMessage  `json:"Result,omitempty"`
 	FailureDetails      *history.Failure `json:"FailureDetails,omitempty"`
+	// ParentInstance is set on the ExecutionStarted of a sub-orchestration: the
+	// orchestration that started it, in the reference's shape.
+	ParentInstance *ParentInstance `json:"ParentInstance,omitempty"`
+}
+
+// ParentInstance names the orchestration that started a sub-orchestration and the
+// sequence number of the action that did.
+type ParentInstance struct {
+	Name                  string                `json:"Name,omitempty"`
+	OrchestrationInstance OrchestrationInstance `json:"OrchestrationInstance"`
+	TaskScheduleID        int64                 `json:"TaskScheduleId"`
+}
+
+// OrchestrationInstance is an instance id with the execution it names.
+type OrchestrationInstance struct {
+	InstanceID  string `json:"InstanceId"`
+	ExecutionID string `json:"ExecutionId,omitempty"`
 }
