@@ -13,6 +13,8 @@ import (
 	"github.com/godurable/durable/orchestrator"
 	"github.com/godurable/durable/persistence"
 	"github.com/godurable/durable/persistence/badgerjournal"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Config configures a Runtime. Zero fields take the defaults noted.
@@ -39,6 +41,17 @@ type Config struct {
 	// Cluster, when set, makes the runtime one member of a cluster of many; nil: the
 	// runtime is on its own (embedded mode: no etcd, nothing listening for others).
 	Cluster *ClusterConfig
+	// TracerProvider receives a trace per orchestration instance: a span for the
+	// orchestration (emitted when its execution ends), each activity, durable timer,
+	// sub-orchestration and entity operation, under the span of the call that started
+	// it. The trace context is kept in the journal, so a trace survives restarts and
+	// continue-as-new. nil: no spans (pass otel.GetTracerProvider() for the global one).
+	TracerProvider trace.TracerProvider
+	// MeterProvider receives the runtime's metrics: orchestrations started and ended
+	// by name and status, activity and entity operation times, turn and journal commit
+	// times, appends per commit, fsyncs, instances in memory, pending timers, queued
+	// messages. nil: none are recorded.
+	MeterProvider metric.MeterProvider
 }
 
 // Runtime hosts orchestrations and activities in this process: an embedded journal and
@@ -67,7 +80,8 @@ func Open(cfg Config) (*Runtime, error) {
 	}
 	rt := &Runtime{cfg: cfg, registry: actors.NewRegistry(), journal: cfg.Journal}
 	if rt.journal == nil {
-		j, err := badgerjournal.Open(badgerjournal.Config{Dir: cfg.Dir, InMemory: cfg.InMemory, Logger: cfg.Logger})
+		j, err := badgerjournal.Open(badgerjournal.Config{Dir: cfg.Dir, InMemory: cfg.InMemory, Logger: cfg.Logger,
+			MeterProvider: cfg.MeterProvider})
 		if err != nil {
 			return nil, err
 		}
@@ -150,6 +164,7 @@ func (r *Runtime) start() error {
 		Journal: r.journal, Registry: r.registry, Logger: r.cfg.Logger, ActorLogger: r.cfg.ActorLogger,
 		ActivityWorkers: r.cfg.ActivityWorkers, IdleTimeout: r.cfg.IdleTimeout, MaxPayloadBytes: r.cfg.MaxPayloadBytes,
 		MaxIdleInstances: r.cfg.MaxIdleInstances, Clock: r.clock,
+		TracerProvider: r.cfg.TracerProvider, MeterProvider: r.cfg.MeterProvider,
 	}
 	var stamp *clusterStamp
 	if c := r.cfg.Cluster; c != nil {

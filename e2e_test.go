@@ -32,7 +32,8 @@ func TestMain(m *testing.M) {
 		return
 	}
 	var err error
-	rt, err = durable.Open(durable.Config{InMemory: true, IdleTimeout: 200 * time.Millisecond, Logger: slog.New(story)})
+	rt, err = durable.Open(durable.Config{InMemory: true, IdleTimeout: 200 * time.Millisecond, Logger: slog.New(story),
+		TracerProvider: tracing, MeterProvider: meters})
 	if err != nil {
 		fmt.Println(err)
 		os.Exit(1)

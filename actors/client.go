@@ -47,7 +47,7 @@ func (h *Host) Start(ctx context.Context, name string, input []byte, opts StartO
 	if err := h.checkPayload("input", input); err != nil {
 		return "", err
 	}
-	return id, h.call(ctx, id, &wire.Start{Name: name, Input: input, ExecutionID: wire.NewID()})
+	return id, h.call(ctx, id, &wire.Start{Name: name, Input: input, ExecutionID: wire.NewID(), Trace: h.env.Tel.Create(ctx, "", name, id)})
 }
 
 func (h *Host) checkPayload(what string, b []byte) error {

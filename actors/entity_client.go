@@ -41,7 +41,7 @@ func (h *Host) SignalEntity(ctx context.Context, id entities.ID, operation strin
 	if err := h.checkPayload("signal input", input); err != nil {
 		return err
 	}
-	m := &wire.EntityMsg{Kind: wire.EntityOperation, Op: operation, Input: input, At: o.At}
+	m := &wire.EntityMsg{Kind: wire.EntityOperation, Op: operation, Input: input, At: o.At, Trace: h.env.Tel.Signal(ctx, id.String(), operation)}
 	if o.IdempotencyKey != "" {
 		m.From, m.Seq = "key:"+o.IdempotencyKey, 1
 	}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	pcluster "github.com/asynkron/protoactor-go/cluster"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/godurable/durable/actors/internal/activities"
 	"github.com/godurable/durable/actors/internal/courier"
@@ -19,6 +21,7 @@ import (
 	"github.com/godurable/durable/actors/internal/instance"
 	"github.com/godurable/durable/actors/internal/lifecycle"
 	"github.com/godurable/durable/actors/internal/replica"
+	"github.com/godurable/durable/actors/internal/telemetry"
 	"github.com/godurable/durable/actors/internal/timers"
 	"github.com/godurable/durable/actors/internal/watch"
 	"github.com/godurable/durable/actors/internal/wire"
@@ -66,6 +69,10 @@ type Config struct {
 	// Cluster, when set, makes the host one member of a cluster of many; nil: a member
 	// on its own, where every instance is local.
 	Cluster *ClusterConfig
+	// TracerProvider and MeterProvider receive the runtime's spans and metrics; nil:
+	// none are recorded.
+	TracerProvider trace.TracerProvider
+	MeterProvider  metric.MeterProvider
 }
 
 // ClusterConfig places a host in a cluster of many members.
@@ -125,8 +132,12 @@ func Start(cfg Config) (*Host, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	tel, err := telemetry.New(cfg.TracerProvider, cfg.MeterProvider)
+	if err != nil {
+		return nil, fmt.Errorf("telemetry: %w", err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	e := &env.Env{
+	e := &env.Env{Tel: tel,
 		Journal: cfg.Journal, Registry: cfg.Registry, Log: cfg.Logger, Now: cfg.Clock.Now,
 		MaxPayloadBytes: cfg.MaxPayloadBytes, RequestTimeout: cfg.RequestTimeout,
 		Watchers: watch.New(), Ctx: ctx,
@@ -149,10 +160,18 @@ func Start(cfg Config) (*Host, error) {
 			Now:     cfg.Clock.Now, IdleTimeout: cfg.IdleTimeout, Member: m,
 		}
 		e.Courier = courier.New(e.Ask)
-		e.Activities = activities.NewPool(m.System, cfg.ActivityWorkers, cfg.Registry.Activity, ctx, cfg.MaxPayloadBytes, e.Log)
+		e.Activities = activities.NewPool(m.System, cfg.ActivityWorkers, cfg.Registry.Activity, ctx, cfg.MaxPayloadBytes, e.Log, tel)
 		e.Timers = timers.New(cfg.Journal, cfg.Clock.Now, func(to string, msg any) { e.Courier.Send(to, msg, nil) }, m.Serves, e.Log)
 		if c, ok := cfg.Clock.(ManualClock); ok {
 			c.OnAdvance(e.Timers.Wake)
+		}
+		if err := tel.Observe(
+			telemetry.Gauge{Name: "durable.instances.active", Description: "Orchestration instances in memory with a turn or work in flight, or loaded.", Value: e.Watchers.Live},
+			telemetry.Gauge{Name: "durable.actors.idle", Description: "Idle instances and entities kept in memory, to be passivated past the idle timeout or MaxIdleInstances.", Value: e.Lifecycle.Parking.Idle},
+			telemetry.Gauge{Name: "durable.timers.pending", Description: "Durable timers held in memory, waiting to fire.", Value: e.Timers.Pending},
+			telemetry.Gauge{Name: "durable.courier.queued", Description: "Messages between actors waiting for delivery.", Value: e.Courier.Queued},
+		); err != nil {
+			return fmt.Errorf("telemetry: %w", err)
 		}
 		if cfg.Cluster != nil {
 			o, err := newOffload(h)

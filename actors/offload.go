@@ -66,7 +66,7 @@ func (o *offload) Dispatch(t *activities.Task) bool {
 		return false
 	}
 	packed, err := wire.Pack(&wire.Work{InstanceID: t.InstanceID, ExecutionID: t.ExecutionID, TaskID: t.TaskID,
-		Name: t.Name, Input: t.Input})
+		Name: t.Name, Input: t.Input, Trace: t.Trace})
 	if err != nil {
 		return false
 	}
@@ -117,7 +117,7 @@ func (o *offload) receive(ctx actor.Context, forward *actor.PID) {
 	}
 	o.ran.Add(1)
 	o.h.env.Activities.Submit(&activities.Task{ReplyTo: forward, InstanceID: w.InstanceID,
-		ExecutionID: w.ExecutionID, TaskID: w.TaskID, Name: w.Name, Input: w.Input})
+		ExecutionID: w.ExecutionID, TaskID: w.TaskID, Name: w.Name, Input: w.Input, Trace: w.Trace})
 }
 
 // forward sends the results of work run here to their instances.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/godurable/durable"
+	"go.opentelemetry.io/otel/propagation"
 )
 
 // start serves POST /orchestrators/{name}[/{instanceId}] and the seeds' starter route.
@@ -37,7 +38,10 @@ func (a *api) start(w http.ResponseWriter, r *http.Request) {
 		opts = append(opts, durable.WithInstanceID(id))
 	}
 	// A nil body is no input: the client passes an empty RawMessage through as nothing.
-	id, err := a.c.Start(r.Context(), r.PathValue("name"), body, opts...)
+	// A caller's W3C trace context (traceparent, tracestate) makes the instance's
+	// trace part of the caller's.
+	ctx := propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+	id, err := a.c.Start(ctx, r.PathValue("name"), body, opts...)
 	if err != nil {
 		a.fail(w, r, err)
 		return

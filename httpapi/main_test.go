@@ -41,7 +41,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	journal = &corruptible{Journal: bj}
-	rt, err = durable.Open(durable.Config{InMemory: true, Journal: journal, IdleTimeout: 200 * time.Millisecond, Logger: quiet})
+	rt, err = durable.Open(durable.Config{InMemory: true, Journal: journal, IdleTimeout: 200 * time.Millisecond, Logger: quiet,
+		TracerProvider: tracing})
 	if err != nil {
 		fmt.Println(err)
 		os.Exit(1)

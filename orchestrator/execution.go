@@ -264,6 +264,14 @@ func (e *Execution) Open() []history.Event {
 	return evs
 }
 
+// Scheduled returns the scheduling event of an open task.
+func (e *Execution) Scheduled(taskID int64) (history.Event, bool) {
+	if t, ok := e.open[taskID]; ok && !e.isFinished() {
+		return t.sched, true
+	}
+	return history.Event{}, false
+}
+
 // IsOpen reports whether the work scheduled with sequence id taskID awaits completion.
 // Once the execution has ended nothing does: work still running when it was terminated
 // or failed reports to an execution that no longer listens.

@@ -155,6 +155,10 @@ func (j *Journal) commitTogether(ops []*op, errs []error) error {
 		return nil // every op was rejected: nothing to write
 	}
 	var err error
+	var began time.Time
+	if j.meters != nil {
+		began = time.Now()
+	}
 	if hook != nil {
 		err = (*hook)(&faulthook.Commit{Instances: committing(ops, errs), Writes: b.writes, Apply: txn.Commit})
 	} else {
@@ -173,6 +177,7 @@ func (j *Journal) commitTogether(ops []*op, errs []error) error {
 	j.mark.observe(j.db)
 	j.commits.Add(1)
 	j.keys.Add(int64(b.keys))
+	j.meters.committed(len(b.written), time.Since(began))
 	return nil
 }
 

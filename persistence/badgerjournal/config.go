@@ -10,6 +10,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
+	"go.opentelemetry.io/otel/metric"
 )
 
 // Config configures a Journal. Zero fields take the defaults below.
@@ -20,6 +21,9 @@ type Config struct {
 	InMemory bool
 	// Logger receives the journal's records and Badger's warnings and errors.
 	Logger *slog.Logger
+	// MeterProvider receives the journal's metrics (commit time, appends per commit,
+	// fsyncs); nil records none.
+	MeterProvider metric.MeterProvider
 
 	// MaxBatchKeys and MaxBatchBytes cap how much the committer gathers into one
 	// transaction: enough for throughput, small enough that a batch stays well inside

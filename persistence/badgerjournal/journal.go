@@ -42,6 +42,7 @@ type Journal struct {
 	// commits counts transactions committed, so tests can see batching happen, and
 	// keys the sets and deletes they held, so tests can see what an append costs.
 	commits, keys atomic.Int64
+	meters        *meters
 
 	readers       sync.WaitGroup // reads in flight; Close waits for them
 	committerDone chan struct{}
@@ -72,6 +73,10 @@ func Open(cfg Config) (*Journal, error) {
 	if err := checkFormat(db, cfg.Dir, cfg.Logger); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
+	ms, err := newMeters(cfg.MeterProvider, !cfg.InMemory)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("badgerjournal: metrics: %w", err), db.Close())
+	}
 	j := &Journal{
 		cfg:           cfg,
 		db:            db,
@@ -79,6 +84,7 @@ func Open(cfg Config) (*Journal, error) {
 		wake:          make(chan struct{}, 1),
 		rows:          newRowCache(cfg.RowCacheSize),
 		committerDone: make(chan struct{}),
+		meters:        ms,
 	}
 	if !cfg.InMemory {
 		if err := checkWatermark(db, cfg.Dir); err != nil {

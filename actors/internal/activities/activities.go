@@ -14,6 +14,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/godurable/durable/actors/internal/lifecycle"
+	"github.com/godurable/durable/actors/internal/telemetry"
 	"github.com/godurable/durable/history"
 	"github.com/godurable/durable/orchestrator"
 )
@@ -29,6 +30,8 @@ type Task struct {
 	TaskID      int64
 	Name        string
 	Input       []byte
+	// Trace is the instance's W3C traceparent, for the activity's span.
+	Trace string
 }
 
 // Done is a worker's result for the instance that asked: it never leaves the process.
@@ -49,6 +52,7 @@ type Pool struct {
 	lookup     func(name string) (Func, bool)
 	base       context.Context
 	log        *slog.Logger // handed to activities through their Info
+	tel        *telemetry.T
 	maxPayload int
 	mu         sync.Mutex
 	queue      []*Task
@@ -64,8 +68,9 @@ type Pool struct {
 
 // NewPool starts n workers on system. Activities are found by lookup, run with a
 // context derived from base, and fail when their result exceeds maxPayload bytes.
-func NewPool(system *actor.ActorSystem, n int, lookup func(name string) (Func, bool), base context.Context, maxPayload int, log *slog.Logger) *Pool {
-	p := &Pool{system: system, lookup: lookup, base: base, maxPayload: maxPayload, log: log, dispatch: lifecycle.NewDispatcher(1, n)}
+func NewPool(system *actor.ActorSystem, n int, lookup func(name string) (Func, bool), base context.Context, maxPayload int, log *slog.Logger,
+	tel *telemetry.T) *Pool {
+	p := &Pool{system: system, lookup: lookup, base: base, maxPayload: maxPayload, log: log, tel: tel, dispatch: lifecycle.NewDispatcher(1, n)}
 	props := actor.PropsFromProducer(func() actor.Actor { return &worker{pool: p} }, actor.WithDispatcher(p.dispatch))
 	root := system.Root
 	for i := 0; i < n; i++ {
@@ -172,13 +177,24 @@ func (p *Pool) run(t *Task) (done *Done) {
 		done.Failure = &history.Failure{ErrorType: "UnknownActivity", Message: fmt.Sprintf("activity %q is not registered", t.Name), NonRetriable: true}
 		return done
 	}
+	ctx := context.WithValue(p.base, infoKey{}, Info{InstanceID: t.InstanceID, ExecutionID: t.ExecutionID, TaskID: t.TaskID, Name: t.Name, Log: p.log})
+	if p.tel != nil {
+		var end func(*history.Failure)
+		ctx, end = p.tel.Activity(ctx, t.Trace, t.Name, t.InstanceID, t.TaskID)
+		defer func() { // after the recover below, which sets a panic's failure
+			var f *history.Failure
+			if done != nil {
+				f = done.Failure
+			}
+			end(f)
+		}()
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			done.Result = nil
 			done.Failure = &history.Failure{ErrorType: "panic", Message: fmt.Sprintf("activity %q panicked: %v", t.Name, r), Stack: string(debug.Stack())}
 		}
 	}()
-	ctx := context.WithValue(p.base, infoKey{}, Info{InstanceID: t.InstanceID, ExecutionID: t.ExecutionID, TaskID: t.TaskID, Name: t.Name, Log: p.log})
 	out, err := fn(ctx, t.Input)
 	var failed *FailedError
 	switch {

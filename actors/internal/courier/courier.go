@@ -56,6 +56,17 @@ func (c *Courier) Send(to string, msg any, onReply func(*wire.Reply)) {
 	}
 }
 
+// Queued returns how many messages wait for delivery.
+func (c *Courier) Queued() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, q := range c.queues {
+		n += len(q)
+	}
+	return n
+}
+
 // Stop ends delivery; messages still queued are dropped (outboxes re-send theirs).
 func (c *Courier) Stop() { close(c.done) }
 

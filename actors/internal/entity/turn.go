@@ -23,6 +23,7 @@ type entityTurn struct {
 	rec     entityRecord
 	ops     []entities.Operation
 	calls   []*wire.CallRef // per op: where its result goes (nil for signals)
+	traces  []string        // per op: the sender's traceparent, when traced
 	batch   persistence.Batch
 	replies []reply
 	deleted bool
@@ -144,6 +145,9 @@ func (t *entityTurn) admit(m wire.EntityMsg) {
 		default:
 			t.ops = append(t.ops, entities.Operation{Name: m.Op, Input: m.Input})
 			t.calls = append(t.calls, m.Call)
+			if a := t.a; a.h.Tel != nil {
+				t.traces = append(t.traces, m.Trace)
+			}
 		}
 	}
 }
@@ -177,8 +181,18 @@ func (t *entityTurn) grant(l *wire.LockRef) {
 func (t *entityTurn) finish() bool {
 	a := t.a
 	if len(t.ops) > 0 {
+		began := time.Now()
 		state, results := entities.ApplyLive(&a.live, a.eid, a.fn, t.rec.State, t.ops, t.now)
 		t.rec.State = state
+		if tel := a.h.Tel; tel != nil {
+			// The operations of a batch are applied together, unmeasured one by one
+			// (measuring would cost every operation, traced or not): each is told with
+			// the batch's time and size.
+			ended := time.Now()
+			for i, res := range results {
+				tel.EntityOperation(t.traces[i], a.eid.Name, a.id, t.ops[i].Name, res.Failure, began, ended, len(results))
+			}
+		}
 		for i, res := range results {
 			if f := res.Failure; f != nil {
 				a.logger().Warn("entity operation failed", "operation", t.ops[i].Name, "errorType", f.ErrorType, "error", f.Message)

@@ -14,6 +14,7 @@ import (
 	"github.com/godurable/durable/actors/internal/activities"
 	"github.com/godurable/durable/actors/internal/courier"
 	"github.com/godurable/durable/actors/internal/lifecycle"
+	"github.com/godurable/durable/actors/internal/telemetry"
 	"github.com/godurable/durable/actors/internal/timers"
 	"github.com/godurable/durable/actors/internal/watch"
 	"github.com/godurable/durable/actors/internal/wire"
@@ -53,6 +54,8 @@ type Env struct {
 	// Offload runs activities on other members while this one's workers are busy;
 	// nil on a member of its own.
 	Offload Offload
+	// Tel records traces and metrics; nil when the runtime was given no providers.
+	Tel *telemetry.T
 }
 
 // Offload runs activities on other members of a cluster.

@@ -1,8 +1,10 @@
 package instance
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -110,7 +112,7 @@ func (t *turn) sendToEntity(ev history.Event, execID string) {
 	from := t.a.id + "/" + execID
 	target := ev.InstanceID
 	t.a.outbox(&t.batch, target, func(seq int64) any {
-		m := &wire.EntityMsg{Kind: wire.EntityOperation, Op: ev.Name, Input: ev.Input, From: from, Seq: seq}
+		m := &wire.EntityMsg{Kind: wire.EntityOperation, Op: ev.Name, Input: ev.Input, From: from, Seq: seq, Trace: t.a.trace}
 		switch ev.Type {
 		case history.EventEntityOperationCalled:
 			m.Call = &wire.CallRef{InstanceID: t.a.id, ExecutionID: execID, TaskID: ev.ID}
@@ -139,6 +141,9 @@ func (a *instance) committed(ctx actor.Context, err error) {
 	a.committing = nil
 	if pt == nil {
 		return
+	}
+	if a.h.Tel.Metrics() {
+		a.h.Tel.Turn(time.Since(a.turnBegan))
 	}
 	if err != nil {
 		a.commitFailed(ctx, pt, err)
@@ -272,7 +277,7 @@ func (a *instance) dispatchActivity(ctx actor.Context, ev history.Event) {
 	a.inflight[taskKey{a.exec.ExecutionID(), ev.ID}] = struct{}{}
 	t := &activities.Task{
 		ReplyTo: ctx.Self(), InstanceID: a.id, ExecutionID: a.exec.ExecutionID(),
-		TaskID: ev.ID, Name: ev.Name, Input: ev.Input,
+		TaskID: ev.ID, Name: ev.Name, Input: ev.Input, Trace: a.trace,
 	}
 	if a.h.Offload != nil && a.h.Activities.Busy() && a.h.Offload.Dispatch(t) {
 		return
@@ -312,7 +317,8 @@ func (a *instance) work(ctx actor.Context, m any, sender *actor.PID) {
 
 func (a *instance) startChild(ev history.Event) {
 	parent := &history.ParentRef{InstanceID: a.id, ExecutionID: a.exec.ExecutionID(), TaskID: ev.ID, Name: a.row.Name}
-	msg := &wire.Start{Name: ev.Name, Input: ev.Input, ExecutionID: wire.NewID(), Parent: parent}
+	msg := &wire.Start{Name: ev.Name, Input: ev.Input, ExecutionID: wire.NewID(), Parent: parent,
+		Trace: a.h.Tel.Create(context.Background(), a.trace, ev.Name, ev.InstanceID)}
 	a.h.Courier.Send(ev.InstanceID, msg, func(r *wire.Reply) {
 		if r.Code == wire.CodeOK {
 			return

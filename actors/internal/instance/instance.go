@@ -37,6 +37,8 @@ type Replay interface {
 	// children do.
 	Open() []history.Event
 	IsOpen(taskID int64) bool
+	// Scheduled returns the scheduling event of an open task.
+	Scheduled(taskID int64) (history.Event, bool)
 	HasWorkInFlight() bool
 	// Unconsumed lists the external events received and not consumed.
 	Unconsumed() []history.Event
@@ -63,6 +65,12 @@ type instance struct {
 	// stepping: a remote step is on its way (see remoteExec); recording: its answer
 	// waits in the queue for its turn.
 	stepping, recording bool
+	// trace is the W3C traceparent of the current execution (its ExecutionStarted's):
+	// the spans of its work hang under it.
+	trace string
+	began time.Time // when the current execution started
+	// turnBegan is when the turn being committed took its first request.
+	turnBegan time.Time
 	// moving: the instance is served elsewhere now; once committing is settled it
 	// answers everything with a retry until it stops.
 	moving bool
@@ -220,6 +228,7 @@ func (a *instance) activate(ctx actor.Context, ci *pcluster.ClusterIdentity) {
 	}
 	a.exec = exec
 	a.exec.Replay(hist)
+	a.trace, a.began = traceOf(hist)
 	if row.Status == history.StatusContinuedAsNew {
 		a.queue = append(a.queue, request{msg: &continueMsg{input: row.Output, carry: a.exec.Unconsumed()}})
 	}

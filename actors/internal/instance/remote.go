@@ -171,7 +171,12 @@ func (r *remoteExec) Stop()                         {}
 func (r *remoteExec) ExecutionID() string           { return r.execID }
 func (r *remoteExec) Status() history.RuntimeStatus { return r.status }
 func (r *remoteExec) IsOpen(taskID int64) bool      { _, ok := r.open[taskID]; return ok }
-func (r *remoteExec) Unconsumed() []history.Event   { return nil }
+
+func (r *remoteExec) Scheduled(taskID int64) (history.Event, bool) {
+	ev, ok := r.open[taskID]
+	return ev, ok
+}
+func (r *remoteExec) Unconsumed() []history.Event { return nil }
 
 func (r *remoteExec) Open() []history.Event {
 	var out []history.Event

@@ -3,18 +3,20 @@ package instance
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/godurable/durable/history"
 	"github.com/godurable/durable/persistence"
 )
 
-// tell logs the change a committed turn made to the instance's life: started,
-// completed, failed, terminated, suspended, resumed, rewound. Turns that change none of
-// these (most of them) log nothing, and nothing is built for a logger that would drop
-// the record.
+// tell logs and measures the change a committed turn made to the instance's life:
+// started, completed, failed, terminated, suspended, resumed, rewound; an execution that
+// ended is also a span. Turns that change none of these (most of them) do nothing, and
+// nothing is built for a logger that would drop the record.
 func (a *instance) tell(before, after *persistence.Instance, pt *pendingTurn) {
-	log := a.h.Log
-	if after == nil || !log.Enabled(context.Background(), slog.LevelInfo) {
+	log, tel := a.h.Log, a.h.Tel
+	logging := log.Enabled(context.Background(), slog.LevelInfo)
+	if after == nil || !logging && tel == nil {
 		return
 	}
 	fresh := before == nil || pt.batch.ResetHistory
@@ -27,17 +29,22 @@ func (a *instance) tell(before, after *persistence.Instance, pt *pendingTurn) {
 		execID = pt.exec.ExecutionID()
 	}
 	say := func(msg string, extra ...any) {
-		log.Info(msg, append([]any{"instanceId", a.id, "name", after.Name, "executionId", execID}, extra...)...)
+		if logging {
+			log.Info(msg, append([]any{"instanceId", a.id, "name", after.Name, "executionId", execID}, extra...)...)
+		}
 	}
 	if fresh {
 		// The next execution of an eternal orchestration is not news; a start, or a
 		// restart, is. Either may end in the same turn.
 		if before == nil || was != history.StatusContinuedAsNew {
 			say("orchestration started")
+			tel.Started(after.Name)
 		}
 		was = history.StatusRunning
+		a.trace, a.began = traceOf(pt.batch.Events)
 	}
-	switch now := after.Status; {
+	now := after.Status
+	switch {
 	case now == was:
 	case now == history.StatusCompleted:
 		say("orchestration completed")
@@ -56,4 +63,19 @@ func (a *instance) tell(before, after *persistence.Instance, pt *pendingTurn) {
 	case now == history.StatusRunning && was == history.StatusFailed:
 		say("orchestration rewound")
 	}
+	if now != was && (now.IsTerminal() || now == history.StatusContinuedAsNew) {
+		tel.Ended(a.trace, after.Name, a.id, execID, now, after.Failure, a.began, after.UpdatedAt)
+	}
+}
+
+// traceOf returns the traceparent and start time of the execution events hold (a
+// history holds one execution: its ExecutionStarted comes first, after an
+// OrchestratorStarted).
+func traceOf(events []history.Event) (string, time.Time) {
+	for i := range events {
+		if events[i].Type == history.EventExecutionStarted {
+			return events[i].Trace, events[i].Time
+		}
+	}
+	return "", time.Time{}
 }

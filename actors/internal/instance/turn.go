@@ -2,6 +2,7 @@ package instance
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -41,6 +42,9 @@ func (a *instance) runTurn(ctx actor.Context) {
 		return
 	}
 	t := &turn{a: a, row: cloneRow(a.row), exec: a.exec}
+	if a.h.Tel.Metrics() {
+		a.turnBegan = time.Now()
+	}
 	t.now = history.Event{Type: history.EventOrchestratorStarted, Time: a.now()}
 	reqs := a.queue
 	a.queue = nil
@@ -176,7 +180,7 @@ func (t *turn) start(r request, m *wire.Start) {
 	t.batch.SetOutput = []byte{}
 	t.events = append(t.events, history.Event{
 		Type: history.EventExecutionStarted, Time: created, Name: m.Name, InstanceID: t.a.id,
-		ExecutionID: m.ExecutionID, Input: m.Input, Parent: m.Parent,
+		ExecutionID: m.ExecutionID, Input: m.Input, Parent: m.Parent, Trace: m.Trace,
 	})
 	t.ok(r)
 }
@@ -197,7 +201,7 @@ func (t *turn) continueAsNew(m *continueMsg) {
 	t.batch.SetOutput = []byte{}
 	t.events = append(t.events, history.Event{
 		Type: history.EventExecutionStarted, Time: t.now.Time, Name: t.row.Name, InstanceID: t.a.id,
-		ExecutionID: t.row.ExecutionID, Input: m.input, Parent: t.row.Parent,
+		ExecutionID: t.row.ExecutionID, Input: m.input, Parent: t.row.Parent, Trace: t.a.trace,
 	})
 	t.events = append(t.events, m.carry...)
 }
@@ -289,6 +293,10 @@ func (t *turn) timerFired(r request, m *wire.Timer) {
 	}
 	if t.exec != nil && !t.fresh && t.exec.ExecutionID() == m.ExecutionID && t.exec.IsOpen(m.TimerID) {
 		t.events = append(t.events, history.Event{Type: history.EventTimerFired, TaskID: m.TimerID, FireAt: m.FireAt})
+		if tel := t.a.h.Tel; tel.Tracing() {
+			created, _ := t.exec.Scheduled(m.TimerID)
+			tel.Timer(t.a.trace, t.a.id, created.Time, m.FireAt, t.now.Time)
+		}
 	}
 	t.ok(r)
 }

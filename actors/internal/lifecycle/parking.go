@@ -34,6 +34,13 @@ func NewParking(limit int, send func(*actor.PID, any)) *Parking {
 	return p
 }
 
+// Idle returns how many idle actors are in memory.
+func (p *Parking) Idle() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.n
+}
+
 // Park records that the actor of slot s is idle in memory.
 func (p *Parking) Park(s *ParkSlot, pid *actor.PID) {
 	p.mu.Lock()

@@ -57,6 +57,13 @@ func (w *Watchers) Watch(id string) (changed <-chan *persistence.Instance, cance
 	}, lr.row, known
 }
 
+// Live returns how many instances are active in memory.
+func (w *Watchers) Live() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.live)
+}
+
 // Activated publishes the row the activation owner of instance id loaded (nil: no
 // such instance yet).
 func (w *Watchers) Activated(owner any, id string, row *persistence.Instance) {

@@ -26,6 +26,8 @@ type EntityMsg struct {
 	At    time.Time     `msgpack:"at,omitempty"` // scheduled signal: not before this
 	Call  *CallRef      `msgpack:"c,omitempty"`  // a call: where the result goes
 	Lock  *LockRef      `msgpack:"l,omitempty"`
+	// Trace is the sender's W3C traceparent, for the operation's span ("" untraced).
+	Trace string `msgpack:"tr,omitempty"`
 }
 
 // CallRef names the orchestration task waiting for an entity operation's result.

@@ -14,6 +14,8 @@ type Start struct {
 	Input       []byte             `msgpack:"in,omitempty"`
 	ExecutionID string             `msgpack:"x"`
 	Parent      *history.ParentRef `msgpack:"p,omitempty"`
+	// Trace is the W3C traceparent the instance's spans hang under ("" untraced).
+	Trace string `msgpack:"tr,omitempty"`
 }
 
 // Raise delivers an external event. From and ID identify an orchestration sender's
@@ -146,6 +148,7 @@ type Work struct {
 	TaskID      int64  `msgpack:"t"`
 	Name        string `msgpack:"n"`
 	Input       []byte `msgpack:"in,omitempty"`
+	Trace       string `msgpack:"tr,omitempty"`
 }
 
 // WorkDone carries the result of an activity run on another member back to its
