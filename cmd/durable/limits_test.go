@@ -102,7 +102,7 @@ func TestConnectionsAreBounded(t *testing.T) {
 // A path the mux would redirect to its clean form is answered by the API, after the
 // API key is checked, in JSON.
 func TestUncleanPathsAreNotRedirected(t *testing.T) {
-	srv := httptest.NewServer(routes(nil, "secret", slog.New(slog.DiscardHandler)))
+	srv := httptest.NewServer(routes(nil, "secret", slog.New(slog.DiscardHandler), nil))
 	defer srv.Close()
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, p := range []string{"//runtime/webhooks/durabletask/instances", "/api/../dashboard/", "/dashboard//x"} {

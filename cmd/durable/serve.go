@@ -27,7 +27,7 @@ import (
 )
 
 type serveOpts struct {
-	addr, grpcAddr, data, key, clusterName, etcd, peer, secret *string
+	addr, grpcAddr, data, key, clusterName, etcd, peer, secret, otlp *string
 	verbose                                                    *bool
 	workers, partitions, replicas                              *int
 	ttl                                                        *time.Duration
@@ -37,6 +37,7 @@ func serveFlags(fs *flag.FlagSet) *serveOpts {
 	return &serveOpts{
 		addr:     fs.String("http", "127.0.0.1:7071", "`ADDRESS` to listen on (loopback by default)"),
 		grpcAddr: fs.String("grpc", "", "also serve the Durable Task sidecar protocol (gRPC) on this `ADDRESS`, e.g. 127.0.0.1:4001"),
+		otlp:     fs.String("otlp", "", "export traces over OTLP/HTTP to this `ENDPOINT` (HOST:PORT or URL; default $OTEL_EXPORTER_OTLP_ENDPOINT, else none)"),
 		data:     fs.String("data", "./data", "journal `DIRECTORY`"),
 		// The secrets are read from the environment after parsing, so that the help
 		// never shows them.
@@ -74,11 +75,18 @@ func serve(_ []string, opts any, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(logger) // the hosted examples log through the default logger
 	key := cmp.Or(*o.key, os.Getenv("DURABLE_API_KEY"))
-	return serveUntilSignal(*o.addr, *o.grpcAddr, *o.data, key, *o.workers, cc, logger, stdout)
+	tel, err := newTelemetry(*o.otlp)
+	if err != nil {
+		return err
+	}
+	return serveUntilSignal(*o.addr, *o.grpcAddr, *o.data, key, *o.workers, cc, tel, logger, stdout)
 }
 
-func serveUntilSignal(addr, grpcAddr, data, key string, workers int, cc *durable.ClusterConfig, logger *slog.Logger, stdout io.Writer) error {
-	rt, err := durable.Open(durable.Config{Dir: data, Logger: logger, Cluster: cc, ActivityWorkers: workers})
+func serveUntilSignal(addr, grpcAddr, data, key string, workers int, cc *durable.ClusterConfig, tel *telemetry,
+	logger *slog.Logger, stdout io.Writer) error {
+	cfg := durable.Config{Dir: data, Logger: logger, Cluster: cc, ActivityWorkers: workers}
+	tel.config(&cfg)
+	rt, err := durable.Open(cfg)
 	if err != nil {
 		return err
 	}
@@ -103,7 +111,7 @@ func serveUntilSignal(addr, grpcAddr, data, key string, workers int, cc *durable
 	if host, _, _ := net.SplitHostPort(addr); key == "" && !isLoopback(host) {
 		logger.Warn("serving on a non-loopback address without an API key: anyone who can reach it can manage instances", "addr", addr)
 	}
-	srv := newServer(routes(rt.Client(), key, logger), defaultLimits)
+	srv := newServer(routes(rt.Client(), key, logger, tel), defaultLimits)
 	ln = netutil.LimitListener(ln, defaultLimits.maxConns)
 	var gln net.Listener
 	if gsrv != nil {
@@ -143,7 +151,7 @@ func serveUntilSignal(addr, grpcAddr, data, key string, workers int, cc *durable
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
-	return errors.Join(err, rt.Close())
+	return errors.Join(err, rt.Close(), tel.shutdown(shutdown))
 }
 
 // limits protect the server from clients that hold connections without using them:
@@ -170,10 +178,14 @@ func newServer(h http.Handler, l limits) *http.Server {
 	}
 }
 
-// routes mounts the management API, the seeds' starter route and the dashboard.
-func routes(c *durable.Client, key string, logger *slog.Logger) http.Handler {
+// routes mounts the management API, the seeds' starter route, the dashboard, and,
+// with tel, the health checks and metrics.
+func routes(c *durable.Client, key string, logger *slog.Logger, tel *telemetry) http.Handler {
 	api := httpapi.New(c, httpapi.Options{APIKey: key, Logger: logger})
 	mux := http.NewServeMux()
+	if tel != nil {
+		tel.mount(mux, c, key)
+	}
 	mux.Handle("/runtime/webhooks/durabletask/", api)
 	mux.Handle("/api/", api)
 	mux.Handle("/dashboard/", http.StripPrefix("/dashboard", dashboard.Handler()))
