@@ -19,6 +19,7 @@ import (
 	"github.com/godurable/durable/dashboard"
 	"github.com/godurable/durable/entities"
 	"github.com/godurable/durable/httpapi"
+	"github.com/godurable/durable/internal/fixture"
 	"github.com/godurable/durable/orchestrator"
 )
 
@@ -28,8 +29,10 @@ const chromium = "/usr/bin/chromium"
 
 // TestDashboardInBrowser drives the dashboard in headless Chromium (e2e/dashboard.test.mjs,
 // through Playwright) against a real in-process runtime and HTTP API, the way a person
-// would use it: watch instances appear and finish, open one, read its timeline, press
-// the action buttons, and look at entities.
+// would use it: watch instances appear and finish as the server pushes them (and as the
+// page polls when the stream is cut), filter and order the list, open an instance, read
+// its timeline and its parent and children, press the action buttons its status shows,
+// restart and purge, and look at, release and delete entities.
 //
 // Without Chromium or the script's node_modules it skips, unless
 // DURABLE_REQUIRE_BROWSER=1 (as in CI), where a missing browser is a failure.
@@ -139,8 +142,9 @@ func startServer(t *testing.T) (open, keyed *httptest.Server) {
 }
 
 // register adds what the script uses: Greet, whose history has a bit of everything the
-// timeline draws; Quick, which completes at once; WaitApproval, which waits for an
-// external event; and the Counter entity.
+// timeline draws; Quick, which completes at once; Fails, which fails at once;
+// WaitApproval, which waits for an external event; HoldCounter, which holds a counter
+// locked until told to release it; and the Counter entity.
 func register(rt *durable.Runtime) error {
 	return errors.Join(
 		rt.RegisterActivity("Hello", func(_ context.Context, city string) (string, error) {
@@ -156,6 +160,8 @@ func register(rt *durable.Runtime) error {
 			return orchestrator.CallActivity[string](ctx, "Hello", city).Await()
 		}),
 		rt.RegisterOrchestrator("Quick", func(_ *orchestrator.Context, in any) (any, error) { return in, nil }),
+		rt.RegisterOrchestrator("Fails", func(*orchestrator.Context) error { return errors.New("out of stock") }),
+		rt.RegisterOrchestrator("HoldCounter", fixture.HoldLock("Counter")),
 		rt.RegisterOrchestrator("WaitApproval", func(ctx *orchestrator.Context) (string, error) {
 			if err := ctx.SetCustomStatus(map[string]string{"waitingFor": "Approval"}); err != nil {
 				return "", err

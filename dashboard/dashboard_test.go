@@ -60,7 +60,7 @@ func TestServesPageAndAssets(t *testing.T) {
 			want[m[1]] = ""
 		}
 	}
-	for _, js := range []string{"api.js", "dom.js", "list.js", "instance.js", "timeline.js", "entities.js"} {
+	for _, js := range []string{"api.js", "dom.js", "live.js", "list.js", "instance.js", "timeline.js", "entities.js", "cluster.js"} {
 		want["js/"+js] = "text/javascript"
 	}
 	for asset, typ := range want {
@@ -75,7 +75,7 @@ func TestNoExternalReferences(t *testing.T) {
 	// The page must work offline: nothing it ships may load from another origin.
 	srv := mounted(t)
 	external := regexp.MustCompile(`(?i)(src|href)\s*=\s*["']?(https?:)?//|@import\s+url\(\s*["']?(https?:)?//|fonts\.googleapis|cdn\.`)
-	for _, asset := range []string{"", "style.css", "js/app.js", "js/api.js", "js/dom.js", "js/list.js", "js/instance.js", "js/timeline.js", "js/entities.js"} {
+	for _, asset := range []string{"", "style.css", "js/app.js", "js/api.js", "js/dom.js", "js/live.js", "js/list.js", "js/instance.js", "js/timeline.js", "js/entities.js", "js/cluster.js"} {
 		_, body := get(t, srv.URL+"/dashboard/"+asset)
 		if loc := external.FindString(body); loc != "" {
 			t.Errorf("%s references another origin: %q", asset, loc)

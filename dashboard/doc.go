@@ -3,16 +3,27 @@
 // browser.
 //
 // The page shows
-//   - the instance list, filtered by status, orchestrator name, instance id prefix and
-//     creation time, refreshed every second and paged with the API's
-//     x-ms-continuation-token;
-//   - an instance: name, id, status, times, input, output and custom status, a
+//   - the instance list, newest first or by instance id, filtered on the server by
+//     status, exact orchestrator name, instance id prefix and creation time, paged with
+//     the API's continuation tokens, and a purge of the finished instances the filters
+//     select;
+//   - an instance: name, id, status, times, version and trace id when the status has
+//     them, its parent and its sub-orchestrations, input, output and custom status, a
 //     timeline picture of its history (activities, sub-orchestrations, timers and
 //     entity calls as bars from scheduled to completed, external events and lifecycle
 //     changes as markers, failures in red) and the history as a table;
-//   - the management actions: raise event, suspend, resume, terminate, rewind and purge,
-//     each showing the API's own message when the runtime refuses it;
-//   - the entities with their state, and a form to signal one.
+//   - the management actions its status allows: raise event, suspend and terminate
+//     while it runs, resume when suspended, rewind when failed, restart (under a new
+//     id or its own) and purge once it has ended, each showing the API's own message
+//     when the runtime refuses it;
+//   - the entities with their state, last operation and lock holder, and forms to
+//     signal or delete one.
+//
+// The list and the instance follow the runtime over the API's event stream (GET
+// /runtime/webhooks/durabletask/events, Server-Sent Events), which pushes what they show
+// each time it changes; when the stream is refused (too many open, an old server) or
+// cut, the page polls every second instead and tries the stream again later. The
+// header says which: "Live (pushed)" or "Live".
 //
 // Mount it under a prefix of its own, beside the API, which it calls by absolute path:
 //

@@ -19,6 +19,7 @@ import (
 	"github.com/godurable/durable"
 	"github.com/godurable/durable/entities"
 	"github.com/godurable/durable/httpapi"
+	"github.com/godurable/durable/internal/fixture"
 	"github.com/godurable/durable/orchestrator"
 	"github.com/godurable/durable/persistence/badgerjournal"
 )
@@ -153,16 +154,6 @@ func register(rt *durable.Runtime) error {
 		got, err := orchestrator.WaitForExternalEvent[string](ctx, "Go").Await()
 		return g + "+" + got, err
 	}
-	// HoldCounter holds the counter its input names locked until told to Release.
-	holdCounter := func(ctx *orchestrator.Context, key string) error {
-		cs, err := orchestrator.LockEntities(ctx, entities.ID{Name: "Counter", Key: key})
-		if err != nil {
-			return err
-		}
-		defer cs.Release()
-		_, err = orchestrator.WaitForExternalEvent[any](ctx, "Release").Await()
-		return err
-	}
 	for name, fn := range map[string]any{"Greet": greet, "Boom": boom, "FlakyOnce": flakyOnce} {
 		if err := rt.RegisterActivity(name, fn); err != nil {
 			return err
@@ -170,7 +161,9 @@ func register(rt *durable.Runtime) error {
 	}
 	for name, fn := range map[string]any{
 		"Onboarding": onboarding, "OnboardingApproval": approval, "Echo": echo, "Failing": failing,
-		"NeedsRewind": needsRewind, "WaitForever": waitForever, "Showcase": showcase, "HoldCounter": holdCounter,
+		"NeedsRewind": needsRewind, "WaitForever": waitForever, "Showcase": showcase,
+		// HoldCounter holds the counter its input names locked until told to Release.
+		"HoldCounter": fixture.HoldLock("Counter"),
 	} {
 		if err := rt.RegisterOrchestrator(name, fn); err != nil {
 			return err

@@ -32,7 +32,7 @@ function url(path, params = {}) {
 }
 
 // The connection indicator in the header listens for these, so each view need not.
-function report(ok, detail) {
+export function report(ok, detail) {
   window.dispatchEvent(new CustomEvent('api-status', { detail: { ok, ...detail } }));
 }
 
@@ -62,7 +62,7 @@ async function request(method, path, { params, body, headers = {}, signal } = {}
 }
 
 // HTTP/2 and some proxies drop reason phrases; people still want "Gone", not just 410.
-function reasonPhrase(status) {
+export function reasonPhrase(status) {
   return {
     400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
     409: 'Conflict', 410: 'Gone', 413: 'Payload Too Large', 500: 'Internal Server Error', 503: 'Service Unavailable',
@@ -95,43 +95,72 @@ async function json(res) {
 
 const CONTINUATION = 'x-ms-continuation-token';
 
+// The listing's parameters for filter f, as GET /instances and the event stream take them.
+function listParams(f) {
+  return {
+    runtimeStatus: (f.statuses || []).join(','),
+    name: f.name,
+    instanceIdPrefix: f.prefix,
+    createdTimeFrom: f.from,
+    createdTimeTo: f.to,
+    newestFirst: f.newest ? 'true' : undefined,
+    top: f.top,
+    showInput: 'false',
+  };
+}
+
 /**
  * One page of instances.
- * @param {{statuses?: string[], prefix?: string, from?: string, to?: string, top?: number}} f
+ * @param {{statuses?: string[], name?: string, prefix?: string, from?: string, to?: string, newest?: boolean, top?: number}} f
  * @param {string} token continuation token of the page to fetch ('' for the first)
  */
 export async function listInstances(f, token, signal) {
   const res = await request('GET', `${BASE}/instances`, {
-    params: {
-      runtimeStatus: (f.statuses || []).join(','),
-      instanceIdPrefix: f.prefix,
-      createdTimeFrom: f.from,
-      createdTimeTo: f.to,
-      top: f.top,
-      showInput: 'false',
-    },
+    params: listParams(f),
     headers: token ? { [CONTINUATION]: token } : {},
     signal,
   });
   return { instances: (await json(res)) || [], next: res.headers.get(CONTINUATION) || '' };
 }
 
+/** The event stream that pushes the page of instances listInstances(f, token) reads. */
+export function listEventsURL(f, token) {
+  return url(`${BASE}/events`, { ...listParams(f), continuationToken: token });
+}
+
+/** Deletes the finished instances filter f selects; createdTimeFrom is required. */
+export async function purgeWhere(f) {
+  return json(await request('DELETE', `${BASE}/instances`, {
+    params: {
+      runtimeStatus: (f.statuses || []).join(','),
+      name: f.name,
+      instanceIdPrefix: f.prefix,
+      createdTimeFrom: f.from,
+      createdTimeTo: f.to,
+    },
+  }));
+}
+
 function instancePath(id) {
   return `${BASE}/instances/${encodeURIComponent(id)}`;
 }
 
+const FULL_STATUS = { showHistory: 'true', showHistoryOutput: 'true', showInput: 'true' };
+
 /** The instance's status with its full history (null when it does not exist). */
 export async function getInstance(id, signal) {
   try {
-    const res = await request('GET', instancePath(id), {
-      params: { showHistory: 'true', showHistoryOutput: 'true', showInput: 'true' },
-      signal,
-    });
+    const res = await request('GET', instancePath(id), { params: FULL_STATUS, signal });
     return await json(res);
   } catch (e) {
     if (e instanceof ApiError && e.status === 404) return null;
     throw e;
   }
+}
+
+/** The event stream that pushes what getInstance(id) reads. */
+export function instanceEventsURL(id) {
+  return url(`${BASE}/events`, { instanceId: id, ...FULL_STATUS });
 }
 
 export async function raiseEvent(id, name, payloadText) {
@@ -144,6 +173,14 @@ export async function control(id, op, reason) {
 
 export async function purge(id) {
   return json(await request('DELETE', instancePath(id)));
+}
+
+/** Starts the instance's orchestrator again with its input; returns the new instance's id. */
+export async function restart(id, newInstanceId) {
+  const r = await json(await request('POST', `${instancePath(id)}/restart`, {
+    params: { restartWithNewInstanceId: newInstanceId ? 'true' : 'false' },
+  }));
+  return r && r.id;
 }
 
 /** Starts orchestrator name (optionally under instanceId) with the JSON text input. */
@@ -168,14 +205,22 @@ function entityPath(name, key) {
   return `${BASE}/entities/${encodeURIComponent(name)}/${encodeURIComponent(key)}`;
 }
 
-/** The entity's state, or undefined when it has none. */
+/**
+ * The entity as a listing shows it (entityId, lastOperationTime, lockedBy, state), or
+ * undefined when it has no state.
+ */
 export async function getEntity(name, key, signal) {
   try {
-    return await json(await request('GET', entityPath(name, key), { signal }));
+    return await json(await request('GET', entityPath(name, key), { params: { metadata: 'true' }, signal }));
   } catch (e) {
     if (e instanceof ApiError && e.status === 404) return undefined;
     throw e;
   }
+}
+
+/** Deletes the entity's state: a "delete" operation, run after those already queued. */
+export async function deleteEntity(name, key) {
+  return request('DELETE', entityPath(name, key));
 }
 
 export async function signalEntity(name, key, op, inputText) {

@@ -9,6 +9,7 @@ import { clusterView } from './cluster.js';
 import { h } from './dom.js';
 
 const main = document.getElementById('main');
+const conn = document.getElementById('connection');
 let current = null;
 
 function parseHash() {
@@ -47,6 +48,7 @@ function route() {
     else a.removeAttribute('aria-current');
   }
   main.replaceChildren();
+  delete conn.dataset.transport; // the new view says how it follows the runtime, if it does
   current = r.view();
   // A new view is a new page to a screen reader or keyboard user: start them at its top.
   if (!first) {
@@ -57,15 +59,15 @@ function route() {
 }
 
 // The views call the API on their own; the header only listens to the outcome.
-const conn = document.getElementById('connection');
 window.addEventListener('api-status', (ev) => {
   const { ok, error } = ev.detail;
   const state = ok ? 'ok' : 'error';
-  const text = ok ? 'Live' : `API: ${error ? error.describe() : 'error'}`;
+  const live = conn.dataset.transport === 'push' ? 'Live (pushed)' : 'Live';
+  const text = ok ? live : `API: ${error ? error.describe() : 'error'}`;
   if (conn.dataset.state === state && conn.querySelector('.text').textContent === text) return;
   conn.dataset.state = state;
   conn.querySelector('.text').textContent = text;
-  conn.title = ok ? 'Connected to the management API' : text;
+  conn.title = ok ? `Connected to the management API; ${conn.dataset.transport === 'push' ? 'changes are pushed' : 'the page polls'}` : text;
 });
 
 window.addEventListener('hashchange', route);

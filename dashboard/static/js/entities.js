@@ -1,13 +1,20 @@
-// Durable entities: the list with each entity's state, and one entity's page.
+// Durable entities: the list with each entity's state and lock holder, and one
+// entity's page, from which it can be signalled or deleted.
 
 import * as api from './api.js';
-import { h, replace, timeEl, prettyJSON, shortJSON, poll, link, openDialog, field, checkJSON } from './dom.js';
+import { h, replace, timeEl, prettyJSON, shortJSON, poll, link, openDialog, field, checkJSON, toast } from './dom.js';
 
 const REFRESH_MS = 2000;
 
 function entityId(e) {
   const id = e.entityId || e.EntityId || {};
   return { name: id.name ?? id.Name ?? '', key: id.key ?? id.Key ?? '' };
+}
+
+// The orchestration holding the entity in a critical section, as a link to it.
+function lockHolder(e) {
+  const by = e.lockedBy ?? e.LockedBy;
+  return by ? h('a', { href: link('instances', by), 'data-testid': 'entity-lock-link' }, by) : '';
 }
 
 export function entitiesView(main, query) {
@@ -47,7 +54,7 @@ export function entitiesView(main, query) {
         h('caption', { class: 'visually-hidden' }, 'Stored entities and their state'),
         h('thead', {}, h('tr', {},
           h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Key'),
-          h('th', { scope: 'col' }, 'Last operation'), h('th', { scope: 'col' }, 'State'))),
+          h('th', { scope: 'col' }, 'Last operation'), h('th', { scope: 'col' }, 'Locked by'), h('th', { scope: 'col' }, 'State'))),
         tbody)),
     empty,
     h('nav', { class: 'pager', 'aria-label': 'Pages' }, prevBtn, pageLabel, nextBtn)));
@@ -81,6 +88,7 @@ export function entitiesView(main, query) {
         h('td', {}, h('a', { href: link('entities', n, key), 'data-testid': 'entity-link' }, n)),
         h('td', { class: 'mono' }, key),
         h('td', {}, timeEl(e.lastOperationTime ?? e.LastOperationTime)),
+        h('td', { class: 'mono', 'data-testid': 'entity-locked-by' }, lockHolder(e)),
         h('td', { class: 'mono detail state', 'data-testid': 'entity-state-preview', title: prettyJSON(state).slice(0, 4000) },
           state === undefined ? '' : shortJSON(state, 120)));
     }));
@@ -101,29 +109,46 @@ export function entityView(main, name, key) {
   const stateBox = h('div', { 'data-testid': 'entity-state-box' });
   const msg = h('p', { class: 'message', 'data-testid': 'entity-message', hidden: true });
   const updated = h('span', { class: 'muted', 'aria-live': 'polite' });
+  const meta = h('dl', { class: 'meta', 'data-testid': 'entity-meta', hidden: true });
 
   main.append(h('section', { class: 'view', 'aria-labelledby': 'entity-heading' },
     h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' },
       h('a', { href: '#/entities', 'data-testid': 'back-to-entities' }, 'Entities'), ' / ', name, ' / ', h('span', { class: 'mono' }, key)),
     h('div', { class: 'view-head' },
       h('h1', { id: 'entity-heading' }, h('span', { 'data-testid': 'entity-name' }, name), ' ', h('span', { class: 'mono key', 'data-testid': 'entity-key' }, key)),
-      h('button', { type: 'button', 'data-testid': 'entity-signal', onclick: signal }, 'Signal operation')),
+      h('div', { class: 'head-tools' },
+        h('button', { type: 'button', 'data-testid': 'entity-signal', onclick: signal }, 'Signal operation'),
+        h('button', { type: 'button', class: 'danger-outline', 'data-testid': 'entity-delete', onclick: remove }, 'Delete'))),
     msg,
+    meta,
     h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', {}, 'State'), updated), stateBox)));
   document.title = `${name}@${key} · Durable`;
+
+  function say(kind, text) {
+    msg.hidden = false;
+    msg.className = `message ${kind}`;
+    msg.setAttribute('role', kind === 'error' ? 'alert' : 'status');
+    msg.textContent = text;
+  }
 
   async function refresh() {
     controller?.abort();
     controller = new AbortController();
-    let state;
+    let e;
     try {
-      state = await api.getEntity(name, key, controller.signal);
-    } catch (e) {
-      if (e.name === 'AbortError') return;
-      replace(stateBox, h('p', { class: 'message error', role: 'alert' }, `Could not load the state: ${e.describe ? e.describe() : e.message}`));
+      e = await api.getEntity(name, key, controller.signal);
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+      replace(stateBox, h('p', { class: 'message error', role: 'alert' }, `Could not load the state: ${err.describe ? err.describe() : err.message}`));
       return;
     }
-    const text = state === undefined ? null : prettyJSON(state);
+    meta.hidden = !e;
+    if (e) {
+      replace(meta,
+        h('div', {}, h('dt', {}, 'Last operation'), h('dd', { 'data-testid': 'entity-last-operation' }, timeEl(e.lastOperationTime))),
+        h('div', {}, h('dt', {}, 'Locked by'), h('dd', { class: 'mono', 'data-testid': 'entity-locked-by' }, lockHolder(e) || 'nobody')));
+    }
+    const text = e === undefined ? null : prettyJSON(e.state);
     if (shownText === text) return;
     shownText = text;
     replace(stateBox, text === null
@@ -145,20 +170,38 @@ export function entityView(main, name, key) {
       },
     });
     if (!v) return;
-    msg.hidden = false;
     try {
       await api.signalEntity(name, key, v.op, v.input);
-      msg.className = 'message ok';
-      msg.setAttribute('role', 'status');
-      msg.textContent = `Signal "${v.op}" accepted; the state updates once the entity has run it.`;
+      say('ok', `Signal "${v.op}" accepted; the state updates once the entity has run it.`);
       poller.now();
     } catch (e) {
-      msg.className = 'message error';
-      msg.setAttribute('role', 'alert');
-      msg.textContent = `Signal refused: ${e.describe ? e.describe() : e.message}`;
+      say('error', `Signal refused: ${e.describe ? e.describe() : e.message}`);
+    }
+  }
+
+  async function remove() {
+    const ok = await openDialog({
+      title: `Delete ${name}@${key}`, confirm: 'Delete', danger: true, testid: 'entity-delete-dialog',
+      description: 'Deletes the entity\'s state, once the operations already queued for it have run. This cannot be undone.',
+      fields: [], submit: () => true,
+    });
+    if (!ok) return;
+    try {
+      await api.deleteEntity(name, key);
+      toast(`Deleting ${name}@${key}`);
+      say('ok', 'Delete accepted; the state goes once the entity has run it.');
+      poller.now();
+    } catch (e) {
+      say('error', `Delete refused: ${e.describe ? e.describe() : e.message}`);
     }
   }
 
   const poller = poll(refresh, REFRESH_MS);
-  return { unmount() { poller.stop(); controller?.abort(); document.querySelector('dialog[data-testid="signal-dialog"]')?.close(); } };
+  return {
+    unmount() {
+      poller.stop();
+      controller?.abort();
+      for (const d of document.querySelectorAll('dialog[data-testid="signal-dialog"], dialog[data-testid="entity-delete-dialog"]')) d.close();
+    },
+  };
 }

@@ -1,22 +1,28 @@
-// One instance: its status and payloads, the timeline picture of its history, the
-// history as a table, and the management actions.
+// One instance: its status and payloads, its parent and sub-orchestrations, the
+// timeline picture of its history, the history as a table, and the management actions
+// its status allows. The server pushes each change (polling where it cannot).
 
 import * as api from './api.js';
 import {
-  h, replace, badge, timeEl, fmtDuration, fmtClock, prettyJSON, shortJSON, poll, link, TERMINAL,
+  h, replace, badge, timeEl, fmtDuration, fmtClock, prettyJSON, shortJSON, link, TERMINAL,
   openDialog, field, checkJSON, toast,
 } from './dom.js';
 import { buildTimeline, drawTimeline, legend } from './timeline.js';
+import { liveFeed } from './live.js';
 
-// Each action: what it asks for, how it is sent, and when the runtime accepts it (shown
-// as a hint; the API stays the judge and its refusal is shown as is).
+const ACTIVE = ['Pending', 'Running', 'ContinuedAsNew', 'Suspended'];
+
+// Each action: what it is called and the statuses it applies to; its button shows only
+// then. The API stays the judge (the status may change meanwhile) and its refusal is
+// shown as is.
 const ACTIONS = [
-  { op: 'raise', label: 'Raise event', when: 'Running, Pending or Suspended instances' },
-  { op: 'suspend', label: 'Suspend', when: 'Running or Pending instances' },
-  { op: 'resume', label: 'Resume', when: 'Suspended instances' },
-  { op: 'terminate', label: 'Terminate', when: 'instances that have not finished', danger: true },
-  { op: 'rewind', label: 'Rewind', when: 'Failed instances' },
-  { op: 'purge', label: 'Purge', when: 'finished instances', danger: true },
+  { op: 'raise', label: 'Raise event', when: ACTIVE },
+  { op: 'suspend', label: 'Suspend', when: ['Pending', 'Running', 'ContinuedAsNew'] },
+  { op: 'resume', label: 'Resume', when: ['Suspended'] },
+  { op: 'terminate', label: 'Terminate', when: ACTIVE, danger: true },
+  { op: 'rewind', label: 'Rewind', when: ['Failed'] },
+  { op: 'restart', label: 'Restart', when: [...TERMINAL] },
+  { op: 'purge', label: 'Purge', when: [...TERMINAL], danger: true },
 ];
 
 function payload(v, testid) {
@@ -27,12 +33,24 @@ function payload(v, testid) {
 function parentOf(events) {
   for (const raw of events || []) {
     if ((raw.EventType || raw.eventType) !== 'ExecutionStarted') continue;
-    const p = raw.ParentInstance || raw.parentInstance || raw.Parent || raw.parent;
-    const id = raw.ParentInstanceId || raw.parentInstanceId
-      || p?.OrchestrationInstance?.InstanceId || p?.orchestrationInstance?.instanceId || p?.InstanceId || p?.instanceId;
-    return id || null;
+    const p = raw.ParentInstance || raw.parentInstance;
+    return p?.OrchestrationInstance?.InstanceId || p?.orchestrationInstance?.instanceId || null;
   }
   return null;
+}
+
+// The sub-orchestrations the history names, in the order they were started, each with
+// how far the history says it got.
+function childrenOf(events) {
+  const children = new Map();
+  for (const e of events || []) {
+    const type = e.EventType || '';
+    if (!type.startsWith('SubOrchestrationInstance') || !e.InstanceId) continue;
+    const state = { SubOrchestrationInstanceCreated: 'Running', SubOrchestrationInstanceCompleted: 'Completed',
+      SubOrchestrationInstanceFailed: 'Failed' }[type];
+    children.set(e.InstanceId, { id: e.InstanceId, name: e.FunctionName || e.Name || '', state });
+  }
+  return [...children.values()];
 }
 
 export function instanceView(main, id) {
@@ -54,10 +72,14 @@ export function instanceView(main, id) {
     input: h('div', {}), output: h('div', {}), custom: h('div', {}),
   };
   const outputTitle = h('h2', {}, 'Output');
+  const childrenList = h('ul', { class: 'children', 'data-testid': 'children' });
+  const childrenCard = h('section', { class: 'card', 'aria-labelledby': 'children-title', hidden: true },
+    h('div', { class: 'card-head' }, h('h2', { id: 'children-title' }, 'Sub-orchestrations'), h('span', { class: 'muted' })),
+    childrenList);
 
   const buttons = ACTIONS.map((a) => h('button', {
-    type: 'button', class: a.danger ? 'danger-outline' : '', 'data-testid': `action-${a.op}`,
-    title: `Applies to ${a.when}`, onclick: () => runAction(a),
+    type: 'button', class: a.danger ? 'danger-outline' : '', 'data-testid': `action-${a.op}`, hidden: true,
+    title: `Applies to ${a.when.join(', ')} instances`, onclick: () => runAction(a),
   }, a.label));
 
   const body = h('div', { class: 'instance-body' },
@@ -66,6 +88,7 @@ export function instanceView(main, id) {
     h('section', { class: 'card', 'aria-labelledby': 'timeline-title' },
       h('div', { class: 'card-head' }, h('h2', { id: 'timeline-title' }, 'Timeline'), legend()),
       timelineBox),
+    childrenCard,
     h('div', { class: 'payloads' },
       h('section', { class: 'card' }, h('h2', {}, 'Input'), payloads.input),
       h('section', { class: 'card' }, outputTitle, payloads.output),
@@ -91,25 +114,38 @@ export function instanceView(main, id) {
     actionMsg.textContent = text;
   }
 
+  // One read, while the server cannot push.
   async function refresh() {
     controller?.abort();
     controller = new AbortController();
     let st;
     try {
       st = await api.getInstance(id, controller.signal);
-      loadError.hidden = true;
     } catch (e) {
-      if (e.name === 'AbortError') return;
-      loadError.textContent = `Could not load the instance: ${e.describe ? e.describe() : e.message}`;
-      loadError.hidden = false;
+      if (e.name !== 'AbortError') showError(e);
       return;
     }
+    show(st);
+  }
+
+  function showError(e) {
+    if (e.status === 404) {
+      show(null);
+      return;
+    }
+    loadError.textContent = `Could not load the instance: ${e.describe ? e.describe() : e.message}`;
+    loadError.hidden = false;
+  }
+
+  function show(st) {
+    loadError.hidden = true;
     if (!st) {
       status = null;
       body.hidden = true;
       meta.hidden = true;
       title.textContent = 'Instance not found';
       replace(statusEl);
+      delete statusEl.dataset.status;
       missing.hidden = false;
       replace(missing, 'No instance has the id ', h('code', {}, id), '. It may have been purged, or not started yet. ',
         h('a', { href: '#/' }, 'Back to the instances'));
@@ -119,6 +155,7 @@ export function instanceView(main, id) {
     body.hidden = false;
     meta.hidden = false;
     status = st;
+    ACTIONS.forEach((a, i) => { buttons[i].hidden = !a.when.includes(st.runtimeStatus); });
     render(st);
   }
 
@@ -146,12 +183,18 @@ export function instanceView(main, id) {
     const precise = o.end - o.start;
     const took = Number.isFinite(precise) && !(Math.abs(coarse - precise) >= 1000) ? precise : coarse;
     const parent = parentOf(events);
+    // Versions and trace ids are shown when the runtime reports them.
+    const version = st.version ?? st.Version;
+    const traceId = st.traceId ?? st.TraceId;
     replace(meta,
       h('div', {}, h('dt', {}, 'Instance ID'), h('dd', { class: 'mono', 'data-testid': 'instance-id' }, st.instanceId)),
       h('div', {}, h('dt', {}, 'Created'), h('dd', { 'data-testid': 'instance-created' }, timeEl(st.createdTime))),
       h('div', {}, h('dt', {}, 'Last updated'), h('dd', { 'data-testid': 'instance-updated' }, timeEl(st.lastUpdatedTime))),
       h('div', {}, h('dt', {}, terminal ? 'Took' : 'Running for'), h('dd', { 'data-testid': 'instance-duration' }, fmtDuration(took))),
-      parent ? h('div', {}, h('dt', {}, 'Parent'), h('dd', { class: 'mono' }, h('a', { href: link('instances', parent) }, parent))) : null);
+      parent ? h('div', {}, h('dt', {}, 'Parent'),
+        h('dd', { class: 'mono' }, h('a', { href: link('instances', parent), 'data-testid': 'instance-parent' }, parent))) : null,
+      version ? h('div', {}, h('dt', {}, 'Version'), h('dd', { class: 'mono', 'data-testid': 'instance-version' }, String(version))) : null,
+      traceId ? h('div', {}, h('dt', {}, 'Trace ID'), h('dd', { class: 'mono', 'data-testid': 'instance-trace-id' }, String(traceId))) : null);
 
     outputTitle.textContent = st.runtimeStatus === 'Failed' ? 'Failure' : st.runtimeStatus === 'Terminated' ? 'Output (reason)' : 'Output';
     if (sig !== historySig) {
@@ -159,6 +202,7 @@ export function instanceView(main, id) {
       replace(payloads.output, payload(st.output, 'instance-output'));
       replace(payloads.custom, payload(st.customStatus, 'instance-custom-status'));
       renderHistory(events);
+      renderChildren(events);
     }
     if (redraw) draw(now);
     historySig = sig;
@@ -168,6 +212,15 @@ export function instanceView(main, id) {
     if (!model) return;
     drawTimeline(timelineBox, model, { now, onOpenInstance: (child) => { location.hash = link('instances', child); } });
     lastWidth = timelineBox.clientWidth;
+  }
+
+  function renderChildren(events) {
+    const children = childrenOf(events);
+    childrenCard.hidden = children.length === 0;
+    childrenCard.querySelector('.card-head .muted').textContent = `(${children.length})`;
+    replace(childrenList, children.map((c) => h('li', { 'data-testid': 'child', 'data-instance-id': c.id },
+      h('a', { href: link('instances', c.id), class: 'mono', 'data-testid': 'child-link' }, c.id), ' ',
+      h('span', {}, c.name), ' ', badge(c.state))));
   }
 
   function renderHistory(events) {
@@ -205,6 +258,7 @@ export function instanceView(main, id) {
     const reason = h('input', { autocomplete: 'off', 'data-testid': 'action-reason', placeholder: 'optional' });
     const eventName = h('input', { autocomplete: 'off', required: true, 'data-testid': 'event-name' });
     const eventData = h('textarea', { rows: 6, class: 'mono', 'data-testid': 'event-payload', placeholder: '"approved"  or  {"by": "alice"}' });
+    const newId = h('input', { type: 'checkbox', checked: true, 'data-testid': 'restart-new-id' });
     const dialogs = {
       raise: {
         title: 'Raise external event', confirm: 'Raise event',
@@ -220,10 +274,16 @@ export function instanceView(main, id) {
         description: `Delete ${id} and its whole history? This cannot be undone. Only finished instances can be purged.`,
         fields: [], submit: () => ({}),
       },
+      restart: {
+        title: 'Restart instance', confirm: 'Restart',
+        description: `Start ${status?.name || 'the orchestrator'} again with the input ${id} was started with.`,
+        fields: [h('label', { class: 'toggle' }, newId, ' Under a new instance ID (else this one, replacing its history)')],
+        submit: () => ({ newId: newId.checked }),
+      },
     };
     const d = dialogs[a.op] || {
       title: `${a.label} instance`, confirm: a.label, danger: a.danger,
-      description: `${a.label} ${id}. This applies to ${a.when}.`,
+      description: `${a.label} ${id}. This applies to ${a.when.join(', ')} instances.`,
       fields: [field('Reason', reason, 'Recorded in the history.')],
       submit: () => ({ reason: reason.value.trim() }),
     };
@@ -231,18 +291,25 @@ export function instanceView(main, id) {
     if (!values) return;
     buttons.forEach((b) => { b.disabled = true; });
     try {
+      let restarted;
       if (a.op === 'raise') await api.raiseEvent(id, values.name, values.data);
       else if (a.op === 'purge') await api.purge(id);
+      else if (a.op === 'restart') restarted = await api.restart(id, values.newId);
       else await api.control(id, a.op, values.reason);
       if (a.op === 'purge') {
         toast(`Purged ${id}`);
         location.hash = '#/';
         return;
       }
+      if (restarted && restarted !== id) {
+        toast(`Restarted as ${restarted}`);
+        location.hash = link('instances', restarted);
+        return;
+      }
       setMessage('ok', a.op === 'raise'
         ? `Event "${values.name}" raised.`
         : `${a.label} accepted; the status updates when the runtime has applied it.`);
-      poller.now();
+      feed.follow();
     } catch (e) {
       setMessage('error', `${a.label} refused: ${e.describe ? e.describe() : e.message}`);
     } finally {
@@ -261,10 +328,22 @@ export function instanceView(main, id) {
   });
   ro.observe(timelineBox);
 
-  const poller = poll(refresh, () => (status && TERMINAL.has(status.runtimeStatus) ? 3000 : 1000));
+  const feed = liveFeed({
+    event: 'instance',
+    url: () => api.instanceEventsURL(id),
+    onData: show,
+    onError: showError,
+    refresh,
+    every: () => (status && TERMINAL.has(status.runtimeStatus) ? 3000 : 1000),
+  });
+  // Changes are pushed, but a running instance's age and open bars grow by themselves.
+  const clock = setInterval(() => {
+    if (status && !TERMINAL.has(status.runtimeStatus) && !document.hidden) render(status);
+  }, 1000);
   return {
     unmount() {
-      poller.stop();
+      feed.stop();
+      clearInterval(clock);
       controller?.abort();
       ro.disconnect();
       cancelAnimationFrame(frame);

@@ -1,14 +1,18 @@
-// The instance list: filters, live status and paging over the API's continuation tokens.
+// The instance list: filters, order, paging over the API's continuation tokens, kept
+// up to date by the server's event stream (or by polling where there is none), and
+// purging what the filters select.
 
 import * as api from './api.js';
 import {
-  h, replace, badge, timeEl, fmtDuration, poll, link, STATUSES, TERMINAL, openDialog, field, checkJSON, toast,
+  h, replace, badge, timeEl, fmtDuration, link, STATUSES, TERMINAL, openDialog, field, checkJSON, toast,
 } from './dom.js';
+import { liveFeed } from './live.js';
 
 const REFRESH_MS = 1000;
 const PAGE_SIZES = [20, 50, 100, 200];
 
 // Filters live in the fragment's query so a filtered view can be bookmarked or shared.
+// Newest first is the default order; order=id lists by instance id.
 function readFilters(q) {
   const top = Number(q.get('top'));
   return {
@@ -18,6 +22,7 @@ function readFilters(q) {
     from: q.get('from') || '',
     to: q.get('to') || '',
     top: PAGE_SIZES.includes(top) ? top : 50,
+    newest: q.get('order') !== 'id',
   };
 }
 
@@ -26,6 +31,7 @@ function writeFilters(f) {
   if (f.statuses.size) q.set('status', [...f.statuses].join(','));
   for (const k of ['name', 'prefix', 'from', 'to']) if (f[k]) q.set(k, f[k]);
   if (f.top !== 50) q.set('top', String(f.top));
+  if (!f.newest) q.set('order', 'id');
   const s = q.toString();
   // replaceState, not location.hash: changing a filter is not a new page to go back to,
   // and it must not re-mount the view.
@@ -39,13 +45,13 @@ function toISO(local) {
   return Number.isNaN(d.getTime()) ? '' : d.toISOString().replace(/\.000Z$/, 'Z');
 }
 
+const FINISHED = ['Completed', 'Failed', 'Terminated', 'Canceled'];
+
 export function listView(main, query) {
   const f = readFilters(query);
   let tokens = [''];
   let page = 0;
   let next = '';
-  let live = true;
-  let force = false;
   let controller = null;
   const rows = new Map();
 
@@ -83,17 +89,25 @@ export function listView(main, query) {
   const topSelect = h('select', { id: 'page-size', 'data-testid': 'filter-top' },
     PAGE_SIZES.map((n) => h('option', { value: n, selected: n === f.top }, `${n} per page`)));
   topSelect.addEventListener('change', () => { f.top = Number(topSelect.value); changed(); });
+  const orderSelect = h('select', { 'data-testid': 'filter-order' },
+    h('option', { value: 'newest', selected: f.newest }, 'Newest first'),
+    h('option', { value: 'id', selected: !f.newest }, 'By instance ID'));
+  orderSelect.addEventListener('change', () => { f.newest = orderSelect.value === 'newest'; changed(); });
 
   const liveBox = h('input', { type: 'checkbox', checked: true, 'data-testid': 'live-toggle' });
-  liveBox.addEventListener('change', () => { live = liveBox.checked; if (live) poller.now(); });
+  liveBox.addEventListener('change', () => {
+    if (liveBox.checked) feed = follow();
+    else { feed.stop(); feed = null; }
+  });
 
   const filters = h('form', { class: 'filters', 'data-testid': 'filters', role: 'search', onsubmit: (e) => e.preventDefault() },
     h('fieldset', { class: 'statuses' }, h('legend', {}, 'Status'), statusBoxes),
     h('div', { class: 'filter-row' },
-      field('Orchestrator name', text('name', { type: 'search', 'data-testid': 'filter-name', placeholder: 'any' })),
+      field('Orchestrator name (exact)', text('name', { type: 'search', 'data-testid': 'filter-name', placeholder: 'any' })),
       field('Instance ID prefix', text('prefix', { type: 'search', 'data-testid': 'filter-prefix', placeholder: 'any' })),
       field('Created from', date('from', { 'data-testid': 'filter-from' })),
       field('Created before', date('to', { 'data-testid': 'filter-to' })),
+      field('Order', orderSelect),
       h('div', { class: 'field' }, h('span', { class: 'label-spacer', 'aria-hidden': 'true' }, '\u00a0'),
         h('button', { type: 'button', 'data-testid': 'filter-clear', onclick: clearFilters }, 'Clear filters'))));
 
@@ -101,13 +115,14 @@ export function listView(main, query) {
     h('div', { class: 'view-head' },
       h('h1', { id: 'instances-title' }, 'Instances'),
       h('div', { class: 'head-tools' },
-        h('label', { class: 'toggle' }, liveBox, ' Live refresh'),
+        h('label', { class: 'toggle' }, liveBox, ' Live updates'),
+        h('button', { type: 'button', class: 'danger-outline', 'data-testid': 'purge-open', onclick: purgeDialog }, 'Purge…'),
         h('button', { type: 'button', class: 'primary', 'data-testid': 'start-open', onclick: startDialog }, 'Start orchestration'))),
     filters,
     errorBox,
     h('div', { class: 'table-wrap' },
       h('table', { class: 'grid', 'data-testid': 'instance-table' },
-        h('caption', { class: 'visually-hidden' }, 'Orchestration instances, refreshed every second'),
+        h('caption', { class: 'visually-hidden' }, 'Orchestration instances, updated as they change'),
         h('thead', {}, h('tr', {},
           h('th', { scope: 'col' }, 'Instance ID'), h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Status'),
           h('th', { scope: 'col' }, 'Created'), h('th', { scope: 'col' }, 'Last updated'), h('th', { scope: 'col', class: 'num' }, 'Duration'))),
@@ -131,45 +146,50 @@ export function listView(main, query) {
     writeFilters(f);
     tokens = [''];
     page = 0;
-    force = true;
-    poller.now();
+    reload();
   }
 
   function go(p) {
     if (p < 0 || (p > page && !next)) return;
     if (p > page) tokens[p] = next;
     page = p;
-    force = true;
-    poller.now();
+    reload();
+  }
+
+  // What the filters and the page ask for: followed live, or read once when live
+  // updates are off.
+  function reload() {
+    if (feed) feed.follow();
+    else refresh();
+  }
+
+  function filter() {
+    return {
+      statuses: [...f.statuses], name: f.name, prefix: f.prefix, from: toISO(f.from), to: toISO(f.to), top: f.top, newest: f.newest,
+    };
   }
 
   async function refresh() {
-    // With live refresh off, only the user's own actions (filters, paging) reload.
-    if (!live && !force && rows.size) return;
-    force = false;
     controller?.abort();
     controller = new AbortController();
-    const filter = {
-      statuses: [...f.statuses], prefix: f.prefix, from: toISO(f.from), to: toISO(f.to), top: f.top, name: f.name,
-    };
     let result;
     try {
-      result = await api.listInstances(filter, tokens[page], controller.signal);
-      errorBox.hidden = true;
+      result = await api.listInstances(filter(), tokens[page], controller.signal);
     } catch (e) {
-      if (e.name === 'AbortError') return;
-      errorBox.textContent = `Could not load instances: ${e.describe ? e.describe() : e.message}`;
-      errorBox.hidden = false;
+      if (e.name !== 'AbortError') showError(e);
       return;
     }
-    next = result.next;
-    let list = result.instances;
-    // The management API has no name filter; narrowing the page here still finds what
-    // people look for, and the id-prefix filter is there for exact server-side selection.
-    if (f.name) {
-      const n = f.name.toLowerCase();
-      list = list.filter((st) => String(st.name || '').toLowerCase().includes(n));
-    }
+    show(result.instances, result.next);
+  }
+
+  function showError(e) {
+    errorBox.textContent = `Could not load instances: ${e.describe ? e.describe() : e.message}`;
+    errorBox.hidden = false;
+  }
+
+  function show(list, token) {
+    errorBox.hidden = true;
+    next = token;
     render(list);
   }
 
@@ -213,8 +233,8 @@ export function listView(main, query) {
     return { tr, cells, last: {} };
   }
 
-  // Rows are updated in place, not rebuilt, so a refresh every second does not flicker,
-  // steal focus from a link or reset a text selection.
+  // Rows are updated in place, not rebuilt, so an update does not flicker, steal focus
+  // from a link or reset a text selection.
   function updateRow(row, st, now) {
     const { cells, last } = row;
     if (last.name !== st.name) cells.name.textContent = st.name || '';
@@ -258,11 +278,61 @@ export function listView(main, query) {
     }
   }
 
-  const poller = poll(refresh, REFRESH_MS);
+  // Purges the finished instances the filters select. The API requires a start of the
+  // creation range, so the dialog asks for one when the filters have none.
+  async function purgeDialog() {
+    const chosen = [...f.statuses].filter((st) => FINISHED.includes(st));
+    const boxes = FINISHED.map((st) => h('label', { class: `chip status-${st}` },
+      h('input', { type: 'checkbox', value: st, checked: chosen.length === 0 || chosen.includes(st), 'data-testid': `purge-status-${st}` }),
+      h('span', {}, st)));
+    const from = h('input', { type: 'datetime-local', step: '1', value: f.from, 'data-testid': 'purge-from' });
+    const to = h('input', { type: 'datetime-local', step: '1', value: f.to, 'data-testid': 'purge-to' });
+    const narrowed = [f.name && `named ${f.name}`, f.prefix && `with ids starting ${f.prefix}`].filter(Boolean).join(' and ');
+    const done = await openDialog({
+      title: 'Purge finished instances',
+      testid: 'purge-dialog',
+      danger: true,
+      description: `Deletes the finished instances${narrowed ? ` ${narrowed}` : ''} created in this range with these statuses, `
+        + 'and their histories. This cannot be undone; running instances are never purged.',
+      fields: [h('fieldset', { class: 'statuses' }, h('legend', {}, 'Statuses'), boxes),
+        field('Created from', from), field('Created before (optional)', to, 'Empty: now.')],
+      confirm: 'Purge',
+      submit: async (form) => {
+        const statuses = [...form.querySelectorAll('fieldset input:checked')].map((b) => b.value);
+        if (!statuses.length) return 'Choose at least one status.';
+        if (!toISO(from.value)) return 'Enter the start of the creation range.';
+        try {
+          return await api.purgeWhere({ statuses, name: f.name, prefix: f.prefix, from: toISO(from.value), to: toISO(to.value) });
+        } catch (e) {
+          if (e.status === 404) return 'No finished instance matches: nothing was purged.';
+          return `Purge refused: ${e.describe ? e.describe() : e.message}`;
+        }
+      },
+    });
+    if (done) {
+      const n = done.instancesDeleted;
+      toast(`Purged ${n} instance${n === 1 ? '' : 's'}`);
+      reload();
+    }
+  }
+
+  function follow() {
+    return liveFeed({
+      event: 'instances',
+      url: () => api.listEventsURL(filter(), tokens[page]),
+      onData: (p) => show(p.instances || [], p.continuationToken || ''),
+      onError: showError,
+      refresh,
+      every: REFRESH_MS,
+    });
+  }
+
+  let feed = follow();
   return {
     unmount() {
-      poller.stop();
+      feed?.stop();
       controller?.abort();
+      document.querySelector('dialog[data-testid="purge-dialog"]')?.close();
     },
   };
 }
