@@ -38,3 +38,24 @@ func ExampleNew() {
 	fmt.Println(resp.StatusCode, string(out))
 	// Output: 200 {"hello":"world"}
 }
+
+// Mount puts the management API and the dashboard on a service's mux in one call.
+func ExampleMount() {
+	mux := http.NewServeMux()
+	httpapi.Mount(mux, rt.Client(), httpapi.Options{})
+	server := httptest.NewServer(mux)
+	defer server.Close()
+
+	for _, path := range []string{"/dashboard/", httpapi.BasePath + "/instances?top=1"} {
+		resp, err := http.Get(server.URL + path)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		resp.Body.Close()
+		fmt.Println(path, resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	// Output:
+	// /dashboard/ 200 text/html; charset=utf-8
+	// /runtime/webhooks/durabletask/instances?top=1 200 application/json; charset=utf-8
+}

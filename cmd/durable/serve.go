@@ -19,7 +19,6 @@ import (
 
 	"github.com/godurable/durable"
 	"github.com/godurable/durable/cluster"
-	"github.com/godurable/durable/dashboard"
 	"github.com/godurable/durable/examples"
 	"github.com/godurable/durable/grpcapi"
 	"github.com/godurable/durable/httpapi"
@@ -28,9 +27,9 @@ import (
 
 type serveOpts struct {
 	addr, grpcAddr, data, key, clusterName, etcd, peer, secret, otlp *string
-	verbose                                                    *bool
-	workers, partitions, replicas                              *int
-	ttl                                                        *time.Duration
+	verbose                                                          *bool
+	workers, partitions, replicas                                    *int
+	ttl                                                              *time.Duration
 }
 
 func serveFlags(fs *flag.FlagSet) *serveOpts {
@@ -181,14 +180,12 @@ func newServer(h http.Handler, l limits) *http.Server {
 // routes mounts the management API, the seeds' starter route, the dashboard, and,
 // with tel, the health checks and metrics.
 func routes(c *durable.Client, key string, logger *slog.Logger, tel *telemetry) http.Handler {
-	api := httpapi.New(c, httpapi.Options{APIKey: key, Logger: logger})
 	mux := http.NewServeMux()
+	api := httpapi.Mount(mux, c, httpapi.Options{APIKey: key, Logger: logger})
 	if tel != nil {
 		tel.mount(mux, c, key)
 	}
-	mux.Handle("/runtime/webhooks/durabletask/", api)
-	mux.Handle("/api/", api)
-	mux.Handle("/dashboard/", http.StripPrefix("/dashboard", dashboard.Handler()))
+	mux.Handle("/api/", api) // the seeds' starter route, and whatever else they call under /api
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/dashboard/", http.StatusFound)
 	})
