@@ -255,6 +255,22 @@ try {
     assert.ok(listReads > reads, 'the page did not poll');
     await page.unroute('**/runtime/webhooks/durabletask/events**');
     await page.getByTestId('filter-clear').click();
+    await page.reload(); // rather than wait for the page to try the stream again
+    await page.locator('[data-testid="connection"][data-transport="push"]').waitFor();
+  });
+
+  await step('a hidden tab lets its event stream go, and opens it again when shown', async () => {
+    const hide = (hidden) => page.evaluate((h) => {
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => h });
+      document.dispatchEvent(new Event('visibilitychange'));
+    }, hidden);
+    await page.locator('[data-testid="connection"][data-transport="push"]').waitFor();
+    const closed = page.waitForEvent('requestfailed', (r) => new URL(r.url()).pathname.endsWith('/events'));
+    await hide(true);
+    await closed;
+    const reopened = page.waitForRequest((r) => new URL(r.url()).pathname.endsWith('/events'));
+    await hide(false);
+    await reopened;
   });
 
   const waiting = ['approve-e2e-1', 'approve-e2e-2'];

@@ -30,6 +30,7 @@ export function liveFeed({ event, url, onData, onError, refresh, every }) {
 
   function open() {
     close();
+    if (document.hidden) return; // opened when the tab is shown
     if (typeof EventSource !== 'function') {
       fallBack();
       return;
@@ -72,6 +73,14 @@ export function liveFeed({ event, url, onData, onError, refresh, every }) {
     clearTimeout(retry);
   }
 
+  // A hidden tab lets its stream go: a browser keeps only six connections to a server
+  // over HTTP/1.1, and streams of tabs nobody looks at would starve the others.
+  function visibility() {
+    if (document.hidden) close();
+    else if (!source && !poller) open();
+  }
+  document.addEventListener('visibilitychange', visibility);
+
   open();
   return {
     /** The view's state changed (filters, page): show what it now asks for at once. */
@@ -79,6 +88,9 @@ export function liveFeed({ event, url, onData, onError, refresh, every }) {
       if (poller) poller.now();
       else open();
     },
-    stop: close,
+    stop() {
+      document.removeEventListener('visibilitychange', visibility);
+      close();
+    },
   };
 }
