@@ -127,6 +127,10 @@ type Instance struct {
 	CustomStatus []byte
 	Failure      *history.Failure
 	Parent       *history.ParentRef
+	// OrchestrationVersion is the version of the orchestrator the instance runs (its
+	// ExecutionStarted's); once it continued as new, the version its next execution
+	// runs. Empty for the unversioned code and for entities.
+	OrchestrationVersion string
 	// Input and Output are JSON; filled by Load, and by Get and List on request.
 	Input, Output []byte
 

@@ -4,6 +4,7 @@ package validate
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -92,4 +93,28 @@ func badChar(s string) (rune, bool) {
 		}
 	}
 	return 0, false
+}
+
+// Version checks an orchestration version: at most 256 bytes of UTF-8 free of control
+// and invisible formatting characters, so that it prints, logs and travels in a URL
+// as it reads. Empty is the unversioned code.
+func Version(v string) error {
+	if len(v) > MaxNameLength {
+		return fmt.Errorf("invalid version %.40q...: %d bytes, at most %d allowed", v, len(v), MaxNameLength)
+	}
+	for _, r := range v {
+		if r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return fmt.Errorf("invalid version %q: character %q is not allowed", v, r)
+		}
+	}
+	return nil
+}
+
+// DescribeVersion writes a version for a message: quoted, or "(unversioned)" for the
+// unversioned code, so that every door names versions alike.
+func DescribeVersion(v string) string {
+	if v == "" {
+		return "(unversioned)"
+	}
+	return strconv.Quote(v)
 }

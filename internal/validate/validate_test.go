@@ -38,7 +38,7 @@ func TestLengthsAreBounded(t *testing.T) {
 	long := strings.Repeat("k", MaxNameLength+1)
 	for what, err := range map[string]error{
 		"instance id": InstanceID(long), "entity key": EntityKey(long), "entity name": EntityName(long),
-		"event name": Name("event name", long),
+		"event name": Name("event name", long), "version": Version(long),
 	} {
 		if err == nil || !strings.Contains(err.Error(), "at most 256") {
 			t.Errorf("%s of %d bytes: %v", what, len(long), err)
@@ -49,5 +49,19 @@ func TestLengthsAreBounded(t *testing.T) {
 	}
 	if err := Name("event name", "bad\xff"); err == nil {
 		t.Fatal("event name with invalid UTF-8 accepted")
+	}
+}
+
+// Versions print and travel in URLs as they read; empty is the unversioned code.
+func TestVersions(t *testing.T) {
+	for _, ok := range []string{"", "2", "1.4.0-rc.1", "2026-11 checkout", "версия-2"} {
+		if err := Version(ok); err != nil {
+			t.Errorf("%q refused: %v", ok, err)
+		}
+	}
+	for what, v := range map[string]string{"invalid UTF-8": "v\xff", "newline": "1\n2", "zero-width": "1\u200b"} {
+		if err := Version(v); err == nil || !strings.Contains(err.Error(), "invalid version") {
+			t.Errorf("version with %s: %v", what, err)
+		}
 	}
 }

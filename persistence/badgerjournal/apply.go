@@ -99,7 +99,7 @@ func (o *op) prepareRow(b *persistence.Batch, cfg *Config) error {
 		body, err := encodeRow(&rowRecord{
 			Name: in.Name, ExecutionID: in.ExecutionID, Status: in.Status,
 			CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt, CustomStatus: in.CustomStatus,
-			Failure: in.Failure, Parent: in.Parent,
+			Failure: in.Failure, Parent: in.Parent, Version: in.OrchestrationVersion,
 		})
 		if err != nil {
 			return err

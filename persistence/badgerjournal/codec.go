@@ -143,6 +143,7 @@ type rowRecord struct {
 	CustomStatus []byte                `msgpack:"cs,omitempty"`
 	Failure      *history.Failure      `msgpack:"f,omitempty"`
 	Parent       *history.ParentRef    `msgpack:"p,omitempty"`
+	Version      string                `msgpack:"v,omitempty"`
 }
 
 // timerRecord holds what the key does not: the exact due time survives even where the

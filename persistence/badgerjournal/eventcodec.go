@@ -55,8 +55,8 @@ func appendEvent(b []byte, e *history.Event) ([]byte, error) {
 // times above all) made that a tenth of what an entity checkpoint costs.
 func encodeRow(r *rowRecord) ([]byte, error) {
 	n := 2 + count(r.Name != "") + count(r.ExecutionID != "") + count(r.Status != 0) +
-		count(len(r.CustomStatus) > 0) + count(r.Failure != nil) + count(r.Parent != nil)
-	b := make([]byte, 0, 64+len(r.Name)+len(r.ExecutionID)+len(r.CustomStatus))
+		count(len(r.CustomStatus) > 0) + count(r.Failure != nil) + count(r.Parent != nil) + count(r.Version != "")
+	b := make([]byte, 0, 64+len(r.Name)+len(r.ExecutionID)+len(r.CustomStatus)+len(r.Version))
 	b = appendMapLen(b, n)
 	b = strField(b, "n", r.Name)
 	b = strField(b, "x", r.ExecutionID)
@@ -77,7 +77,7 @@ func encodeRow(r *rowRecord) ([]byte, error) {
 			return nil, err
 		}
 	}
-	return b, nil
+	return strField(b, "v", r.Version), nil
 }
 
 func count(b bool) int {

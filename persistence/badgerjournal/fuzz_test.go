@@ -288,6 +288,7 @@ func FuzzDecodeRow(f *testing.F) {
 		body, err := encodeRow(&rowRecord{
 			Name: "Hello", ExecutionID: "x1", Status: history.StatusRunning, CreatedAt: time.Unix(1_700_000_000, 1),
 			UpdatedAt: time.Unix(1_700_000_001, 0), CustomStatus: []byte(`"half"`), Failure: evs[0].Failure, Parent: evs[0].Parent,
+			Version: "2",
 		})
 		if err != nil {
 			f.Fatal(err)

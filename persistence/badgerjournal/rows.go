@@ -253,7 +253,7 @@ func (st *rowState) instance(id string) (*persistence.Instance, error) {
 	return &persistence.Instance{
 		ID: id, Name: r.Name, ExecutionID: r.ExecutionID, Status: r.Status,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, CustomStatus: r.CustomStatus,
-		Failure: r.Failure, Parent: r.Parent, Version: st.version, HistoryLen: st.historyLen,
+		Failure: r.Failure, Parent: r.Parent, OrchestrationVersion: r.Version, Version: st.version, HistoryLen: st.historyLen,
 	}, nil
 }
 

@@ -34,6 +34,7 @@ func fullRow(id string) *persistence.Instance {
 		Inner: &history.Failure{Message: "inner", NonRetriable: true},
 	}
 	r.Parent = &history.ParentRef{InstanceID: "parent", ExecutionID: "px", TaskID: 7, Name: "Parent"}
+	r.OrchestrationVersion = "2.1"
 	r.Input, r.Output = []byte(`"ignored in"`), []byte(`"ignored out"`)
 	r.Version, r.HistoryLen = 99, 99
 	return r
@@ -43,7 +44,7 @@ func fullRow(id string) *persistence.Instance {
 func fullEvents(id string) []history.Event {
 	return []history.Event{
 		{Type: history.EventExecutionStarted, Time: base, Name: "Orchestrator", InstanceID: id,
-			ExecutionID: "x1", Input: []byte(`{"a":1}`),
+			ExecutionID: "x1", Input: []byte(`{"a":1}`), Version: "2.1",
 			Parent: &history.ParentRef{InstanceID: "parent", ExecutionID: "px", TaskID: 3, Name: "P"}},
 		{Type: history.EventOrchestratorStarted, Time: at(time.Millisecond)},
 		{Type: history.EventTaskScheduled, Time: at(2 * time.Millisecond), ID: 1, Name: "Activity", Input: []byte(`[1,2]`)},
