@@ -13,6 +13,8 @@ type CallOption func(*callOptions)
 type callOptions struct {
 	retry      *RetryPolicy
 	instanceID string
+	version    string
+	versionSet bool
 }
 
 // WithRetry retries failed attempts under policy. Waits between attempts are durable
@@ -56,7 +58,8 @@ func (e *Execution) callActivity(name string, input any, o callOptions) *task {
 
 // CallSubOrchestrator starts the orchestrator registered as name as a child instance
 // and returns its eventual output as a T. The child's id is "{parentId}:{n}" unless
-// WithInstanceID sets it.
+// WithInstanceID sets it; its version is the parent's when the child has code for it,
+// else the child's default, unless WithVersion sets it.
 func CallSubOrchestrator[T any](ctx *Context, name string, input any, opts ...CallOption) *Task[T] {
 	return &Task[T]{t: ctx.e.callSubOrchestrator(name, input, collect(opts))}
 }
@@ -74,13 +77,17 @@ func (e *Execution) callSubOrchestrator(name string, input any, o callOptions) *
 			return e.failedTask(kindSubOrchestration, name, err)
 		}
 	}
+	version := e.childVersion(name, o)
+	if err := validate.Version(version); err != nil {
+		return e.failedTask(kindSubOrchestration, name, err)
+	}
 	attempt := func() *task {
 		id := o.instanceID
 		if id == "" {
 			id = fmt.Sprintf("%s:%d", e.instanceID, e.nextSeq)
 		}
 		return e.schedule(kindSubOrchestration, history.Event{
-			Type: history.EventSubOrchestrationCreated, Name: name, InstanceID: id, Input: in,
+			Type: history.EventSubOrchestrationCreated, Name: name, InstanceID: id, Input: in, Version: version,
 		})
 	}
 	if o.retry == nil {

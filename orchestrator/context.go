@@ -71,15 +71,19 @@ func DiscardUnprocessedEvents() ContinueAsNewOption {
 
 // ContinueAsNew restarts the orchestration with a new input and an empty history once
 // the orchestrator function returns (its return value is then ignored). Eternal
-// orchestrations use it to keep their history bounded.
+// orchestrations use it to keep their history bounded. The next execution runs the
+// same version unless ContinueAtVersion or ContinueAtDefaultVersion says otherwise.
 func (c *Context) ContinueAsNew(input any, opts ...ContinueAsNewOption) error {
 	b, err := c.e.encode(input, func() string { return "continue-as-new input" })
 	if err != nil {
 		return err
 	}
-	can := &continueAsNew{input: b, keepUnprocessed: true}
+	can := &continueAsNew{input: b, keepUnprocessed: true, version: c.e.version}
 	for _, o := range opts {
 		o(can)
+	}
+	if err := c.e.nextVersion(can); err != nil {
+		return err
 	}
 	c.e.continueAsNew = can
 	return nil

@@ -36,7 +36,8 @@
 //     is in flight.
 //   - Log with ctx.Logger, which drops records while replaying.
 //   - Changing orchestrator code while instances are in flight is changing the past:
-//     version by registering a new name, or let old instances finish first.
+//     register the new code as a new version beside the old one (each instance runs
+//     the version it started at, ctx.Version), or let old instances finish first.
 //
 // Code that breaks the rules is detected when the history no longer matches what it
 // does: the instance fails with a *NonDeterminismError naming the step, what the history

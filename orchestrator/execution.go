@@ -26,6 +26,9 @@ type Options struct {
 	MaxActions int64
 	// Logger receives the orchestration's replay-safe log records.
 	Logger *slog.Logger
+	// Versions picks the versions of sub-orchestrations and of continue-as-new; nil:
+	// children run at their parent's version, and ContinueAtDefaultVersion keeps it.
+	Versions Versions
 }
 
 // MaxCustomStatusBytes is the largest custom status an orchestration may set.
@@ -39,6 +42,7 @@ type Execution struct {
 	instanceID  string
 	executionID string
 	name        string
+	version     string
 	fn          Func
 	opts        Options
 	ctx         *Context
@@ -93,6 +97,8 @@ type action struct {
 type continueAsNew struct {
 	input           []byte
 	keepUnprocessed bool
+	version         string // the next execution's
+	toDefault       bool
 }
 
 // NewExecution prepares an execution of fn for instanceID. Feed it its recorded
@@ -191,6 +197,8 @@ type ContinueAsNew struct {
 	Input []byte
 	// Carry are external events the ended execution received but did not consume.
 	Carry []history.Event
+	// Version is the orchestrator version the next execution runs.
+	Version string
 }
 
 // Step applies new events and returns what the turn adds. The first event should be
@@ -234,7 +242,7 @@ func (e *Execution) Step(events []history.Event) Turn {
 	if e.isFinished() {
 		t.Output, t.Failure = e.output, e.failure
 		if e.status == history.StatusContinuedAsNew {
-			t.ContinueAsNew = &ContinueAsNew{Input: e.continueAsNew.input, Carry: e.carryOver()}
+			t.ContinueAsNew = &ContinueAsNew{Input: e.continueAsNew.input, Carry: e.carryOver(), Version: e.continueAsNew.version}
 		}
 	}
 	e.out = nil
@@ -350,7 +358,7 @@ func (e *Execution) start(ev history.Event) {
 	if e.next != nil {
 		return // a duplicate start; the first one wins
 	}
-	e.name, e.executionID, e.parent, e.input = ev.Name, ev.ExecutionID, ev.Parent, ev.Input
+	e.name, e.executionID, e.parent, e.input, e.version = ev.Name, ev.ExecutionID, ev.Parent, ev.Input, ev.Version
 	e.status = history.StatusRunning
 	body := func(yield func(struct{}) bool) {
 		e.yield = yield
