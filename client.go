@@ -36,7 +36,11 @@ type Client struct{ rt *Runtime }
 // StartOption configures Start.
 type StartOption func(*startOptions)
 
-type startOptions struct{ instanceID string }
+type startOptions struct {
+	instanceID string
+	version    string
+	versionSet bool
+}
 
 // WithInstanceID starts the instance under id instead of a random one. An id whose
 // instance is still running is refused with ErrInstanceExists; a finished one is replaced.
@@ -45,7 +49,8 @@ func WithInstanceID(id string) StartOption {
 }
 
 // Start starts the orchestrator registered as name with input (any JSON-encodable
-// value) and returns the instance id once the start is durable.
+// value) and returns the instance id once the start is durable. The instance runs the
+// orchestrator's default version unless WithVersion names another.
 func (c *Client) Start(ctx context.Context, name string, input any, opts ...StartOption) (string, error) {
 	h, err := c.rt.started()
 	if err != nil {
@@ -59,7 +64,7 @@ func (c *Client) Start(ctx context.Context, name string, input any, opts ...Star
 	for _, f := range opts {
 		f(&o)
 	}
-	return h.Start(ctx, name, in, actors.StartOptions{InstanceID: o.instanceID})
+	return h.Start(ctx, name, in, actors.StartOptions{InstanceID: o.instanceID, Version: o.version, VersionSet: o.versionSet})
 }
 
 // StatusOption configures Status.
@@ -178,14 +183,15 @@ func (c *Client) control(ctx context.Context, id, reason string, op func(*actors
 	return op(h, ctx, id, b)
 }
 
-// Restart starts the instance's orchestrator again with its original input, under a
-// new id when newID is set (the id is returned), else under the same id.
+// Restart starts the instance's orchestrator again with its original input and at its
+// version, under a new id when newID is set (the id is returned), else under the same
+// id.
 func (c *Client) Restart(ctx context.Context, id string, newID bool) (string, error) {
 	st, err := c.Status(ctx, id)
 	if err != nil {
 		return "", err
 	}
-	var opts []StartOption
+	opts := []StartOption{WithVersion(st.Version)}
 	if !newID {
 		opts = append(opts, WithInstanceID(id))
 	}

@@ -97,16 +97,21 @@ func Open(cfg Config) (*Runtime, error) {
 //	func(*orchestrator.Context, In) error
 //	func(*orchestrator.Context, In) (Out, error)
 //
-// where In and Out are JSON-encodable types.
-func (r *Runtime) RegisterOrchestrator(name string, fn any) error {
+// where In and Out are JSON-encodable types. Version and DefaultVersion register it as
+// one version of name, beside others.
+func (r *Runtime) RegisterOrchestrator(name string, fn any, opts ...RegisterOption) error {
 	if name == "" {
 		return errors.New("durable: orchestrator name is empty")
+	}
+	o, err := collectRegisterOptions(name, opts)
+	if err != nil {
+		return err
 	}
 	f, err := typed.Adapt[*orchestrator.Context]("orchestrator "+name, fn)
 	if err != nil {
 		return err
 	}
-	r.registry.AddOrchestrator(name, orchestrator.Func(f))
+	r.registry.AddOrchestratorVersion(name, o.version, orchestrator.Func(f), o.makeDefault)
 	return nil
 }
 

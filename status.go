@@ -28,8 +28,11 @@ type Failure = history.Failure
 
 // Status is a snapshot of an instance, as last committed.
 type Status struct {
-	InstanceID    string
-	Name          string
+	InstanceID string
+	Name       string
+	// Version is the version of the orchestrator the instance runs; empty for the
+	// unversioned code.
+	Version       string
 	RuntimeStatus RuntimeStatus
 	// Input, Output and CustomStatus are JSON. Output holds the result when
 	// Completed and the reason when Terminated.
@@ -47,7 +50,7 @@ func (s *Status) DecodeOutput(v any) error { return json.Unmarshal(s.Output, v) 
 
 func statusOf(row *persistence.Instance, hist []history.Event) *Status {
 	s := &Status{
-		InstanceID: row.ID, Name: row.Name, RuntimeStatus: row.Status,
+		InstanceID: row.ID, Name: row.Name, Version: row.OrchestrationVersion, RuntimeStatus: row.Status,
 		Input: nullable(row.Input), Output: nullable(row.Output), CustomStatus: nullable(row.CustomStatus),
 		Failure: row.Failure, CreatedAt: row.CreatedAt, LastUpdatedAt: row.UpdatedAt, History: hist,
 	}

@@ -30,13 +30,21 @@ var (
 // StartOptions configures Start.
 type StartOptions struct {
 	InstanceID string // default: a new random id
+	// Version is the orchestrator version the instance runs, when VersionSet; else
+	// the name's default version.
+	Version    string
+	VersionSet bool
 }
 
 // Start starts the orchestrator registered as name with input (JSON) and returns the
 // instance id once the start is durable.
 func (h *Host) Start(ctx context.Context, name string, input []byte, opts StartOptions) (string, error) {
-	if !h.cfg.Registry.HasOrchestrator(name) {
-		return "", fmt.Errorf("%w: %q is not registered", ErrUnknownOrchestration, name)
+	if err := validate.Version(opts.Version); err != nil {
+		return "", fmt.Errorf("%w: %v", ErrInvalidInput, err)
+	}
+	version, err := h.cfg.Registry.StartVersion(name, opts.Version, opts.VersionSet)
+	if err != nil {
+		return "", err
 	}
 	id := opts.InstanceID
 	if id == "" {
@@ -47,7 +55,8 @@ func (h *Host) Start(ctx context.Context, name string, input []byte, opts StartO
 	if err := h.checkPayload("input", input); err != nil {
 		return "", err
 	}
-	return id, h.call(ctx, id, &wire.Start{Name: name, Input: input, ExecutionID: wire.NewID(), Trace: h.env.Tel.Create(ctx, "", name, id)})
+	return id, h.call(ctx, id, &wire.Start{Name: name, Input: input, ExecutionID: wire.NewID(), Version: version,
+		Trace: h.env.Tel.Create(ctx, "", name, id)})
 }
 
 func (h *Host) checkPayload(what string, b []byte) error {

@@ -16,12 +16,12 @@ import (
 // ActivityFunc is an activity in its stored form: JSON input in, JSON output out.
 type ActivityFunc = func(ctx context.Context, input []byte) ([]byte, error)
 
-// Registry maps names to orchestrators and activities. Names match case-insensitively,
-// as Azure Functions names do. It is safe for concurrent use and may grow while the
-// runtime runs.
+// Registry maps names to orchestrators and activities, and an orchestrator's name and
+// version to its code. Names match case-insensitively, as Azure Functions names do;
+// versions exactly. It is safe for concurrent use and may grow while the runtime runs.
 type Registry struct {
 	mu            sync.RWMutex
-	orchestrators map[string]orchestrator.Func
+	orchestrators map[string]*versions // by lower-cased name
 	activities    map[string]ActivityFunc
 	entities      map[string]entities.Func
 	// fallback runs the activities no name matches; nil: they fail as unknown.
@@ -42,15 +42,6 @@ func (r *Registry) Remote() orchestrator.Remote {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return r.remote
-}
-
-// HasOrchestrator reports whether an orchestration of name can run: registered in Go,
-// or any name once a remote runner is set.
-func (r *Registry) HasOrchestrator(name string) bool {
-	if _, ok := r.Orchestrator(name); ok {
-		return true
-	}
-	return r.Remote() != nil
 }
 
 // ActivityFallback runs an activity nothing registered by name: it returns the
@@ -75,7 +66,7 @@ func (r *Registry) SetActivityFallback(fn ActivityFallback) {
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
-	return &Registry{orchestrators: map[string]orchestrator.Func{}, activities: map[string]ActivityFunc{},
+	return &Registry{orchestrators: map[string]*versions{}, activities: map[string]ActivityFunc{},
 		entities: map[string]entities.Func{}}
 }
 
@@ -94,26 +85,11 @@ func (r *Registry) Entity(name string) (entities.Func, bool) {
 	return fn, ok
 }
 
-// AddOrchestrator registers fn under name, replacing any earlier one.
-func (r *Registry) AddOrchestrator(name string, fn orchestrator.Func) {
-	r.mu.Lock()
-	r.orchestrators[strings.ToLower(name)] = fn
-	r.mu.Unlock()
-}
-
 // AddActivity registers fn under name, replacing any earlier one.
 func (r *Registry) AddActivity(name string, fn ActivityFunc) {
 	r.mu.Lock()
 	r.activities[strings.ToLower(name)] = fn
 	r.mu.Unlock()
-}
-
-// Orchestrator returns the orchestrator registered under name.
-func (r *Registry) Orchestrator(name string) (orchestrator.Func, bool) {
-	r.mu.RLock()
-	fn, ok := r.orchestrators[strings.ToLower(name)]
-	r.mu.RUnlock()
-	return fn, ok
 }
 
 // Activity returns the activity registered under name, or the fallback, if one is

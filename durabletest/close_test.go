@@ -11,7 +11,7 @@ import (
 
 // closer is what BenchmarkClose opens: a runtime that ran one orchestration.
 type closer interface {
-	RegisterOrchestrator(name string, fn any) error
+	RegisterOrchestrator(name string, fn any, opts ...durable.RegisterOption) error
 	Client() *durable.Client
 	Close() error
 }

@@ -24,9 +24,12 @@ import (
 	"github.com/godurable/durable/persistence"
 )
 
-// Registry finds the user's code by name.
+// Registry finds the user's code by name, and an orchestrator's by name and version.
 type Registry interface {
-	Orchestrator(name string) (orchestrator.Func, bool)
+	Orchestrator(name, version string) (orchestrator.Func, bool)
+	// Registered reports whether Go code is registered under name, at any version.
+	Registered(name string) bool
+	orchestrator.Versions
 	// Remote runs the orchestrations no Go code registered; nil when nothing does.
 	Remote() orchestrator.Remote
 	Entity(name string) (entities.Func, bool)
@@ -107,7 +110,7 @@ func (e *Env) AskWithin(id string, msg any, timeout time.Duration) (*wire.Reply,
 
 // NewExecution prepares a replay of fn for instance id with the member's limits.
 func (e *Env) NewExecution(id string, fn orchestrator.Func) *orchestrator.Execution {
-	return orchestrator.NewExecution(id, fn, orchestrator.Options{MaxPayloadBytes: e.MaxPayloadBytes, Logger: e.Log})
+	return orchestrator.NewExecution(id, fn, orchestrator.Options{MaxPayloadBytes: e.MaxPayloadBytes, Logger: e.Log, Versions: e.Registry})
 }
 
 // DeliverOutbox sends a stored message and, once the receiver took it (or refused it

@@ -66,6 +66,10 @@ func (t *turn) record(tr orchestrator.Turn) {
 		row.Failure, row.Output = tr.Failure, nonNil(tr.Output)
 		b.SetOutput = row.Output
 	}
+	if tr.ContinueAsNew != nil {
+		// The row carries the next execution's version until it starts.
+		row.OrchestrationVersion = tr.ContinueAsNew.Version
+	}
 	cancelled := map[int64]bool{}
 	for _, ev := range tr.CancelledTimers {
 		cancelled[ev.ID] = true
@@ -317,7 +321,7 @@ func (a *instance) work(ctx actor.Context, m any, sender *actor.PID) {
 
 func (a *instance) startChild(ev history.Event) {
 	parent := &history.ParentRef{InstanceID: a.id, ExecutionID: a.exec.ExecutionID(), TaskID: ev.ID, Name: a.row.Name}
-	msg := &wire.Start{Name: ev.Name, Input: ev.Input, ExecutionID: wire.NewID(), Parent: parent,
+	msg := &wire.Start{Name: ev.Name, Input: ev.Input, ExecutionID: wire.NewID(), Parent: parent, Version: ev.Version,
 		Trace: a.h.Tel.Create(context.Background(), a.trace, ev.Name, ev.InstanceID)}
 	a.h.Courier.Send(ev.InstanceID, msg, func(r *wire.Reply) {
 		if r.Code == wire.CodeOK {

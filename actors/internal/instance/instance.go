@@ -220,10 +220,12 @@ func (a *instance) activate(ctx actor.Context, ci *pcluster.ClusterIdentity) {
 	if row.Status.IsTerminal() {
 		return
 	}
-	exec, ok := a.newExec(row.Name)
+	version := startedVersion(hist, row)
+	exec, ok := a.newExec(row.Name, version)
 	if !ok {
-		a.broken = &unregisteredError{name: row.Name}
-		a.h.Log.Error("orchestrator is not registered; instance waits until it is", "instanceId", a.id, "name", row.Name)
+		a.broken = &unregisteredError{name: row.Name, version: version}
+		a.h.Log.Error("orchestrator is not registered at the instance's version; instance waits until it is",
+			"instanceId", a.id, "name", row.Name, "version", version)
 		return
 	}
 	a.exec = exec
@@ -297,12 +299,6 @@ func (a *instance) release() {
 func (a *instance) now() time.Time { return a.h.Now().UTC() }
 
 func (a *instance) logger() *slog.Logger { return a.h.Log.With("instanceId", a.id) }
-
-type unregisteredError struct{ name string }
-
-func (e *unregisteredError) Error() string {
-	return "orchestrator " + e.name + " is not registered in this process"
-}
 
 // Identity and Version make the instance an env.Outboxer.
 func (a *instance) Identity() string { return a.id }

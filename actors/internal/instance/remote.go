@@ -260,15 +260,3 @@ func (t *turn) stepResult(m *stepResult) {
 		t.remote = m
 	}
 }
-
-// newExec returns the execution of an orchestration named name: Go code registered
-// under it, or else the remote runner, if one is set.
-func (a *instance) newExec(name string) (Replay, bool) {
-	if fn, ok := a.h.Registry.Orchestrator(name); ok {
-		return a.h.NewExecution(a.id, fn), true
-	}
-	if remote := a.h.Registry.Remote(); remote != nil {
-		return newRemoteExec(a.id, remote), true
-	}
-	return nil, false
-}

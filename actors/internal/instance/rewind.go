@@ -24,14 +24,15 @@ func (t *turn) rewind(r request, m *wire.Control) {
 		t.fail(r, wire.CodeWrongState, "instance %q is %s; only failed instances can be rewound", t.a.id, t.row.Status)
 		return
 	}
-	fn, ok := t.a.h.Registry.Orchestrator(t.row.Name)
-	if !ok {
-		t.fail(r, wire.CodeInvalid, "orchestrator %q is not registered", t.row.Name)
-		return
-	}
 	_, hist, err := t.a.h.Journal.Load(context.Background(), t.a.id)
 	if err != nil {
 		t.fail(r, wire.CodeInternal, "load history: %v", err)
+		return
+	}
+	version := startedVersion(hist, t.row)
+	fn, ok := t.a.h.Registry.Orchestrator(t.row.Name, version)
+	if !ok {
+		t.fail(r, wire.CodeInvalid, "%v", &unregisteredError{name: t.row.Name, version: version})
 		return
 	}
 	kept, children := withoutFailures(hist)

@@ -164,9 +164,9 @@ func (t *turn) start(r request, m *wire.Start) {
 		t.ok(r)
 		return
 	}
-	exec, ok := t.a.newExec(m.Name)
+	exec, ok := t.a.newExec(m.Name, m.Version)
 	if !ok {
-		t.fail(r, wire.CodeInvalid, "orchestrator %q is not registered", m.Name)
+		t.fail(r, wire.CodeInvalid, "%v", &unregisteredError{name: m.Name, version: m.Version})
 		return
 	}
 	t.exec = exec
@@ -174,13 +174,13 @@ func (t *turn) start(r request, m *wire.Start) {
 	created := t.now.Time
 	t.row = &persistence.Instance{
 		ID: t.a.id, Name: m.Name, ExecutionID: m.ExecutionID, Status: history.StatusRunning,
-		CreatedAt: created, Parent: m.Parent, Input: m.Input,
+		CreatedAt: created, Parent: m.Parent, Input: m.Input, OrchestrationVersion: m.Version,
 	}
 	t.batch.SetInput = nonNil(m.Input)
 	t.batch.SetOutput = []byte{}
 	t.events = append(t.events, history.Event{
 		Type: history.EventExecutionStarted, Time: created, Name: m.Name, InstanceID: t.a.id,
-		ExecutionID: m.ExecutionID, Input: m.Input, Parent: m.Parent, Trace: m.Trace,
+		ExecutionID: m.ExecutionID, Input: m.Input, Parent: m.Parent, Trace: m.Trace, Version: m.Version,
 	})
 	t.ok(r)
 }
@@ -189,8 +189,10 @@ func (t *turn) continueAsNew(m *continueMsg) {
 	if t.row == nil || t.row.Status != history.StatusContinuedAsNew {
 		return // purged, or ended otherwise since it continued as new
 	}
-	exec, ok := t.a.newExec(t.row.Name)
+	exec, ok := t.a.newExec(t.row.Name, t.row.OrchestrationVersion)
 	if !ok {
+		t.a.logger().Error("orchestrator is not registered at the version the instance continues as new at; it waits until it is",
+			"name", t.row.Name, "version", t.row.OrchestrationVersion)
 		return
 	}
 	t.exec = exec
@@ -201,7 +203,7 @@ func (t *turn) continueAsNew(m *continueMsg) {
 	t.batch.SetOutput = []byte{}
 	t.events = append(t.events, history.Event{
 		Type: history.EventExecutionStarted, Time: t.now.Time, Name: t.row.Name, InstanceID: t.a.id,
-		ExecutionID: t.row.ExecutionID, Input: m.input, Parent: t.row.Parent, Trace: t.a.trace,
+		ExecutionID: t.row.ExecutionID, Input: m.input, Parent: t.row.Parent, Trace: t.a.trace, Version: t.row.OrchestrationVersion,
 	})
 	t.events = append(t.events, m.carry...)
 }

@@ -16,6 +16,8 @@ type Start struct {
 	Parent      *history.ParentRef `msgpack:"p,omitempty"`
 	// Trace is the W3C traceparent the instance's spans hang under ("" untraced).
 	Trace string `msgpack:"tr,omitempty"`
+	// Version is the orchestrator version the execution runs ("" the unversioned).
+	Version string `msgpack:"v,omitempty"`
 }
 
 // Raise delivers an external event. From and ID identify an orchestration sender's
