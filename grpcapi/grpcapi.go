@@ -113,6 +113,10 @@ func (s *server) StartInstance(ctx context.Context, r *pb.CreateInstanceRequest)
 		return nil, err
 	}
 	opts := []durable.StartOption{}
+	if v := r.GetVersion().GetValue(); v != "" {
+		// No version, or an empty one (SDKs do not tell them apart): the default.
+		opts = append(opts, durable.WithVersion(v))
+	}
 	if id := r.GetInstanceId(); id != "" {
 		opts = append(opts, durable.WithInstanceID(id))
 		if err := s.admit(ctx, id, r.GetOrchestrationIdReusePolicy()); err != nil {
@@ -361,7 +365,7 @@ func jsonOf(field string, v *wrapperspb.StringValue) (json.RawMessage, error) {
 
 func stateOf(st *durable.Status, payloads bool) *pb.OrchestrationState {
 	out := &pb.OrchestrationState{
-		InstanceId: st.InstanceID, Name: st.Name, OrchestrationStatus: statusToProto(st.RuntimeStatus),
+		InstanceId: st.InstanceID, Name: st.Name, Version: stringOf([]byte(st.Version)), OrchestrationStatus: statusToProto(st.RuntimeStatus),
 		CreatedTimestamp: timestamppb.New(st.CreatedAt), LastUpdatedTimestamp: timestamppb.New(st.LastUpdatedAt),
 	}
 	if st.RuntimeStatus.IsTerminal() {

@@ -11,6 +11,7 @@ import (
 
 	pb "github.com/godurable/durable/grpcapi/internal/protos"
 	"github.com/godurable/durable/history"
+	"github.com/godurable/durable/internal/validate"
 	"github.com/godurable/durable/orchestrator"
 )
 
@@ -26,7 +27,7 @@ func eventToProto(ev history.Event) *pb.HistoryEvent {
 	}
 	switch ev.Type {
 	case history.EventExecutionStarted:
-		started := &pb.ExecutionStartedEvent{Name: ev.Name, Input: stringOf(ev.Input),
+		started := &pb.ExecutionStartedEvent{Name: ev.Name, Input: stringOf(ev.Input), Version: stringOf([]byte(ev.Version)),
 			OrchestrationInstance: &pb.OrchestrationInstance{InstanceId: ev.InstanceID, ExecutionId: wrapperspb.String(ev.ExecutionID)}}
 		if p := ev.Parent; p != nil {
 			started.ParentInstance = &pb.ParentInstanceInfo{TaskScheduledId: int32(p.TaskID), Name: wrapperspb.String(p.Name),
@@ -45,7 +46,7 @@ func eventToProto(ev history.Event) *pb.HistoryEvent {
 		out.EventType = &pb.HistoryEvent_TaskFailed{TaskFailed: &pb.TaskFailedEvent{TaskScheduledId: int32(ev.TaskID), FailureDetails: failureOf(ev.Failure)}}
 	case history.EventSubOrchestrationCreated:
 		out.EventType = &pb.HistoryEvent_SubOrchestrationInstanceCreated{SubOrchestrationInstanceCreated: &pb.SubOrchestrationInstanceCreatedEvent{
-			InstanceId: ev.InstanceID, Name: ev.Name, Input: stringOf(ev.Input)}}
+			InstanceId: ev.InstanceID, Name: ev.Name, Input: stringOf(ev.Input), Version: stringOf([]byte(ev.Version))}}
 	case history.EventSubOrchestrationCompleted:
 		out.EventType = &pb.HistoryEvent_SubOrchestrationInstanceCompleted{SubOrchestrationInstanceCompleted: &pb.SubOrchestrationInstanceCompletedEvent{
 			TaskScheduledId: int32(ev.TaskID), Result: stringOf(ev.Result)}}
@@ -83,8 +84,10 @@ type ending struct {
 	status  history.RuntimeStatus
 	output  []byte
 	failure *history.Failure
-	// carry holds the events a continued execution starts with.
-	carry []history.Event
+	// carry holds the events a continued execution starts with; newVersion, when set,
+	// is the version it runs.
+	carry      []history.Event
+	newVersion *string
 }
 
 // actionEvents turns a worker's actions, taken in a turn at time now, into the events
@@ -134,7 +137,11 @@ func actionEvents(instanceID string, actions []*pb.OrchestratorAction, now time.
 			if err != nil {
 				return nil, nil, bad("createSubOrchestration input is not valid JSON")
 			}
+			if err := validate.Version(c.GetVersion().GetValue()); err != nil {
+				return nil, nil, bad("createSubOrchestration: %v", err)
+			}
 			ev.Type, ev.Name, ev.InstanceID, ev.Input = history.EventSubOrchestrationCreated, c.GetName(), child, input
+			ev.Version = c.GetVersion().GetValue()
 		case *pb.OrchestratorAction_CreateTimer:
 			at := t.CreateTimer.GetFireAt()
 			if at == nil {
@@ -194,6 +201,12 @@ func endingOf(c *pb.CompleteOrchestrationAction, now time.Time) (*ending, error)
 		e.status = history.StatusTerminated
 	case pb.OrchestrationStatus_ORCHESTRATION_STATUS_CONTINUED_AS_NEW:
 		e.status = history.StatusContinuedAsNew
+		if v := c.GetNewVersion(); v != nil {
+			if err := validate.Version(v.GetValue()); err != nil {
+				return nil, fmt.Errorf("completeOrchestration newVersion: %v", err)
+			}
+			e.newVersion = &v.Value
+		}
 		for _, ce := range c.GetCarryoverEvents() {
 			raised := ce.GetEventRaised()
 			if raised == nil {
@@ -220,9 +233,12 @@ func turnOf(step orchestrator.RemoteStep, r *pb.OrchestratorResponse) (orchestra
 	}
 	taken := map[int64]bool{}
 	status := history.StatusRunning
+	version := ""
 	for _, evs := range [][]history.Event{step.Past, step.New} {
 		for _, ev := range evs {
 			switch {
+			case ev.Type == history.EventExecutionStarted:
+				version = ev.Version
 			case ev.Type.IsScheduling():
 				taken[ev.ID] = true
 			case ev.Type == history.EventExecutionSuspended:
@@ -249,7 +265,10 @@ func turnOf(step orchestrator.RemoteStep, r *pb.OrchestratorResponse) (orchestra
 		tr.Events = append(tr.Events, history.Event{Type: history.EventExecutionCompleted, Time: now,
 			Status: end.status, Result: end.output, Failure: end.failure})
 		if end.status == history.StatusContinuedAsNew {
-			tr.ContinueAsNew = &orchestrator.ContinueAsNew{Input: end.output, Carry: end.carry}
+			if end.newVersion != nil {
+				version = *end.newVersion
+			}
+			tr.ContinueAsNew = &orchestrator.ContinueAsNew{Input: end.output, Carry: end.carry, Version: version}
 		}
 	}
 	return tr, nil
