@@ -94,7 +94,7 @@ func (r *rebuilder) add(en apiEvent) error {
 			ev.Name, ev.InstanceID, ev.Input = "", "", nil // they belong to the folded action
 		}
 	case typ == history.EventExecutionStarted:
-		ev.Name = en.FunctionName
+		ev.Name, ev.Version = en.FunctionName, en.Version
 	case typ == history.EventExecutionCompleted:
 		r.flush(func(history.Event) bool { return true })
 		if ev.Status, err = history.ParseRuntimeStatus(en.OrchestrationStatus); err != nil {
@@ -129,7 +129,7 @@ func foldedActions(entries []apiEvent) ([]history.Event, error) {
 			return nil, fmt.Errorf("history entry %d (%s): %w", i, en.EventType, err)
 		}
 		folded = append(folded, history.Event{Type: sched, ID: *en.EventID, Time: at, Name: en.FunctionName,
-			InstanceID: en.InstanceID, Input: raw(en.Input)})
+			InstanceID: en.InstanceID, Input: raw(en.Input), Version: en.Version})
 	}
 	slices.SortFunc(folded, func(a, b history.Event) int { return cmp.Compare(a.ID, b.ID) })
 	return folded, nil

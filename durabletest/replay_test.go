@@ -38,9 +38,10 @@ func savedStatus(t *testing.T, rt *durabletest.Runtime, id string) []byte {
 type saved struct{ api, status, events []byte }
 
 // record runs orchestrator in rt and saves its history.
-func record(t *testing.T, rt *durabletest.Runtime, orchestrator any, input any, id string) saved {
+func record(t *testing.T, rt *durabletest.Runtime, orchestrator any, input any, id string, opts ...durable.StartOption) saved {
 	t.Helper()
-	res, err := durabletest.Run[json.RawMessage](testContext(t), rt, orchestrator, input, durable.WithInstanceID(id))
+	opts = append([]durable.StartOption{durable.WithInstanceID(id)}, opts...)
+	res, err := durabletest.Run[json.RawMessage](testContext(t), rt, orchestrator, input, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

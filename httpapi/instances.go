@@ -37,6 +37,9 @@ func (a *api) start(w http.ResponseWriter, r *http.Request) {
 	if id := r.PathValue("instanceId"); id != "" {
 		opts = append(opts, durable.WithInstanceID(id))
 	}
+	if v := q.Get("version"); v != "" { // none, or empty: the default version
+		opts = append(opts, durable.WithVersion(v))
+	}
 	// A nil body is no input: the client passes an empty RawMessage through as nothing.
 	// A caller's W3C trace context (traceparent, tracestate) makes the instance's
 	// trace part of the caller's.

@@ -60,6 +60,7 @@ func (a *api) writeAccepted(w http.ResponseWriter, r *http.Request, id string) {
 // present, null when absent or hidden.
 type statusJSON struct {
 	Name            string          `json:"name"`
+	Version         string          `json:"version,omitempty"` // absent for the unversioned code
 	InstanceID      string          `json:"instanceId"`
 	RuntimeStatus   string          `json:"runtimeStatus"`
 	Input           json.RawMessage `json:"input"`
@@ -79,6 +80,7 @@ type statusView struct {
 func toStatusJSON(st *durable.Status, v statusView) statusJSON {
 	out := statusJSON{
 		Name:            st.Name,
+		Version:         st.Version,
 		InstanceID:      st.InstanceID,
 		RuntimeStatus:   st.RuntimeStatus.String(),
 		CustomStatus:    rawJSON(st.CustomStatus),
@@ -188,14 +190,14 @@ func projectHistory(evs []history.Event, showInput, showOutput bool) []historyEv
 		}
 		switch ev.Type {
 		case history.EventExecutionStarted:
-			he.FunctionName = ev.Name
+			he.FunctionName, he.Version = ev.Name, ev.Version
 			if p := ev.Parent; p != nil {
 				he.ParentInstance = &historyjson.ParentInstance{Name: p.Name, TaskScheduleID: p.TaskID,
 					OrchestrationInstance: historyjson.OrchestrationInstance{InstanceID: p.InstanceID, ExecutionID: p.ExecutionID}}
 			}
 		case history.EventTaskScheduled, history.EventSubOrchestrationCreated, history.EventEntityOperationCalled,
 			history.EventEntityLockRequested:
-			he.Name, he.InstanceID = ev.Name, ev.InstanceID
+			he.Name, he.InstanceID, he.Version = ev.Name, ev.InstanceID, ev.Version
 			scheduled[schedKey{ev.Type, ev.ID}] = len(out)
 		case history.EventTimerCreated, history.EventTimerFired:
 			he.FireAt = formatEventTime(ev.FireAt)
@@ -224,6 +226,7 @@ func projectHistory(evs []history.Event, showInput, showOutput bool) []historyEv
 			if i, ok := scheduled[schedKey{st, ev.TaskID}]; ok {
 				s := out[i]
 				he.FunctionName, he.InstanceID, he.ScheduledTime, he.Input = s.Name, s.InstanceID, s.Timestamp, s.Input
+				he.Version = s.Version
 				absorbed[i] = true
 				delete(scheduled, schedKey{st, ev.TaskID})
 			}

@@ -29,6 +29,9 @@ type Event struct {
 	Input               json.RawMessage  `json:"Input,omitempty"`
 	Result              json.RawMessage  `json:"Result,omitempty"`
 	FailureDetails      *history.Failure `json:"FailureDetails,omitempty"`
+	// Version is the orchestrator version an execution runs (ExecutionStarted) or a
+	// sub-orchestration was started at; absent for the unversioned code.
+	Version string `json:"Version,omitempty"`
 	// ParentInstance is set on the ExecutionStarted of a sub-orchestration: the
 	// orchestration that started it, in the reference's shape.
 	ParentInstance *ParentInstance `json:"ParentInstance,omitempty"`
