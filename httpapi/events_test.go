@@ -227,6 +227,9 @@ func TestEventStreamsOutliveReadTimeoutAndEndOnShutdown(t *testing.T) {
 	if err := srv.Shutdown(ctx); err != nil {
 		t.Fatalf("Shutdown with a stream open: %v", err)
 	}
+	if err := srv.Shutdown(ctx); err != nil { // a second call finds nothing left to end
+		t.Fatalf("Shutdown again: %v", err)
+	}
 	for s.lines.Scan() {
 	}
 	if err := s.lines.Err(); err != nil {

@@ -203,7 +203,8 @@ func (h *hub) closingOf(r *http.Request) <-chan struct{} {
 	if !ok {
 		ch = make(chan struct{})
 		h.closing[srv] = ch
-		srv.RegisterOnShutdown(func() { close(ch) })
+		var once sync.Once // Shutdown runs these each time it is called
+		srv.RegisterOnShutdown(func() { once.Do(func() { close(ch) }) })
 	}
 	return ch
 }
