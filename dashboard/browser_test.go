@@ -142,7 +142,7 @@ func startServer(t *testing.T) (open, keyed *httptest.Server) {
 }
 
 // register adds what the script uses: Greet, whose history has a bit of everything the
-// timeline draws; Quick, which completes at once; Fails, which fails at once;
+// timeline draws; Quick, which completes at once; Fails, at version 2.1, which fails at once;
 // WaitApproval, which waits for an external event; HoldCounter, which holds a counter
 // locked until told to release it; and the Counter entity.
 func register(rt *durable.Runtime) error {
@@ -160,7 +160,8 @@ func register(rt *durable.Runtime) error {
 			return orchestrator.CallActivity[string](ctx, "Hello", city).Await()
 		}),
 		rt.RegisterOrchestrator("Quick", func(_ *orchestrator.Context, in any) (any, error) { return in, nil }),
-		rt.RegisterOrchestrator("Fails", func(*orchestrator.Context) error { return errors.New("out of stock") }),
+		rt.RegisterOrchestrator("Fails", func(*orchestrator.Context) error { return errors.New("out of stock") },
+			durable.DefaultVersion("2.1")),
 		rt.RegisterOrchestrator("HoldCounter", fixture.HoldLock("Counter")),
 		rt.RegisterOrchestrator("WaitApproval", func(ctx *orchestrator.Context) (string, error) {
 			if err := ctx.SetCustomStatus(map[string]string{"waitingFor": "Approval"}); err != nil {

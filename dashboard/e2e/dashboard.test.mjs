@@ -296,12 +296,13 @@ try {
     await page.screenshot({ path: path.join(shots, 'instance-terminated.png') });
   });
 
-  await step('a failed instance offers rewind, restart and purge', async () => {
+  await step('a failed instance offers rewind, restart and purge, and shows its version', async () => {
     const failed = await start('Fails', undefined, 'fails-e2e');
     await openInstance(page, failed);
     await waitStatus(page, 'Failed');
     await waitActions(page, 'rewind,restart,purge');
     assert.match(await page.getByTestId('instance-output').textContent(), /out of stock/);
+    assert.equal(await page.getByTestId('instance-version').textContent(), '2.1');
   });
 
   await step("an action the status no longer allows shows the API's refusal", async () => {
