@@ -1,9 +1,7 @@
 package durable_test
 
 import (
-	"context"
 	"errors"
-	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -189,86 +187,5 @@ func TestRestartAndListKeepTheVersion(t *testing.T) {
 	page, err := c.List(ctx, durable.Query{Name: "VLeaf", IDPrefix: again})
 	if err != nil || len(page.Instances) != 1 || page.Instances[0].Version != "1" {
 		t.Fatalf("listing %s: %+v %v", again, page, err)
-	}
-}
-
-// An instance runs the version it was started at to its end, across restarts of the
-// runtime, while new instances start at whichever version is the default by then. An
-// instance whose version has no code waits, and says why, until the code is back.
-func TestInstancesFinishOnTheVersionTheyStartedAt(t *testing.T) {
-	dir := t.TempDir()
-	// Version 1 waits for approval, then ships; version 2 ships first, so that its code
-	// could not replay a history version 1 recorded.
-	v1 := func(ctx *orchestrator.Context, order string) (string, error) {
-		if _, err := orchestrator.WaitForExternalEvent[string](ctx, "Approve").Await(); err != nil {
-			return "", err
-		}
-		return orchestrator.CallActivity[string](ctx, "Hello", "v"+ctx.Version()+" "+order).Await()
-	}
-	v2 := func(ctx *orchestrator.Context, order string) (string, error) {
-		shipped, err := orchestrator.CallActivity[string](ctx, "Hello", "v"+ctx.Version()+" "+order).Await()
-		if err != nil {
-			return "", err
-		}
-		_, err = orchestrator.WaitForExternalEvent[string](ctx, "Approve").Await()
-		return shipped + " then approved", err
-	}
-	open := func(regs ...func(*durable.Runtime) error) *durable.Runtime {
-		t.Helper()
-		r, err := durable.Open(durable.Config{Dir: dir, Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		must(r.RegisterActivity("Hello", func(_ context.Context, name string) (string, error) { return "Hello " + name, nil }))
-		for _, reg := range regs {
-			must(reg(r))
-		}
-		return r
-	}
-	first := func(r *durable.Runtime) error {
-		return r.RegisterOrchestrator("Checkout", v1, durable.DefaultVersion("1"))
-	}
-	old := func(r *durable.Runtime) error { return r.RegisterOrchestrator("Checkout", v1, durable.Version("1")) }
-	second := func(r *durable.Runtime) error {
-		return r.RegisterOrchestrator("Checkout", v2, durable.DefaultVersion("2"))
-	}
-	ctx := ctxT(t)
-
-	r := open(first)
-	if _, err := r.Client().Start(ctx, "Checkout", "o-1", durable.WithInstanceID("old")); err != nil {
-		t.Fatal(err)
-	}
-	must(r.Close())
-
-	// Version 1's code is gone: its instance waits, and says why.
-	r = open(second)
-	err := r.Client().RaiseEvent(ctx, "old", "Approve", "yes")
-	if err == nil || !strings.Contains(err.Error(), `orchestrator Checkout has no version "1" registered`) {
-		t.Fatalf("event to an instance whose version has no code: %v", err)
-	}
-	if st, err := r.Client().Status(ctx, "old"); err != nil || st.Version != "1" || st.RuntimeStatus != durable.StatusRunning {
-		t.Fatalf("old: %+v %v", st, err)
-	}
-	if _, err := r.Client().Start(ctx, "Checkout", "o-2", durable.WithInstanceID("new")); err != nil {
-		t.Fatal(err)
-	}
-	must(r.Close())
-
-	// Both versions side by side: each instance finishes on its own code.
-	r = open(old, second)
-	defer r.Close()
-	want := map[string]string{"old": "Hello v1 o-1", "new": "Hello v2 o-2 then approved"}
-	for id, out := range want {
-		if err := r.Client().RaiseEvent(ctx, id, "Approve", "yes"); err != nil {
-			t.Fatal(err)
-		}
-		st, err := r.Client().WaitForCompletion(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got string
-		if st.RuntimeStatus != durable.StatusCompleted || st.DecodeOutput(&got) != nil || got != out {
-			t.Errorf("%s: %s %s %+v, want %q", id, st.RuntimeStatus, st.Output, st.Failure, out)
-		}
 	}
 }

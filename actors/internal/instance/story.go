@@ -37,7 +37,7 @@ func (a *instance) tell(before, after *persistence.Instance, pt *pendingTurn) {
 		// The next execution of an eternal orchestration is not news; a start, or a
 		// restart, is. Either may end in the same turn.
 		if before == nil || was != history.StatusContinuedAsNew {
-			say("orchestration started")
+			say("orchestration started", versioned(after)...)
 			tel.Started(after.Name)
 		}
 		was = history.StatusRunning

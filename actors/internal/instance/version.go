@@ -41,3 +41,12 @@ func (e *unregisteredError) Error() string {
 	}
 	return "orchestrator " + e.name + " has no version " + validate.DescribeVersion(e.version) + " registered in this process"
 }
+
+// versioned is the version attribute of a record about row's instance: none for the
+// unversioned code, whose records read as they did before versions.
+func versioned(row *persistence.Instance) []any {
+	if row.OrchestrationVersion == "" {
+		return nil
+	}
+	return []any{"version", row.OrchestrationVersion}
+}
