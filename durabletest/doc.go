@@ -27,4 +27,10 @@
 // orchestrator function, and report the first step the code no longer takes as an
 // *orchestrator.NonDeterminismError. Keep such histories under testdata/, and replay
 // them in a test of their own.
+//
+// Under the race detector, keep tests whose runtimes run (started, by Start or a first
+// client call) out of t.Parallel with each other: as each runtime starts, protoactor-go's
+// remoting replaces gRPC's process-wide logger, which the race detector reports when
+// another running runtime's server reads it. Runtimes that run one after the other, or
+// are open but not started, are fine.
 package durabletest
