@@ -16,6 +16,12 @@
 //	id, err := rt.Client().Start(ctx, "Greet", "world")
 //	st, err := rt.Client().WaitForCompletion(ctx, id)
 //
+// Changing what an orchestrator does while instances of it are in flight would change
+// their past. Register the new code as a new version beside the old one instead
+// (Version, DefaultVersion): each instance runs the version it was started at to its
+// end, and new instances start at the default version, or at the one WithVersion
+// names. docs/versioning.md has the rules.
+//
 // Nothing a client is told succeeded is lost: a call returns once its effect is in the
 // journal, synced to disk.
 package durable
