@@ -14,6 +14,9 @@ import (
 func completionScript(t *testing.T, shell string) (path, script string) {
 	t.Helper()
 	if _, err := exec.LookPath(shell); err != nil {
+		if os.Getenv("DURABLE_REQUIRE_SHELLS") != "" {
+			t.Fatalf("%s is not installed, and DURABLE_REQUIRE_SHELLS is set", shell)
+		}
 		t.Skipf("%s is not installed", shell)
 	}
 	stdout, stderr, code := runSplit("completion", shell)
