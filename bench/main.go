@@ -17,6 +17,9 @@ import (
 	"runtime/trace"
 	"time"
 
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"github.com/godurable/durable"
 	"github.com/godurable/durable/bench/internal/measure"
 )
@@ -30,11 +33,14 @@ type params struct {
 	progress bool
 	cpuprof  string
 	memprof  string
-	tracef   string
-	entities int
-	idle     time.Duration
-	members  int
-	replicas int
+	// telemetry gives the runtime SDK providers: spans to a processor that drops them,
+	// metrics to a reader nobody collects, to measure what recording costs.
+	telemetry bool
+	tracef    string
+	entities  int
+	idle      time.Duration
+	members   int
+	replicas  int
 	// cluster is what a -members run started, for the scenarios that move partitions.
 	cluster *benchCluster
 }
@@ -58,6 +64,7 @@ func main() {
 	flag.BoolVar(&p.progress, "progress", true, "print a progress line on long runs")
 	flag.StringVar(&p.cpuprof, "cpuprofile", "", "write a CPU profile of the measured part to this file")
 	flag.StringVar(&p.memprof, "memprofile", "", "write an allocation profile of the whole run to this file")
+	flag.BoolVar(&p.telemetry, "telemetry", false, "record traces and metrics (OpenTelemetry SDK, nothing exported) to measure their cost")
 	flag.StringVar(&p.tracef, "trace", "", "write an execution trace of the measured part to this file (go tool trace)")
 	flag.IntVar(&p.entities, "entities", 1000, "entities the entity-many and bank scenarios use")
 	flag.DurationVar(&p.idle, "idle", 2*time.Second, "how long an idle instance stays in memory")
@@ -103,6 +110,12 @@ func mainErr(run scenario, p params) error {
 	fmt.Printf("machine: %s\n", measure.Machine())
 	cfg := durable.Config{Dir: p.dir, InMemory: p.inMemory, IdleTimeout: p.idle,
 		Logger: benchLogger()}
+	if p.telemetry {
+		// Every span is recorded and sampled, then dropped: what a real exporter costs
+		// beyond that is its own.
+		cfg.TracerProvider = sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
+		cfg.MeterProvider = sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+	}
 	if p.inMemory {
 		cfg.Dir = ""
 	}
