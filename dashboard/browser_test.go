@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"github.com/godurable/durable"
 	"github.com/godurable/durable/dashboard"
 	"github.com/godurable/durable/entities"
@@ -110,6 +112,8 @@ func startServer(t *testing.T) (open, keyed *httptest.Server) {
 	rt, err := durable.Open(durable.Config{
 		InMemory: true,
 		Logger:   slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		// Spans recorded and dropped: instances get trace ids for the page to show.
+		TracerProvider: sdktrace.NewTracerProvider(),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/godurable/durable"
@@ -68,6 +69,9 @@ type statusJSON struct {
 	Output          json.RawMessage `json:"output"`
 	CreatedTime     string          `json:"createdTime"`
 	LastUpdatedTime string          `json:"lastUpdatedTime"`
+	// TraceID (ours) is the W3C trace id of the current execution's spans, when the
+	// runtime traces and the history is shown (it is kept there).
+	TraceID string `json:"traceId,omitempty"`
 	// HistoryEvents is a pointer so that an empty history still shows as [] when asked
 	// for, and the key is absent when not.
 	HistoryEvents *[]historyEvent `json:"historyEvents,omitempty"`
@@ -94,8 +98,23 @@ func toStatusJSON(st *durable.Status, v statusView) statusJSON {
 	if v.history {
 		evs := projectHistory(st.History, v.input, v.historyOutput)
 		out.HistoryEvents = &evs
+		out.TraceID = traceID(st.History)
 	}
 	return out
+}
+
+// traceID returns the trace id of the traceparent ("00-TRACEID-SPANID-FLAGS") the
+// history's ExecutionStarted carries.
+func traceID(events []history.Event) string {
+	for _, ev := range events {
+		if ev.Type == history.EventExecutionStarted {
+			if parts := strings.Split(ev.Trace, "-"); len(parts) == 4 && len(parts[1]) == 32 {
+				return parts[1]
+			}
+			return ""
+		}
+	}
+	return ""
 }
 
 // outputOf is the result when Completed, the failure details when Failed and the

@@ -34,4 +34,12 @@ func TestStartJoinsTheCallersTrace(t *testing.T) {
 	if want, _ := trace.SpanIDFromHex(parentID); create.Parent().SpanID() != want {
 		t.Fatalf("the creation hangs under %v, want the caller's %v", create.Parent().SpanID(), want)
 	}
+	// The status with its history names the trace.
+	st := call(t, "GET", api("/instances/traced-1?showHistory=true"), "").object(t)
+	if st["traceId"] != traceID {
+		t.Fatalf("status traceId %v, want %s", st["traceId"], traceID)
+	}
+	if st := call(t, "GET", api("/instances/traced-1"), "").object(t); st["traceId"] != nil {
+		t.Fatalf("status without history has traceId %v", st["traceId"])
+	}
 }

@@ -172,8 +172,10 @@ try {
     childId = await child.getAttribute('data-instance-id');
     assert.match(await child.textContent(), /Child.*Completed/);
     assert.equal(await page.getByTestId('instance-parent').count(), 0, 'a top-level instance shows no parent');
-    // The version and trace id show when the status carries them, and only then.
-    const st = (await apiCall('GET', `/instances/${encodeURIComponent(greetId)}`)).body;
+    // The version and trace id show when the status carries them, and only then (the
+    // server traces: Greet has a trace id, kept in its history).
+    const st = (await apiCall('GET', `/instances/${encodeURIComponent(greetId)}?showHistory=true`)).body;
+    assert.match(String(st.traceId), /^[0-9a-f]{32}$/, 'the status names the trace');
     for (const [field, testid] of [['version', 'instance-version'], ['traceId', 'instance-trace-id']]) {
       if (st[field]) assert.equal(await page.getByTestId(testid).textContent(), String(st[field]), field);
       else assert.equal(await page.getByTestId(testid).count(), 0, `${field} shown though the status has none`);
