@@ -104,6 +104,7 @@ func instancePath(id string, rest ...string) string {
 // status is the instance status JSON of the API.
 type status struct {
 	Name            string          `json:"name"`
+	Version         string          `json:"version"`
 	InstanceID      string          `json:"instanceId"`
 	RuntimeStatus   string          `json:"runtimeStatus"`
 	Input           json.RawMessage `json:"input"`

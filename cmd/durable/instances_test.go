@@ -92,6 +92,14 @@ func TestRunAndWaitExitCodes(t *testing.T) {
 		t.Fatalf("run --output json: %+v %v", st, err)
 	}
 
+	// A version the server has no code for is refused, named.
+	for _, verb := range []string{"start", "run"} {
+		if _, stderr, code := s.cli(verb, "OnboardingOrchestrator", "--input", johnny, "--version", "9"); code == exitOK ||
+			!strings.Contains(stderr, `"9"`) {
+			t.Fatalf("%s --version 9: exit %d, %s", verb, code, stderr)
+		}
+	}
+
 	stdout, stderr, code = s.cli("run", "TransferFunds", "--input", failingTransfer, "--id", "cli-run-failed")
 	if code != exitFailed || !strings.Contains(stdout, "Failed") || !strings.Contains(stderr, "instance cli-run-failed ended Failed") {
 		t.Fatalf("run of a failing orchestration: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)

@@ -91,6 +91,9 @@ func (p *printer) status(raw []byte) error {
 		tw := newTable(w)
 		fmt.Fprintf(tw, "Instance\t%s\nName\t%s\nStatus\t%s\nCreated\t%s\nUpdated\t%s\n",
 			st.InstanceID, st.Name, st.RuntimeStatus, st.CreatedTime, st.LastUpdatedTime)
+		if st.Version != "" {
+			fmt.Fprintf(tw, "Version\t%s\n", st.Version)
+		}
 		for _, f := range []struct {
 			name string
 			v    json.RawMessage
@@ -114,11 +117,11 @@ func (p *printer) status(raw []byte) error {
 func (p *printer) instances(items []json.RawMessage) error {
 	return p.printList(items, func(w io.Writer) {
 		tw := newTable(w)
-		fmt.Fprintln(tw, "INSTANCE\tNAME\tSTATUS\tCREATED")
+		fmt.Fprintln(tw, "INSTANCE\tNAME\tVERSION\tSTATUS\tCREATED")
 		for _, item := range items {
 			var st status
 			_ = json.Unmarshal(item, &st)
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", st.InstanceID, st.Name, st.RuntimeStatus, st.CreatedTime)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", st.InstanceID, st.Name, orDash(st.Version), st.RuntimeStatus, st.CreatedTime)
 		}
 		_ = tw.Flush()
 	})
@@ -171,6 +174,14 @@ func orEmpty(vs ...any) any {
 		}
 	}
 	return ""
+}
+
+// orDash stands for an empty cell, so that columns stay aligned for the eye.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0) }

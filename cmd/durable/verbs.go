@@ -79,14 +79,26 @@ func flagsOf[T any](define func(fs *flag.FlagSet) T) func(fs *flag.FlagSet) any 
 }
 
 type startOpts struct {
-	id    *string
-	input jsonValue
+	id, version *string
+	input       jsonValue
 }
 
 func startFlags(fs *flag.FlagSet) *startOpts {
-	o := &startOpts{id: fs.String("id", "", "instance `ID` (default: generated)")}
+	o := &startOpts{
+		id:      fs.String("id", "", "instance `ID` (default: generated)"),
+		version: fs.String("version", "", "run the orchestrator's code registered at this `VERSION` (default: its default version)"),
+	}
 	fs.Var(&o.input, "input", "the orchestration's input, as `JSON`")
 	return o
+}
+
+// query is what the start request says besides the body: the version, if one is named.
+func (o *startOpts) query() url.Values {
+	q := url.Values{}
+	if *o.version != "" {
+		q.Set("version", *o.version)
+	}
+	return q
 }
 
 func startPath(name, id string) string {
@@ -99,7 +111,7 @@ func startPath(name, id string) string {
 
 func start(c *apiClient, args []string, opts any, p *printer) error {
 	o := opts.(*startOpts)
-	b, _, err := c.do("POST", startPath(args[0], *o.id), nil, o.input.doc, http.StatusAccepted)
+	b, _, err := c.do("POST", startPath(args[0], *o.id), o.query(), o.input.doc, http.StatusAccepted)
 	if err != nil {
 		return err
 	}

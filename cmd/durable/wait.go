@@ -7,7 +7,6 @@ import (
 	"errors"
 	"flag"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 )
@@ -66,11 +65,10 @@ func startAndWait(c *apiClient, args []string, opts any, p *printer) error {
 		// status must then be read by id, so the id is chosen here.
 		id = newInstanceID()
 	}
-	q := url.Values{
-		"timeout": {strconv.FormatFloat(timeout.Seconds(), 'f', -1, 64)},
-		// Validated by the API, not needed: the runtime wakes the waiting request.
-		"pollingInterval": {"1"},
-	}
+	q := o.query()
+	q.Set("timeout", strconv.FormatFloat(timeout.Seconds(), 'f', -1, 64))
+	// Validated by the API, not needed: the runtime wakes the waiting request.
+	q.Set("pollingInterval", "1")
 	_, resp, err := c.waitingFor(timeout).do("POST", startPath(args[0], id), q, o.input.doc, http.StatusOK, http.StatusAccepted)
 	if err != nil {
 		return err
