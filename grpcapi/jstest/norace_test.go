@@ -1,0 +1,5 @@
+//go:build !race
+
+package jstest
+
+const raceEnabled = false
