@@ -4,17 +4,30 @@ import (
 	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 )
 
-// attrCache keeps the attribute set of each name, so that counting a start does not
-// build one every time.
+// attrCache keeps the attribute sets metrics are recorded with, one per name (and
+// second value), so that recording does not build and sort a set every time.
 type attrCache struct{ m sync.Map }
 
-func (c *attrCache) of(k attribute.Key, v string) attribute.Set {
-	if s, ok := c.m.Load(v); ok {
-		return s.(attribute.Set)
+type attrKey struct {
+	k2     attribute.Key
+	v1, v2 string
+}
+
+// of returns the option recording with {durable.name: name} and, when k2 is set,
+// {k2: v2}.
+func (c *attrCache) of(name string, k2 attribute.Key, v2 string) metric.MeasurementOption {
+	key := attrKey{k2, name, v2}
+	if o, ok := c.m.Load(key); ok {
+		return o.(metric.MeasurementOption)
 	}
-	s := attribute.NewSet(k.String(v))
-	c.m.Store(v, s)
-	return s
+	kvs := []attribute.KeyValue{keyName.String(name)}
+	if k2 != "" {
+		kvs = append(kvs, k2.String(v2))
+	}
+	o := metric.WithAttributeSet(attribute.NewSet(kvs...))
+	c.m.Store(key, o)
+	return o
 }

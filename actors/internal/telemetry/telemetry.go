@@ -45,12 +45,12 @@ const (
 type T struct {
 	tracer trace.Tracer // nil: no traces
 
-	started, ended         metric.Int64Counter
-	activity, entityOp     metric.Float64Histogram
-	turn                   metric.Float64Histogram
-	meter                  metric.Meter // nil: no metrics
-	names                  attrCache
-	prop                   propagation.TraceContext
+	started, ended     metric.Int64Counter
+	activity, entityOp metric.Float64Histogram
+	turn               metric.Float64Histogram
+	meter              metric.Meter // nil: no metrics
+	names              attrCache
+	prop               propagation.TraceContext
 }
 
 // New returns the telemetry of a runtime given these providers, or nil when both are
@@ -135,7 +135,7 @@ func (t *T) Create(ctx context.Context, parent, name, instanceID string) string 
 // Started counts an execution's start.
 func (t *T) Started(name string) {
 	if t.Metrics() {
-		t.started.Add(context.Background(), 1, metric.WithAttributeSet(t.names.of(keyName, name)))
+		t.started.Add(context.Background(), 1, t.names.of(name, "", ""))
 	}
 }
 
@@ -143,7 +143,7 @@ func (t *T) Started(name string) {
 func (t *T) Ended(traceparent, name, instanceID, executionID string, status history.RuntimeStatus, failure *history.Failure,
 	start, end time.Time) {
 	if t.Metrics() {
-		t.ended.Add(context.Background(), 1, metric.WithAttributeSet(attribute.NewSet(keyName.String(name), keyStatus.String(status.String()))))
+		t.ended.Add(context.Background(), 1, t.names.of(name, keyStatus, status.String()))
 	}
 	if !t.Tracing() {
 		return
@@ -172,8 +172,7 @@ func (t *T) Activity(ctx context.Context, traceparent, name, instanceID string, 
 	}
 	return ctx, func(failure *history.Failure) {
 		if t.Metrics() {
-			t.activity.Record(context.Background(), time.Since(began).Seconds(),
-				metric.WithAttributeSet(attribute.NewSet(keyName.String(name), keyOutcome.String(outcome(failure)))))
+			t.activity.Record(context.Background(), time.Since(began).Seconds(), t.names.of(name, keyOutcome, outcome(failure)))
 		}
 		if span != nil {
 			if failure != nil {
@@ -203,7 +202,7 @@ func (t *T) Timer(traceparent, instanceID string, created, fireAt, fired time.Ti
 func (t *T) EntityOperation(traceparent, entityName, entityID, op string, failure *history.Failure, start, end time.Time, batch int) {
 	if t.Metrics() {
 		t.entityOp.Record(context.Background(), end.Sub(start).Seconds()/float64(max(batch, 1)),
-			metric.WithAttributeSet(attribute.NewSet(keyName.String(entityName), keyOutcome.String(outcome(failure)))))
+			t.names.of(entityName, keyOutcome, outcome(failure)))
 	}
 	if !t.Tracing() || traceparent == "" {
 		return
