@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
 	"github.com/godurable/durable/history"
 	"github.com/godurable/durable/orchestrator"
 	"github.com/godurable/durable/persistence"
@@ -66,7 +69,8 @@ func TestMain(m *testing.M) {
 	})
 	registerGated(reg)
 	var err error
-	host, err = Start(Config{Journal: corruptOne{Journal: memjournal.New(), bad: "broken"}, Registry: reg, IdleTimeout: 100 * time.Millisecond})
+	host, err = Start(Config{Journal: corruptOne{Journal: memjournal.New(), bad: "broken"}, Registry: reg, IdleTimeout: 100 * time.Millisecond,
+		TracerProvider: tracing})
 	if err != nil {
 		fmt.Println(err)
 		os.Exit(1)
@@ -131,6 +135,56 @@ func TestTimerWakesPassivatedInstance(t *testing.T) {
 	}
 	if row := waitRow(t, ctx, id); row.Status != history.StatusCompleted || string(row.Output) != `"rested"` {
 		t.Fatalf("%v %s", row.Status, row.Output)
+	}
+}
+
+// The spans the host records, for the tests to read.
+var (
+	spans   = tracetest.NewSpanRecorder()
+	tracing = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+)
+
+// An instance's trace survives its leaving memory: the activity it runs after a
+// durable timer woke it again hangs under the span that created it, read back from
+// its history.
+func TestTraceSurvivesPassivation(t *testing.T) {
+	ctx, caller := tracing.Tracer("test").Start(ctxT(t), "caller")
+	caller.End()
+	id, err := host.Start(ctx, "Nap", nil, StartOptions{InstanceID: "traced-napper"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for passivated := false; !passivated; {
+		row, err := host.env.Journal.Get(ctx, id, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if row.Status.IsTerminal() {
+			t.Fatal("finished before it was seen passivated")
+		}
+		passivated = !host.isActive(id)
+		time.Sleep(5 * time.Millisecond)
+	}
+	if row := waitRow(t, ctx, id); row.Status != history.StatusCompleted {
+		t.Fatalf("%v", row.Status)
+	}
+	var create, activity sdktrace.ReadOnlySpan
+	for _, s := range spans.Ended() {
+		if s.SpanContext().TraceID() != caller.SpanContext().TraceID() {
+			continue
+		}
+		switch s.Name() {
+		case "create_orchestration:Nap":
+			create = s
+		case "activity:Echo":
+			activity = s
+		}
+	}
+	if create == nil || activity == nil {
+		t.Fatalf("creation %v, activity %v: not both in the caller's trace", create, activity)
+	}
+	if activity.Parent().SpanID() != create.SpanContext().SpanID() {
+		t.Fatalf("the activity after the reload hangs under %v, not the creation %v", activity.Parent().SpanID(), create.SpanContext().SpanID())
 	}
 }
 
