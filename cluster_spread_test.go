@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/godurable/durable"
+	"github.com/godurable/durable/cluster"
 	"github.com/godurable/durable/orchestrator"
 )
 
@@ -44,18 +45,20 @@ func TestClusterSpreadsSlowActivities(t *testing.T) {
 				return sum, nil
 			}))
 	})
-	const instances, fanOut = 4, 10
-	for i := range instances {
-		id := fmt.Sprint("spread-", i)
-		if _, err := a.Client().Start(ctx, "FanOut", fanOut, durable.WithInstanceID(id)); err != nil {
+	// A member that has never run Slow cannot tell that its queue is long: let each
+	// learn from an instance of its own partitions, then give them the rest at once.
+	for _, id := range instanceOnEachMember(ctx, t, a, "warm-") {
+		if _, err := a.Client().Start(ctx, "FanOut", 1, durable.WithInstanceID(id)); err != nil {
 			t.Fatal(err)
 		}
-		if i == 0 {
-			// A member that has never run Slow cannot tell that its queue is long:
-			// let it learn from one instance, then give it the rest at once.
-			if _, err := a.Client().WaitForCompletion(ctx, id); err != nil {
-				t.Fatal(err)
-			}
+		if _, err := a.Client().WaitForCompletion(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const instances, fanOut = 4, 10
+	for i := range instances {
+		if _, err := a.Client().Start(ctx, "FanOut", fanOut, durable.WithInstanceID(fmt.Sprint("spread-", i))); err != nil {
+			t.Fatal(err)
 		}
 	}
 	for i := range instances {
@@ -79,4 +82,32 @@ func TestClusterSpreadsSlowActivities(t *testing.T) {
 		t.Fatalf("%d activities sent to the other member, %d run there; want some, all run", sent, ran)
 	}
 	t.Logf("%d of %d activities ran on the other member", ran, instances*fanOut)
+}
+
+// instanceOnEachMember returns, for each member of rt's cluster, an instance id (with
+// prefix) of a partition that member owns.
+func instanceOnEachMember(ctx context.Context, t *testing.T, rt *durable.Runtime, prefix string) []string {
+	t.Helper()
+	info, err := rt.Client().Cluster(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := map[int]string{}
+	for _, o := range info.Owners {
+		owner[o.Partition] = o.Primary
+	}
+	var ids []string
+	for _, m := range info.Members {
+		for i := 0; ; i++ {
+			if i == 10_000 {
+				t.Fatalf("member %s owns no partition: %+v", m.ID, info.Owners)
+			}
+			id := fmt.Sprint(prefix, i)
+			if owner[cluster.PartitionOf(id, info.Partitions)] == m.ID {
+				ids = append(ids, id)
+				break
+			}
+		}
+	}
+	return ids
 }
