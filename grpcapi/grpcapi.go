@@ -33,6 +33,7 @@ import (
 	"github.com/godurable/durable"
 	"github.com/godurable/durable/entities"
 	pb "github.com/godurable/durable/grpcapi/internal/protos"
+	"github.com/godurable/durable/history"
 	"github.com/godurable/durable/internal/grpckey"
 )
 
@@ -242,18 +243,22 @@ func (s *server) RestartInstance(ctx context.Context, r *pb.RestartInstanceReque
 }
 
 func (s *server) PurgeInstances(ctx context.Context, r *pb.PurgeInstancesRequest) (*pb.PurgeInstancesResponse, error) {
-	if r.GetRecursive() {
-		return nil, status.Error(codes.Unimplemented, "recursive: purging sub-orchestrations with their parent is not supported yet")
+	purged := func(n int) *pb.PurgeInstancesResponse {
+		return &pb.PurgeInstancesResponse{DeletedInstanceCount: int32(n), IsComplete: wrapperspb.Bool(true)}
 	}
 	if id := r.GetInstanceId(); id != "" {
-		err := s.c.Purge(ctx, id)
+		purge := func() (int, error) { return 1, s.c.Purge(ctx, id) }
+		if r.GetRecursive() {
+			purge = func() (int, error) { return s.purgeTree(ctx, id) }
+		}
+		n, err := purge()
 		switch {
-		case errors.Is(err, durable.ErrInstanceNotFound):
-			return &pb.PurgeInstancesResponse{DeletedInstanceCount: 0, IsComplete: wrapperspb.Bool(true)}, nil
+		case errors.Is(err, durable.ErrInstanceNotFound) && n <= 1:
+			return purged(0), nil
 		case err != nil:
 			return nil, statusOf(err)
 		}
-		return &pb.PurgeInstancesResponse{DeletedInstanceCount: 1, IsComplete: wrapperspb.Bool(true)}, nil
+		return purged(n), nil
 	}
 	f := r.GetPurgeInstanceFilter()
 	if f == nil {
@@ -263,11 +268,66 @@ func (s *server) PurgeInstances(ctx context.Context, r *pb.PurgeInstancesRequest
 	if err != nil {
 		return nil, err
 	}
-	n, err := s.c.PurgeWhere(ctx, timeOf(f.GetCreatedTimeFrom()), timeOf(f.GetCreatedTimeTo()), statuses...)
-	if err != nil {
-		return nil, statusOf(err)
+	from, to := timeOf(f.GetCreatedTimeFrom()), timeOf(f.GetCreatedTimeTo())
+	if !r.GetRecursive() {
+		n, err := s.c.PurgeWhere(ctx, from, to, statuses...)
+		if err != nil {
+			return nil, statusOf(err)
+		}
+		return purged(n), nil
 	}
-	return &pb.PurgeInstancesResponse{DeletedInstanceCount: int32(n), IsComplete: wrapperspb.Bool(true)}, nil
+	// Recursive: each instance the filter selects goes with its sub-orchestrations. The
+	// listing is read to its end before anything is purged, so that purging does not
+	// move the pages under it.
+	var roots []string
+	q := durable.Query{Statuses: statuses, CreatedFrom: from, CreatedTo: to, PageSize: 1000}
+	for {
+		page, err := s.c.List(ctx, q)
+		if err != nil {
+			return nil, statusOf(err)
+		}
+		for _, st := range page.Instances {
+			roots = append(roots, st.InstanceID)
+		}
+		if q.Continuation = page.Continuation; q.Continuation == "" {
+			break
+		}
+	}
+	total := 0
+	for _, id := range roots {
+		n, err := s.purgeTree(ctx, id)
+		total += n
+		if err != nil && !errors.Is(err, durable.ErrInstanceNotFound) {
+			return nil, statusOf(err)
+		}
+	}
+	return purged(total), nil
+}
+
+// purgeTree purges instance id after the sub-orchestrations its history names (of its
+// current execution: continue-as-new leaves earlier ones' children behind), children
+// first, so that a failure leaves the parent, from which the rest can be found again.
+// It returns how many it purged.
+func (s *server) purgeTree(ctx context.Context, id string) (int, error) {
+	st, err := s.c.Status(ctx, id, durable.WithHistory())
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, ev := range st.History {
+		if ev.Type != history.EventSubOrchestrationCreated {
+			continue
+		}
+		k, err := s.purgeTree(ctx, ev.InstanceID)
+		n += k
+		if err != nil && !errors.Is(err, durable.ErrInstanceNotFound) {
+			return n, err
+		}
+	}
+	if err := s.c.Purge(ctx, id); err != nil {
+		return n, err
+	}
+	return n + 1, nil
 }
 
 func (s *server) QueryInstances(ctx context.Context, r *pb.QueryInstancesRequest) (*pb.QueryInstancesResponse, error) {

@@ -51,6 +51,20 @@ func TestMain(m *testing.M) {
 		return orchestrator.WaitForExternalEvent[string](ctx, "approve").Await()
 	}))
 	must(rt.RegisterEntity("Counter", entities.Typed[counter]()))
+	// Family starts two Greets, one of which starts a Greet of its own.
+	must(rt.RegisterOrchestrator("Family", func(ctx *orchestrator.Context, depth int) (string, error) {
+		if depth == 0 {
+			return orchestrator.CallSubOrchestrator[string](ctx, "Greet", "leaf").Await()
+		}
+		a := orchestrator.CallSubOrchestrator[string](ctx, "Family", depth-1, orchestrator.WithInstanceID(ctx.InstanceID()+"-a"))
+		b := orchestrator.CallSubOrchestrator[string](ctx, "Greet", "b", orchestrator.WithInstanceID(ctx.InstanceID()+"-b"))
+		x, err := a.Await()
+		if err != nil {
+			return "", err
+		}
+		y, err := b.Await()
+		return x + " " + y, err
+	}))
 	// Remote calls activities no Go code registers: the workers connected over
 	// GetWorkItems run them.
 	must(rt.RegisterOrchestrator("Remote", func(ctx *orchestrator.Context, name string) (string, error) {
@@ -213,6 +227,33 @@ func TestQueryAndPurge(t *testing.T) {
 		PurgeInstanceFilter: &pb.PurgeInstanceFilter{RuntimeStatus: []pb.OrchestrationStatus{pb.OrchestrationStatus_ORCHESTRATION_STATUS_COMPLETED}}}})
 	if err != nil || res.DeletedInstanceCount < 2 {
 		t.Fatalf("purge by filter: %v %v", res, err)
+	}
+}
+
+// A recursive purge takes the instance's sub-orchestrations with it, to the leaves.
+func TestRecursivePurge(t *testing.T) {
+	ctx := ctxFor(t)
+	for _, id := range []string{"family", "family-kept"} {
+		if _, err := client.StartInstance(ctx, &pb.CreateInstanceRequest{InstanceId: id, Name: "Family", Input: wrapperspb.String(`1`)}); err != nil {
+			t.Fatal(err)
+		}
+		if st, err := client.WaitForInstanceCompletion(ctx, &pb.GetInstanceRequest{InstanceId: id, GetInputsAndOutputs: true}); err != nil ||
+			st.GetOrchestrationState().GetOutput().GetValue() != `"Hello leaf Hello b"` {
+			t.Fatalf("%s: %v %v", id, st, err)
+		}
+	}
+	res, err := client.PurgeInstances(ctx, &pb.PurgeInstancesRequest{Request: &pb.PurgeInstancesRequest_InstanceId{InstanceId: "family"}, Recursive: true})
+	// family, family-a, family-a's Greet, family-b.
+	if err != nil || res.DeletedInstanceCount != 4 {
+		t.Fatalf("recursive purge: %v %v", res, err)
+	}
+	for _, id := range []string{"family", "family-a", "family-b"} {
+		if got, err := client.GetInstance(ctx, &pb.GetInstanceRequest{InstanceId: id}); err != nil || got.Exists {
+			t.Fatalf("%s after the purge: %v %v", id, got, err)
+		}
+	}
+	if got, err := client.GetInstance(ctx, &pb.GetInstanceRequest{InstanceId: "family-kept-a"}); err != nil || !got.Exists {
+		t.Fatalf("another family's child: %v %v", got, err)
 	}
 }
 
