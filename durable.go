@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/godurable/durable/actors"
+	"github.com/godurable/durable/entities"
 	"github.com/godurable/durable/internal/typed"
 	"github.com/godurable/durable/orchestrator"
 	"github.com/godurable/durable/persistence"
@@ -155,6 +156,13 @@ func (r *Runtime) RegisterActivityFallback(fn func(ctx context.Context, call Act
 // then be started, and wait for fn to step them.
 func (r *Runtime) RegisterRemoteOrchestrations(fn orchestrator.Remote) {
 	r.registry.SetRemote(fn)
+}
+
+// RegisterRemoteEntities makes fn run the batches of operations of every entity whose
+// name no Go code registered (the gRPC sidecar's workers use it): such entities may
+// then be signalled and called, and their operations wait for fn.
+func (r *Runtime) RegisterRemoteEntities(fn entities.Remote) {
+	r.registry.SetRemoteEntities(fn)
 }
 
 // Start starts running instances, resuming what an earlier run left in flight. It is

@@ -52,7 +52,7 @@ func (h *Host) checkEntity(id entities.ID) error {
 	if err := id.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidInput, err)
 	}
-	if _, ok := h.cfg.Registry.Entity(id.Name); !ok {
+	if _, ok := h.cfg.Registry.Entity(id.Name); !ok && h.cfg.Registry.RemoteEntities() == nil {
 		return fmt.Errorf("%w: %q is not registered", ErrUnknownEntity, id.Name)
 	}
 	return nil

@@ -28,6 +28,23 @@ type Registry struct {
 	fallback ActivityFallback
 	// remote takes the steps of orchestrations no name matches; nil: none run.
 	remote orchestrator.Remote
+	// remoteEntities runs the batches of entities no name matches; nil: they fail
+	// as unknown.
+	remoteEntities entities.Remote
+}
+
+// SetRemoteEntities makes the entities whose name nothing registered run through fn.
+func (r *Registry) SetRemoteEntities(fn entities.Remote) {
+	r.mu.Lock()
+	r.remoteEntities = fn
+	r.mu.Unlock()
+}
+
+// RemoteEntities returns what runs the entities no Go code registered, or nil.
+func (r *Registry) RemoteEntities() entities.Remote {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.remoteEntities
 }
 
 // SetRemote makes the orchestrations whose name nothing registered run through fn.

@@ -42,10 +42,13 @@ import (
 // Call it before rt.Start: the instances Start resumes may be the workers'. Call the
 // returned stop before stopping s: it ends the workers' streams, which a graceful
 // stop would otherwise wait for.
-func Register(s *grpc.Server, rt *durable.Runtime) (stop func()) {
-	h := newHub()
+func Register(s *grpc.Server, rt *durable.Runtime) (stop func()) { return register(s, rt, Options{}) }
+
+func register(s *grpc.Server, rt *durable.Runtime, o Options) (stop func()) {
+	h := newHub(o)
 	rt.RegisterActivityFallback(h.run)
 	rt.RegisterRemoteOrchestrations(h.step)
+	rt.RegisterRemoteEntities(h.entity)
 	pb.RegisterTaskHubSidecarServiceServer(s, &server{c: rt.Client(), hub: h})
 	return h.close
 }
@@ -55,6 +58,9 @@ type Options struct {
 	// APIKey, when set, must be presented by every call as the metadata
 	// "x-functions-key" (the header the HTTP API takes it in).
 	APIKey string
+	// EntityWait is how long a batch of an entity no Go code registered waits for a
+	// worker to take it before its operations fail (default 1 minute).
+	EntityWait time.Duration
 }
 
 // Server is a gRPC server that serves the sidecar protocol on a runtime.
@@ -71,7 +77,7 @@ func NewServer(rt *durable.Runtime, o Options) *Server {
 		opts = grpckey.Require(keyHeader, o.APIKey, "the API key (metadata "+keyHeader+") is missing or wrong")
 	}
 	s := grpc.NewServer(opts...)
-	return &Server{Server: s, stopWorkers: Register(s, rt)}
+	return &Server{Server: s, stopWorkers: register(s, rt, o)}
 }
 
 // Shutdown ends the workers' streams, lets the calls in progress finish until ctx

@@ -70,6 +70,10 @@ func TestMain(m *testing.M) {
 	must(rt.RegisterOrchestrator("Remote", func(ctx *orchestrator.Context, name string) (string, error) {
 		return orchestrator.CallActivity[string](ctx, "RemoteGreet", name).Await()
 	}))
+	// CallTally calls an entity no Go code registers: the workers run it.
+	must(rt.RegisterOrchestrator("CallTally", func(ctx *orchestrator.Context, op string) (int, error) {
+		return orchestrator.CallEntity[int](ctx, entities.ID{Name: "Tally", Key: "t1"}, op, 3).Await()
+	}))
 	must(rt.Start())
 	shared = rt
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -31,6 +31,8 @@ type hub struct {
 	seq    uint64
 	wake   chan struct{} // closed and replaced when the queue grows or a worker frees room
 	closed bool
+	// entityWait is how long an entity batch waits for a worker to take it.
+	entityWait time.Duration
 }
 
 type work struct {
@@ -41,6 +43,7 @@ type work struct {
 	by    *worker                        // the worker it is handed to; nil while queued
 	done  chan outcome                   // an activity's result
 	reply func(orchestrator.Turn, error) // an orchestration step's
+	batch *entityBatch                   // an entity's
 }
 
 // kind tells activity work items from orchestration steps: a worker bounds each.
@@ -49,6 +52,8 @@ type kind int
 const (
 	activityWork kind = iota
 	orchestrationWork
+	entityWork
+	kinds // how many there are
 )
 
 type outcome struct {
@@ -58,11 +63,13 @@ type outcome struct {
 
 // worker is one GetWorkItems stream.
 type worker struct {
-	limit [2]int // work items of each kind it may hold at once
-	held  [2]int
+	limit [kinds]int // work items of each kind it may hold at once
+	held  [kinds]int
 }
 
-func newHub() *hub { return &hub{out: map[string]*work{}, wake: make(chan struct{})} }
+func newHub(o Options) *hub {
+	return &hub{out: map[string]*work{}, wake: make(chan struct{}), entityWait: orDefault(o.EntityWait, defaultEntityWait)}
+}
 
 // run is the runtime's activity fallback: it queues the call and waits for a worker's
 // result, or gives up without one when ctx ends.
@@ -171,7 +178,7 @@ func (h *hub) requeue(wk *worker) {
 			back = append(back, w)
 		}
 	}
-	wk.held = [2]int{}
+	wk.held = [kinds]int{}
 	if len(back) > 0 {
 		h.queue = append(back, h.queue...)
 		h.signal()
@@ -282,24 +289,24 @@ func (h *hub) close() {
 	}
 	h.closed = true
 	h.signal()
-	// Orchestration steps are answered now: their instances take them again when
-	// workers are back.
+	// Orchestration steps and entity batches are answered now: their instances and
+	// entities take them again when workers are back.
 	var steps []*work
 	for _, w := range h.queue {
-		if w.kind == orchestrationWork {
+		if w.kind != activityWork {
 			steps = append(steps, w)
 		}
 	}
 	for token, w := range h.out {
-		if w.kind == orchestrationWork {
+		if w.kind != activityWork {
 			steps = append(steps, w)
 			delete(h.out, token)
 		}
 	}
-	h.queue = slices.DeleteFunc(h.queue, func(w *work) bool { return w.kind == orchestrationWork })
+	h.queue = slices.DeleteFunc(h.queue, func(w *work) bool { return w.kind != activityWork })
 	h.mu.Unlock()
 	for _, w := range steps {
-		w.reply(orchestrator.Turn{}, errors.New("the sidecar service stopped"))
+		w.stopped(errors.New("the sidecar service stopped"))
 	}
 }
 
@@ -307,7 +314,7 @@ func (h *hub) close() {
 // it states no bound of its own.
 const defaultActivityLimit = 100
 
-func orDefault(n, def int) int {
+func orDefault[N int | time.Duration](n, def N) N {
 	if n <= 0 {
 		return def
 	}
@@ -316,6 +323,9 @@ func orDefault(n, def int) int {
 
 // item is w as the protocol sends it to a worker.
 func (w *work) item() *pb.WorkItem {
+	if w.kind == entityWork {
+		return w.entityItem()
+	}
 	if w.kind == orchestrationWork {
 		req := &pb.OrchestratorRequest{InstanceId: w.step.InstanceID, ExecutionId: wrapperspb.String(w.step.ExecutionID)}
 		for _, ev := range w.step.Past {
@@ -337,9 +347,10 @@ func (w *work) item() *pb.WorkItem {
 const pingEvery = 30 * time.Second
 
 func (s *server) GetWorkItems(req *pb.GetWorkItemsRequest, stream pb.TaskHubSidecarService_GetWorkItemsServer) error {
-	wk := &worker{limit: [2]int{
+	wk := &worker{limit: [kinds]int{
 		activityWork:      orDefault(int(req.GetMaxConcurrentActivityWorkItems()), defaultActivityLimit),
 		orchestrationWork: orDefault(int(req.GetMaxConcurrentOrchestrationWorkItems()), defaultActivityLimit),
+		entityWork:        orDefault(int(req.GetMaxConcurrentEntityWorkItems()), defaultActivityLimit),
 	}}
 	defer s.hub.requeue(wk)
 	ctx := stream.Context()

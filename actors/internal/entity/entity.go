@@ -74,6 +74,8 @@ type entity struct {
 	ci   *pcluster.ClusterIdentity
 	self *actor.PID
 	fn   entities.Func
+	// remote runs the batches of an entity no Go code registered; nil: fn does.
+	remote entities.Remote
 
 	row    *persistence.Instance // nil: no storage
 	rec    entityRecord
@@ -125,6 +127,8 @@ func (a *entity) receive(ctx actor.Context) {
 		a.enqueue(ctx, m, ctx.Sender())
 	case *wire.AppendDone:
 		a.committed(ctx, m.Err)
+	case *remoteDone:
+		a.remoteDone(ctx, m)
 	case *lifecycle.IdleCheck:
 		if a.idle.Due(ctx, a.h.Lifecycle, a.committing == nil && len(a.queue) == 0, m) {
 			a.idle.Leave(a.h.Lifecycle, a.ci, a.self)
@@ -152,6 +156,8 @@ func (a *entity) activate(ctx actor.Context, ci *pcluster.ClusterIdentity) {
 	a.eid = eid
 	if fn, ok := a.h.Registry.Entity(eid.Name); ok {
 		a.fn = fn
+	} else if r := a.h.Registry.RemoteEntities(); r != nil {
+		a.remote = r
 	} else {
 		a.fn = unregisteredEntity(eid.Name)
 	}

@@ -22,8 +22,9 @@ type entityTurn struct {
 	now     time.Time
 	rec     entityRecord
 	ops     []entities.Operation
-	calls   []*wire.CallRef // per op: where its result goes (nil for signals)
-	traces  []string        // per op: the sender's traceparent, when traced
+	results []entities.Result // once the operations are applied
+	calls   []*wire.CallRef   // per op: where its result goes (nil for signals)
+	traces  []string          // per op: the sender's traceparent, when traced
 	batch   persistence.Batch
 	replies []reply
 	deleted bool
@@ -41,6 +42,15 @@ func (a *entity) runTurn(ctx actor.Context) {
 	for _, r := range reqs {
 		t.add(r)
 	}
+	if a.remote != nil && len(t.ops) > 0 {
+		a.runRemote(ctx, t)
+		return
+	}
+	a.checkpoint(ctx, t)
+}
+
+// checkpoint writes t, its operations applied, to the journal.
+func (a *entity) checkpoint(ctx actor.Context, t *entityTurn) {
 	if !t.finish() {
 		for _, r := range t.replies {
 			env.Respond(ctx, r.to, r.msg)
@@ -180,25 +190,10 @@ func (t *entityTurn) grant(l *wire.LockRef) {
 // whether there is anything to write.
 func (t *entityTurn) finish() bool {
 	a := t.a
-	if len(t.ops) > 0 {
+	if len(t.ops) > 0 && t.results == nil {
 		began := time.Now()
 		state, results := entities.ApplyLive(&a.live, a.eid, a.fn, t.rec.State, t.ops, t.now)
-		t.rec.State = state
-		if tel := a.h.Tel; tel != nil {
-			// The operations of a batch are applied together, unmeasured one by one
-			// (measuring would cost every operation, traced or not): each is told with
-			// the batch's time and size.
-			ended := time.Now()
-			for i, res := range results {
-				tel.EntityOperation(t.traces[i], a.eid.Name, a.id, t.ops[i].Name, res.Failure, began, ended, len(results))
-			}
-		}
-		for i, res := range results {
-			if f := res.Failure; f != nil {
-				a.logger().Warn("entity operation failed", "operation", t.ops[i].Name, "errorType", f.ErrorType, "error", f.Message)
-			}
-			t.effects(t.calls[i], res)
-		}
+		t.settle(state, results, began)
 	}
 	pruneSenders(&t.rec, t.now)
 	changed := len(t.ops) > 0 || len(t.batch.Send) > 0 || len(t.batch.ArmTimers) > 0 || len(t.batch.CancelTimers) > 0 ||
@@ -220,6 +215,27 @@ func (t *entityTurn) finish() bool {
 	}
 	t.batch.SetOutput = rec
 	return true
+}
+
+// settle records the results of the batch's operations, applied since began.
+func (t *entityTurn) settle(state []byte, results []entities.Result, began time.Time) {
+	a := t.a
+	t.rec.State, t.results = state, results
+	if tel := a.h.Tel; tel != nil {
+		// The operations of a batch are applied together, unmeasured one by one
+		// (measuring would cost every operation, traced or not): each is told with
+		// the batch's time and size.
+		ended := time.Now()
+		for i, res := range results {
+			tel.EntityOperation(t.traces[i], a.eid.Name, a.id, t.ops[i].Name, res.Failure, began, ended, len(results))
+		}
+	}
+	for i, res := range results {
+		if f := res.Failure; f != nil {
+			a.logger().Warn("entity operation failed", "operation", t.ops[i].Name, "errorType", f.ErrorType, "error", f.Message)
+		}
+		t.effects(t.calls[i], res)
+	}
 }
 
 // effects routes one operation's result: to the waiting orchestration, and the

@@ -33,6 +33,8 @@ type Registry interface {
 	// Remote runs the orchestrations no Go code registered; nil when nothing does.
 	Remote() orchestrator.Remote
 	Entity(name string) (entities.Func, bool)
+	// RemoteEntities runs the entities no Go code registered; nil when nothing does.
+	RemoteEntities() entities.Remote
 	Activity(name string) (activities.Func, bool)
 }
 
