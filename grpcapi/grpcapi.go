@@ -6,13 +6,16 @@
 // The client half of the protocol is served: starting (with the id reuse policy),
 // reading, waiting for, raising events to, terminating (recursively), suspending,
 // resuming, purging (by id and by filter) and querying instances, and signalling and
-// reading entities. And the worker half: an orchestration or an activity no Go code in
-// the process registered goes to the workers connected over GetWorkItems. An
-// orchestration's worker gets its history and new events and answers with actions,
-// which the instance journals as it does a Go orchestration's steps; an activity's
-// result (or failure) goes back to the orchestration that called it. Go and SDK code
-// mix: either may call the other's activities and sub-orchestrations. Entities
-// written with an SDK are not run yet: those calls answer Unimplemented.
+// reading, listing and cleaning entities. And the worker half: an orchestration, an
+// activity or an entity no Go code in the process registered goes to the workers
+// connected over GetWorkItems. An orchestration's worker gets its history and new
+// events and answers with actions, which the instance journals as it does a Go
+// orchestration's steps; an activity's result (or failure) goes back to the
+// orchestration that called it; an entity's worker gets a batch of operations with
+// the state and answers with the new state, the results and the messages to send,
+// which the entity records as it does a Go entity's batch. Go and SDK code mix:
+// either may call the other's activities and sub-orchestrations, and Go code calls
+// SDK entities.
 package grpcapi
 
 import (
