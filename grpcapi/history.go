@@ -79,6 +79,23 @@ func eventToProto(ev history.Event) *pb.HistoryEvent {
 	return out
 }
 
+// eventsToProto returns events as the protocol records them, each with a time. The
+// runtime records what arrives (a result, a timer fired, an event raised) with no time
+// of its own, after the OrchestratorStarted of the turn that recorded it: that turn's
+// time dates it. at is the time of the last dated event before events; the time
+// returned is the last of events', for the events that follow.
+func eventsToProto(events []history.Event, at time.Time) ([]*pb.HistoryEvent, time.Time) {
+	out := make([]*pb.HistoryEvent, len(events))
+	for i, ev := range events {
+		if ev.Time.IsZero() {
+			ev.Time = at
+		}
+		at = ev.Time
+		out[i] = eventToProto(ev)
+	}
+	return out, at
+}
+
 // ending is how a worker's actions end the execution, if they do.
 type ending struct {
 	status  history.RuntimeStatus

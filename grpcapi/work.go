@@ -328,12 +328,9 @@ func (w *work) item() *pb.WorkItem {
 	}
 	if w.kind == orchestrationWork {
 		req := &pb.OrchestratorRequest{InstanceId: w.step.InstanceID, ExecutionId: wrapperspb.String(w.step.ExecutionID)}
-		for _, ev := range w.step.Past {
-			req.PastEvents = append(req.PastEvents, eventToProto(ev))
-		}
-		for _, ev := range w.step.New {
-			req.NewEvents = append(req.NewEvents, eventToProto(ev))
-		}
+		var at time.Time
+		req.PastEvents, at = eventsToProto(w.step.Past, at)
+		req.NewEvents, _ = eventsToProto(w.step.New, at)
 		return &pb.WorkItem{CompletionToken: w.token, Request: &pb.WorkItem_OrchestratorRequest{OrchestratorRequest: req}}
 	}
 	return &pb.WorkItem{CompletionToken: w.token, Request: &pb.WorkItem_ActivityRequest{ActivityRequest: &pb.ActivityRequest{
