@@ -40,6 +40,15 @@ type startOptions struct {
 	instanceID string
 	version    string
 	versionSet bool
+	startAt    time.Time
+}
+
+// StartAt schedules the start for t: until then the instance is Pending, holds its
+// input, and takes no request but a terminate (which ends it at once); at t it starts
+// as if started then. The schedule is durable: it survives restarts. A time already
+// past starts the instance at once.
+func StartAt(t time.Time) StartOption {
+	return func(o *startOptions) { o.startAt = t }
 }
 
 // WithInstanceID starts the instance under id instead of a random one. An id whose
@@ -64,7 +73,8 @@ func (c *Client) Start(ctx context.Context, name string, input any, opts ...Star
 	for _, f := range opts {
 		f(&o)
 	}
-	return h.Start(ctx, name, in, actors.StartOptions{InstanceID: o.instanceID, Version: o.version, VersionSet: o.versionSet})
+	return h.Start(ctx, name, in, actors.StartOptions{InstanceID: o.instanceID, Version: o.version, VersionSet: o.versionSet,
+		StartAt: o.startAt})
 }
 
 // StatusOption configures Status.

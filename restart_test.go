@@ -62,6 +62,30 @@ var scenarios = map[string]struct {
 			}
 		},
 	},
+	"scheduled-start": {
+		register: func(rt *durable.Runtime, _ int) {
+			must(rt.RegisterOrchestrator("Later", func(ctx *orchestrator.Context, name string) (string, error) {
+				return "started " + name, nil
+			}))
+		},
+		run: func(ctx context.Context, c *durable.Client, step int) int {
+			const id = "scheduled"
+			if step == 1 {
+				if _, err := c.Start(ctx, "Later", "after a kill", durable.WithInstanceID(id),
+					durable.StartAt(time.Now().Add(time.Second))); err != nil {
+					return fail(err)
+				}
+				fmt.Println("acked")
+				select {} // until killed
+			}
+			st, err := c.WaitForCompletion(ctx, id)
+			if err != nil {
+				return fail(fmt.Errorf("the scheduled start never came: %w", err))
+			}
+			fmt.Println(st.RuntimeStatus, string(st.Output))
+			return 0
+		},
+	},
 	"reloaded-activity": {
 		register: func(rt *durable.Runtime, step int) {
 			must(rt.RegisterActivity("Work", func(ctx context.Context) (string, error) {
@@ -199,6 +223,21 @@ func TestScheduledSignalToNewEntitySurvivesKill(t *testing.T) {
 	first.kill()
 	if out := startStep(t, dir, "scheduled-signal", 2).finish(); !strings.Contains(out, "balance 7") {
 		t.Fatalf("after the restart: %q", out)
+	}
+}
+
+// A start scheduled for later survives a kill before it is due.
+func TestScheduledStartSurvivesKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills a child process")
+	}
+	dir := t.TempDir()
+	first := startStep(t, dir, "scheduled-start", 1)
+	first.await("acked")
+	first.kill()
+	out := startStep(t, dir, "scheduled-start", 2).finish()
+	if want := "Completed " + mustJSON("started after a kill"); !strings.Contains(out, want) {
+		t.Fatalf("after the restart: %q, want %q", out, want)
 	}
 }
 

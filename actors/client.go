@@ -34,6 +34,8 @@ type StartOptions struct {
 	// the name's default version.
 	Version    string
 	VersionSet bool
+	// StartAt schedules the start: the instance is Pending until then.
+	StartAt time.Time
 }
 
 // Start starts the orchestrator registered as name with input (JSON) and returns the
@@ -56,7 +58,7 @@ func (h *Host) Start(ctx context.Context, name string, input []byte, opts StartO
 		return "", err
 	}
 	return id, h.call(ctx, id, &wire.Start{Name: name, Input: input, ExecutionID: wire.NewID(), Version: version,
-		Trace: h.env.Tel.Create(ctx, "", name, id)})
+		Trace: h.env.Tel.Create(ctx, "", name, id), StartAt: opts.StartAt})
 }
 
 func (h *Host) checkPayload(what string, b []byte) error {

@@ -42,7 +42,7 @@ func (t *turn) finish() *pendingTurn {
 		t.record(tr)
 		pt.turn, pt.remote = tr, t.remote != nil
 	}
-	if !stepped && len(b.CancelTimers) == 0 && len(b.Delivered) == 0 && len(b.Send) == 0 {
+	if !stepped && !t.rowOnly && len(b.CancelTimers) == 0 && len(b.Delivered) == 0 && len(b.Send) == 0 {
 		return nil
 	}
 	b.Instance = t.row

@@ -217,8 +217,8 @@ func (a *instance) activate(ctx actor.Context, ci *pcluster.ClusterIdentity) {
 	}
 	a.row = row
 	a.h.Watchers.Activated(a, a.id, row)
-	if row.Status.IsTerminal() {
-		return
+	if row.Status.IsTerminal() || row.Status == history.StatusPending && len(hist) == 0 {
+		return // ended, or waiting for its scheduled start (see scheduled.go)
 	}
 	version := startedVersion(hist, row)
 	exec, ok := a.newExec(row.Name, version)

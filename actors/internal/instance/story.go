@@ -33,6 +33,10 @@ func (a *instance) tell(before, after *persistence.Instance, pt *pendingTurn) {
 			log.Info(msg, append([]any{"instanceId", a.id, "name", after.Name, "executionId", execID}, extra...)...)
 		}
 	}
+	if after.Status == history.StatusPending && pt.exec == nil {
+		say("orchestration scheduled")
+		return
+	}
 	if fresh {
 		// The next execution of an eternal orchestration is not news; a start, or a
 		// restart, is. Either may end in the same turn.

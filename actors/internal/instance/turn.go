@@ -33,6 +33,9 @@ type turn struct {
 	rewoundChildren map[string]bool
 	// remote is a remote step's answer the turn records in place of a step.
 	remote *stepResult
+	// rowOnly: the turn changes the row without stepping an execution (a start
+	// scheduled for later, or its terminate).
+	rowOnly bool
 }
 
 // runTurn turns everything queued into one journal append, unless one is in flight:
@@ -142,6 +145,8 @@ func (t *turn) requireActive(r request) bool {
 		t.fail(r, wire.CodeNotFound, "instance %q not found", t.a.id)
 	case t.row.Status.IsTerminal():
 		t.fail(r, wire.CodeFinished, "instance %q is %s", t.a.id, t.row.Status)
+	case t.scheduled():
+		t.fail(r, wire.CodeWrongState, "instance %q is scheduled to start later; it takes requests once it runs (a terminate ends it now)", t.a.id)
 	case t.exec == nil:
 		t.fail(r, wire.CodeInternal, "instance %q cannot run", t.a.id)
 	default:
@@ -164,6 +169,15 @@ func (t *turn) start(r request, m *wire.Start) {
 		t.ok(r)
 		return
 	}
+	if m.StartAt.After(t.now.Time) {
+		t.schedule(r, m)
+		return
+	}
+	t.begin(r, m)
+}
+
+// begin starts the first execution of the instance m starts.
+func (t *turn) begin(r request, m *wire.Start) {
 	exec, ok := t.a.newExec(m.Name, m.Version)
 	if !ok {
 		t.fail(r, wire.CodeInvalid, "%v", &unregisteredError{name: m.Name, version: m.Version})
@@ -225,6 +239,10 @@ func (t *turn) control(r request, m *wire.Control, busy bool) bool {
 		t.force = t.exec != nil && t.exec.Status() == history.StatusFailed && t.row != nil && t.row.Status != history.StatusFailed
 		t.ok(r)
 	case wire.OpTerminate:
+		if t.scheduled() {
+			t.terminateScheduled(r, m)
+			return true
+		}
 		if t.requireActive(r) {
 			t.events = append(t.events, history.Event{Type: history.EventExecutionTerminated, Input: m.Reason})
 			if m.Recursive {
@@ -292,6 +310,10 @@ func (t *turn) timerFired(r request, m *wire.Timer) {
 		t.batch.CancelTimers = append(t.batch.CancelTimers, persistence.Timer{
 			InstanceID: t.a.id, ExecutionID: m.ExecutionID, ID: m.TimerID, FireAt: m.FireAt,
 		})
+	}
+	if m.TimerID == scheduledStartTimer {
+		t.startScheduled(r, m)
+		return
 	}
 	if t.exec != nil && !t.fresh && t.exec.ExecutionID() == m.ExecutionID && t.exec.IsOpen(m.TimerID) {
 		t.events = append(t.events, history.Event{Type: history.EventTimerFired, TaskID: m.TimerID, FireAt: m.FireAt})

@@ -18,6 +18,9 @@ type Start struct {
 	Trace string `msgpack:"tr,omitempty"`
 	// Version is the orchestrator version the execution runs ("" the unversioned).
 	Version string `msgpack:"v,omitempty"`
+	// StartAt, when set and ahead, schedules the start: the instance is Pending until
+	// then, a durable timer holding this message.
+	StartAt time.Time `msgpack:"sa,omitempty"`
 }
 
 // Raise delivers an external event. From and ID identify an orchestration sender's
