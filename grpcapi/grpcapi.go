@@ -115,14 +115,14 @@ func (s *server) StartInstance(ctx context.Context, r *pb.CreateInstanceRequest)
 	if r.GetName() == "" {
 		return nil, status.Error(codes.InvalidArgument, "name: an orchestration name is required")
 	}
-	if t := r.GetScheduledStartTimestamp(); t != nil && t.AsTime().After(time.Now()) {
-		return nil, status.Error(codes.Unimplemented, "scheduledStartTimestamp: starting an instance later is not supported yet")
-	}
 	input, err := jsonOf("input", r.GetInput())
 	if err != nil {
 		return nil, err
 	}
 	opts := []durable.StartOption{}
+	if t := r.GetScheduledStartTimestamp(); t != nil {
+		opts = append(opts, durable.StartAt(t.AsTime()))
+	}
 	if v := r.GetVersion().GetValue(); v != "" {
 		// No version, or an empty one (SDKs do not tell them apart): the default.
 		opts = append(opts, durable.WithVersion(v))
@@ -369,14 +369,14 @@ func (s *server) SignalEntity(ctx context.Context, r *pb.SignalEntityRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	if r.GetScheduledTime() != nil && r.GetScheduledTime().AsTime().After(time.Now()) {
-		return nil, status.Error(codes.Unimplemented, "scheduledTime: signalling an entity later is not supported yet")
-	}
 	input, err := jsonOf("input", r.GetInput())
 	if err != nil {
 		return nil, err
 	}
 	var opts []durable.SignalOption
+	if t := r.GetScheduledTime(); t != nil {
+		opts = append(opts, durable.SignalAt(t.AsTime()))
+	}
 	if key := r.GetRequestId(); key != "" {
 		opts = append(opts, durable.WithIdempotencyKey(key))
 	}

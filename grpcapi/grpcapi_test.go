@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/godurable/durable"
@@ -326,5 +327,41 @@ func TestAPIKey(t *testing.T) {
 		}
 		_, err = pb.NewTaskHubSidecarServiceClient(conn).GetInstance(cctx, &pb.GetInstanceRequest{InstanceId: "greet-1"})
 		wantCode(t, err, codes.Unauthenticated)
+	}
+}
+
+// A start and a signal with a scheduled time happen then, not at once.
+func TestScheduledStartAndSignal(t *testing.T) {
+	ctx := ctxFor(t)
+	at := time.Now().Add(300 * time.Millisecond)
+	if _, err := client.StartInstance(ctx, &pb.CreateInstanceRequest{InstanceId: "greet-later", Name: "Greet", Input: wrapperspb.String(`"later"`),
+		ScheduledStartTimestamp: timestamppb.New(at)}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := client.GetInstance(ctx, &pb.GetInstanceRequest{InstanceId: "greet-later"})
+	if err != nil || got.GetOrchestrationState().GetOrchestrationStatus() != pb.OrchestrationStatus_ORCHESTRATION_STATUS_PENDING {
+		t.Fatalf("before its time: %v %v", got, err)
+	}
+	done, err := client.WaitForInstanceCompletion(ctx, &pb.GetInstanceRequest{InstanceId: "greet-later", GetInputsAndOutputs: true})
+	if err != nil || done.GetOrchestrationState().GetOutput().GetValue() != `"Hello later"` {
+		t.Fatalf("after its time: %v %v", done, err)
+	}
+	if _, err := client.SignalEntity(ctx, &pb.SignalEntityRequest{InstanceId: "@counter@later", Name: "Add", Input: wrapperspb.String(`5`),
+		ScheduledTime: timestamppb.New(time.Now().Add(200 * time.Millisecond))}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		e, err := client.GetEntity(ctx, &pb.GetEntityRequest{InstanceId: "@counter@later", IncludeState: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.GetEntity().GetSerializedState().GetValue() == `{"N":5}` {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the scheduled signal never arrived: %v", e)
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 }
