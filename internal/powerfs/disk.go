@@ -22,6 +22,10 @@ type Options struct {
 	// IgnoreSync makes fsync report success without making anything durable. A test
 	// that expects synced data to survive a cut must fail on such a disk.
 	IgnoreSync bool
+	// StrictNames makes a name durable only with its directory's fsync, and a size set
+	// by truncate only with its file's, the strict reading of POSIX. Without it every
+	// fsync also commits every metadata change before it, as ext4 and XFS do.
+	StrictNames bool
 }
 
 // Disk is what a power-loss file system holds: for every file and directory, what a
@@ -54,6 +58,8 @@ type file struct {
 	syncedSize int64
 	synced     map[int64]*page
 	dirty      map[int64]struct{} // pages changed since the last sync
+	resized    bool               // truncated or allocated since the last sync,
+	sizeSet    int64              // to this size
 }
 
 type dir struct {
@@ -132,14 +138,22 @@ func (d *Disk) truncate(f *file, size int64) {
 			}
 		}
 	}
-	f.size = size
+	f.size, f.resized, f.sizeSet = size, true, size
 }
 
-// syncFile makes a file's contents and size durable (fsync, fdatasync, msync).
+// syncFile serves a file's fsync (fdatasync and msync too): its contents and size
+// become durable, and, unless names are strict, every metadata change before it.
 func (d *Disk) syncFile(f *file) {
 	if d.opts.IgnoreSync {
 		return
 	}
+	f.syncData()
+	if !d.opts.StrictNames {
+		d.commitMetadata()
+	}
+}
+
+func (f *file) syncData() {
 	for idx := range f.dirty {
 		if p := f.data[idx]; p != nil {
 			f.synced[idx] = p
@@ -148,16 +162,67 @@ func (d *Disk) syncFile(f *file) {
 		}
 	}
 	clear(f.dirty)
-	f.syncedSize = f.size
+	f.syncedSize, f.resized = f.size, false
 }
 
-// syncDir makes a directory's names durable: what it holds now is what a cut leaves.
-// The entries' own contents are not synced with it.
+// syncDir serves a directory's fsync: its names become durable (not the contents of
+// the files they name), and, unless names are strict, every metadata change before it.
 func (d *Disk) syncDir(x *dir) {
 	if d.opts.IgnoreSync {
 		return
 	}
-	x.synced = maps.Clone(x.entries)
+	if d.opts.StrictNames {
+		x.synced = maps.Clone(x.entries)
+		return
+	}
+	d.commitMetadata()
+}
+
+// commitMetadata does what a journaling file system's commit does: every name, and
+// every size set by truncate or fallocate, becomes durable as it stands. The data a
+// file holds does not, nor the size a write grew it to.
+func (d *Disk) commitMetadata() {
+	d.syncNames(func(f *file) {
+		if f.resized {
+			f.commitSize(f.sizeSet)
+		}
+	})
+}
+
+// syncNames makes every name reached from the root durable, and passes each file to
+// also.
+func (d *Disk) syncNames(also func(*file)) {
+	var walk func(*dir)
+	walk = func(x *dir) {
+		x.synced = maps.Clone(x.entries)
+		for _, e := range x.entries {
+			switch e := e.(type) {
+			case *file:
+				also(e)
+			case *dir:
+				walk(e)
+			}
+		}
+	}
+	walk(d.root)
+}
+
+// commitSize makes a size set by truncate durable: the synced pages past it go, and
+// the synced tail past it reads as zeros, as the truncate left it.
+func (f *file) commitSize(size int64) {
+	for idx := range f.synced {
+		if idx*pageSize >= size {
+			delete(f.synced, idx)
+		}
+	}
+	if in := size % pageSize; in != 0 {
+		if old := f.synced[size/pageSize]; old != nil {
+			np := new(page)
+			copy(np[:in], old[:in])
+			f.synced[size/pageSize] = np
+		}
+	}
+	f.syncedSize, f.resized = size, false
 }
 
 // cut drops everything not synced: each directory reached from the root through
@@ -193,21 +258,7 @@ func (d *Disk) cut() {
 }
 
 // syncAll makes everything durable, as a clean unmount writes everything back.
-func (d *Disk) syncAll() {
-	var walk func(*dir)
-	walk = func(x *dir) {
-		d.syncDir(x)
-		for _, e := range x.entries {
-			switch e := e.(type) {
-			case *file:
-				d.syncFile(e)
-			case *dir:
-				walk(e)
-			}
-		}
-	}
-	walk(d.root)
-}
+func (d *Disk) syncAll() { d.syncNames((*file).syncData) }
 
 // rename moves a name, within a directory or between two; each side is durable with
 // its own directory's sync.

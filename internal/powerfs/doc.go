@@ -11,17 +11,22 @@
 //
 // What a cut keeps, and what it drops:
 //
-//   - A file's contents and size are durable as of its last fsync, fdatasync or msync.
-//     Every write, truncate or mmap write-back after that is dropped, whole: there are
-//     no torn pages, and no part of an unsynced write survives.
-//   - A name (create, mkdir, unlink, rmdir, rename) is durable as of the last fsync of
-//     the directory that holds it, and only then; syncing a file does not sync its
-//     name. This is the strict reading of POSIX (ext4 and XFS are kinder: syncing a new
-//     file there usually commits its name too). A rename between two directories is
-//     two changes, each durable with its own directory's sync, so a cut may leave the
-//     file under both names or under neither.
-//   - What survives is what is reached from the root through durable names: a file
-//     synced in a directory whose entry in its parent was never synced is gone.
+//   - A file's contents, and the size its writes gave it, are durable as of its last
+//     fsync, fdatasync or msync. Every write or mmap write-back after that is dropped,
+//     whole: there are no torn pages, and no part of an unsynced write survives.
+//   - Metadata is journaled, as ext4 and XFS journal it: names (create, mkdir, unlink,
+//     rmdir, rename) and sizes set by truncate or fallocate become durable, all of
+//     them as they stand, with the next fsync of any file or directory. A file synced
+//     after it was created keeps its name; a sibling created before that sync keeps its
+//     name too, but not its unsynced data.
+//   - Options.StrictNames holds to the strict reading of POSIX instead: a name is
+//     durable only with its directory's fsync, a size set by truncate only with its
+//     file's. A rename between two directories is then two changes, so a cut may leave
+//     the file under both names or under neither. Badger does not survive this
+//     (docs/reliability.md).
+//   - What survives is what is reached from the root through durable names: under
+//     strict names, a file synced in a directory whose own name was never synced in
+//     its parent is gone.
 //   - A cut drops everything at once, as it stands when Cut is called, and the mount
 //     answers every later request with EIO, so that nothing the dying processes or the
 //     kernel still send reaches the disk.

@@ -41,9 +41,27 @@ var cutCases = []cutCase{
 			})
 		},
 		func(dir string) error { return want(dir, "a", "two") }},
-	{"created file without directory sync is gone, even synced",
-		func(dir string) error { return writeFile(dir, "a", "data", true, false, nil) },
-		func(dir string) error { return want(dir, "a", "") }},
+	{"created file synced keeps its name and its directory's",
+		func(dir string) error {
+			if err := os.MkdirAll(filepath.Join(dir, "x", "y"), 0o755); err != nil {
+				return err
+			}
+			return writeFile(filepath.Join(dir, "x", "y"), "a", "data", true, false, nil)
+		},
+		func(dir string) error { return want(filepath.Join(dir, "x", "y"), "a", "data") }},
+	{"a sync commits the names and truncates before it, not others' data",
+		func(dir string) error {
+			if err := os.WriteFile(filepath.Join(dir, "b"), []byte("b"), 0o644); err != nil {
+				return err
+			}
+			if err := writeFile(dir, "c", "0123456789", true, false, func(f *os.File) error { return f.Truncate(4) }); err != nil {
+				return err
+			}
+			return writeFile(dir, "a", "data", true, false, nil)
+		},
+		func(dir string) error {
+			return errors.Join(want(dir, "a", "data"), wantEmpty(dir, "b"), want(dir, "c", "0123"))
+		}},
 	{"created file with directory sync but no file sync is empty",
 		func(dir string) error { return writeFile(dir, "a", "data", false, true, nil) },
 		func(dir string) error { return wantEmpty(dir, "a") }},
@@ -79,14 +97,6 @@ var cutCases = []cutCase{
 			return os.Remove(filepath.Join(dir, "a"))
 		},
 		func(dir string) error { return want(dir, "a", "data") }},
-	{"file in an unsynced directory is gone",
-		func(dir string) error {
-			if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
-				return err
-			}
-			return writeFile(filepath.Join(dir, "sub"), "a", "data", true, true, nil)
-		},
-		func(dir string) error { return want(dir, "sub", "") }},
 	{"mmap write stays with msync and goes without",
 		func(dir string) error {
 			return writeFile(dir, "a", "........", true, true, func(f *os.File) error {
@@ -104,6 +114,39 @@ var cutCases = []cutCase{
 			})
 		},
 		func(dir string) error { return want(dir, "a", "sync....") }},
+}
+
+// Under strict names only a directory's sync makes its names durable.
+var strictCutCases = []cutCase{
+	{"created file without directory sync is gone, even synced",
+		func(dir string) error { return writeFile(dir, "a", "data", true, false, nil) },
+		func(dir string) error { return want(dir, "a", "") }},
+	{"file in an unsynced directory is gone",
+		func(dir string) error {
+			if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+				return err
+			}
+			return writeFile(filepath.Join(dir, "sub"), "a", "data", true, true, nil)
+		},
+		func(dir string) error { return want(dir, "sub", "") }},
+	{"unsynced truncate is undone by another file's sync",
+		func(dir string) error {
+			if err := writeFile(dir, "c", "0123456789", true, true, func(f *os.File) error { return f.Truncate(4) }); err != nil {
+				return err
+			}
+			return writeFile(dir, "a", "data", true, true, nil)
+		},
+		func(dir string) error { return want(dir, "c", "0123456789") }},
+}
+
+func TestCutStrictNames(t *testing.T) {
+	for _, c := range strictCutCases {
+		t.Run(c.name, func(t *testing.T) {
+			if err := runCase(t, powerfs.Options{StrictNames: true}, c); err != nil {
+				t.Error(err)
+			}
+		})
+	}
 }
 
 func TestCut(t *testing.T) {
