@@ -52,16 +52,14 @@ func checkFiles(dir string, opts badger.Options) error {
 			if id, ok := table.ParseFileID(name); ok {
 				tables = append(tables, id)
 			}
-		case strings.HasSuffix(name, ".vlog"):
-			empty, err := removeEmptyValueLog(filepath.Join(dir, name))
+		case strings.HasSuffix(name, ".vlog") || strings.HasSuffix(name, ".mem"):
+			empty, err := removeEmptyLog(filepath.Join(dir, name))
 			if err != nil {
 				return fmt.Errorf("badgerjournal: %w", err)
 			}
 			if !empty {
 				logs++
 			}
-		case strings.HasSuffix(name, ".mem"):
-			logs++
 		}
 	}
 	if !manifest {
@@ -93,11 +91,13 @@ func checkFiles(dir string, opts badger.Options) error {
 	return nil
 }
 
-// removeEmptyValueLog removes the value log at path if it is empty, and says whether it
-// was. A process killed while Badger rotated its value log leaves the new file created
-// and not yet given its header; Badger then refuses to open the directory ("Open
-// existing file ... Create a new file"), although the file never held anything.
-func removeEmptyValueLog(path string) (bool, error) {
+// removeEmptyLog removes the log at path (a value log or a memtable's write-ahead log)
+// if it is empty, and says whether it was. Badger creates a log, then sizes it: a
+// process killed in between, or a power cut that kept the new name and not its size,
+// leaves an empty file, and Badger then refuses to open the directory ("Open existing
+// file ... Create a new file", "while opening fid: N err: Create a new file"), although
+// the file never held anything.
+func removeEmptyLog(path string) (bool, error) {
 	info, err := os.Stat(path)
 	if err != nil || info.Size() != 0 {
 		return false, err

@@ -252,10 +252,10 @@ func TestCompactionLeftoversAreNotDamage(t *testing.T) {
 	}
 }
 
-// TestEmptyValueLogOpens: a kill while Badger rotates its value log leaves the next
-// log created and empty, which Badger alone refuses to open. The journal opens, with
-// everything it held.
-func TestEmptyValueLogOpens(t *testing.T) {
+// TestEmptyLogsOpen: a kill while Badger rotates its value log or a memtable leaves
+// the next log created and empty, which Badger alone refuses to open. The journal
+// opens, with everything it held.
+func TestEmptyLogsOpen(t *testing.T) {
 	dir := t.TempDir()
 	filled(t, dir, 2, 50)
 	logs := files(t, dir, ".vlog")
@@ -266,8 +266,10 @@ func TestEmptyValueLogOpens(t *testing.T) {
 	if _, err := fmt.Sscanf(filepath.Base(logs[len(logs)-1]), "%06d.vlog", &last); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%06d.vlog", last+1)), nil, 0o644); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{fmt.Sprintf("%06d.vlog", last+1), fmt.Sprintf("%05d.mem", 90)} {
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	j, err := badgerjournal.Open(badgerjournal.Config{Dir: dir, Logger: testLogger(t)})
 	if err != nil {
