@@ -315,7 +315,7 @@ func TestSDKOrchestrationsSurviveAKill(t *testing.T) {
 				return nil, err
 			}
 			total += n
-			if err := oc.CreateTimer(20 * time.Millisecond).Await(nil); err != nil {
+			if err := oc.CreateTimer(100 * time.Millisecond).Await(nil); err != nil {
 				return nil, err
 			}
 		}
@@ -332,56 +332,12 @@ func TestSDKOrchestrationsSurviveAKill(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	// A fan-out wider than the worker takes at once: 300 SDK activities, all awaited.
-	if err := r.AddActivityN("Square", func(ac task.ActivityContext) (any, error) {
-		var n int
-		err := ac.GetInput(&n)
-		return n * n, err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.AddOrchestratorN("SdkFanOut", func(oc *task.OrchestrationContext) (any, error) {
-		var n int
-		if err := oc.GetInput(&n); err != nil {
-			return nil, err
-		}
-		tasks := make([]task.Task, n)
-		for i := range tasks {
-			tasks[i] = oc.CallActivity("Square", task.WithActivityInput(i))
-		}
-		sum := 0
-		for _, t := range tasks {
-			var sq int
-			if err := t.Await(&sq); err != nil {
-				return nil, err
-			}
-			sum += sq
-		}
-		return sum, nil
-	}); err != nil {
-		t.Fatal(err)
-	}
 	wctx, stopWorker := context.WithCancel(ctx)
 	defer stopWorker()
 	if err := c.StartWorkItemListener(wctx, r); err != nil {
 		t.Fatal(err)
 	}
 
-	t.Run("an SDK orchestration fans out to 300 SDK activities", func(t *testing.T) {
-		const n = 300
-		id, err := c.ScheduleNewOrchestration(ctx, "SdkFanOut", api.WithInput(n))
-		if err != nil {
-			t.Fatal(err)
-		}
-		md, err := c.WaitForOrchestrationCompletion(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := fmt.Sprint((n - 1) * n * (2*n - 1) / 6)
-		if md.RuntimeStatus != api.RUNTIME_STATUS_COMPLETED || md.SerializedOutput != want {
-			t.Fatalf("SdkFanOut ended %v with %s (%v), want %s", md.RuntimeStatus, md.SerializedOutput, md.FailureDetails, want)
-		}
-	})
 	const n = 20
 	for i := range n {
 		if _, err := c.ScheduleNewOrchestration(ctx, "Steps", api.WithInstanceID(api.InstanceID(fmt.Sprint("steps-", i)))); err != nil {
@@ -394,7 +350,9 @@ func TestSDKOrchestrationsSurviveAKill(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if md.RuntimeStatus == api.RUNTIME_STATUS_RUNNING && md.LastUpdatedAt.After(md.CreatedAt) {
+		// Under way: past its start (or, on a fast machine, already done; the others
+		// started after it are then under way).
+		if md.RuntimeStatus == api.RUNTIME_STATUS_RUNNING && md.LastUpdatedAt.After(md.CreatedAt) || md.IsComplete() {
 			break
 		}
 		time.Sleep(5 * time.Millisecond)
