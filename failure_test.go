@@ -15,7 +15,7 @@ import (
 // insufficientFunds declares the type its failures are recorded with.
 type insufficientFunds struct{ short int }
 
-func (e insufficientFunds) Error() string     { return fmt.Sprintf("%d short", e.short) }
+func (e insufficientFunds) Error() string   { return fmt.Sprintf("%d short", e.short) }
 func (insufficientFunds) ErrorType() string { return "InsufficientFunds" }
 
 func init() {

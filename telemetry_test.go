@@ -187,4 +187,3 @@ func keys[V any](m map[string]V) []string {
 	}
 	return out
 }
-
