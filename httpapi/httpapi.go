@@ -98,7 +98,7 @@ func New(c *durable.Client, opts Options) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, errorf(http.StatusNotFound, "NotFound", "no endpoint %s %s", r.Method, r.URL.Path))
 	})
-	return a.recoverPanics(a.authenticate(canonicalOnly(a, mux)))
+	return a.recoverPanics(RequireKey(a.key, canonicalOnly(a, mux)))
 }
 
 // canonicalOnly answers 404 to paths with empty, "." or ".." segments. ServeMux would
@@ -119,21 +119,26 @@ func canonicalOnly(a *api, next http.Handler) http.Handler {
 	})
 }
 
-// authenticate runs before routing, so that without the key nothing, not even which
-// routes exist, can be learned.
-func (a *api) authenticate(next http.Handler) http.Handler {
-	if a.key == "" {
+// RequireKey answers 401 to requests that do not present key as ?code=KEY or in the
+// x-functions-key header, and passes the others to next; an empty key lets everything
+// through. The API runs it before routing, so that without the key nothing, not even
+// which routes exist, can be learned; a service puts it before routes of its own that
+// the same key guards (durable serve's /metrics). The comparison takes the same time
+// whatever the key presented.
+func RequireKey(key string, next http.Handler) http.Handler {
+	if key == "" {
 		return next
 	}
-	key := []byte(a.key)
+	want := []byte(key)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got := r.Header.Get("x-functions-key")
 		if got == "" {
 			got = r.URL.Query().Get("code")
 		}
-		if subtle.ConstantTimeCompare([]byte(got), key) != 1 {
-			a.fail(w, r, errorf(http.StatusUnauthorized, "Unauthorized",
+		if subtle.ConstantTimeCompare([]byte(got), want) != 1 {
+			status, body := describe(errorf(http.StatusUnauthorized, "Unauthorized",
 				"missing or wrong API key: pass it as ?code=KEY or in the x-functions-key header"))
+			writeJSON(w, status, body)
 			return
 		}
 		next.ServeHTTP(w, r)

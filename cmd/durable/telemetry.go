@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
@@ -21,6 +20,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.21.0"
 
 	"github.com/godurable/durable"
+	"github.com/godurable/durable/httpapi"
 )
 
 // telemetry is what serve records: metrics always (scraped at /metrics), traces when
@@ -129,25 +129,5 @@ func (t *telemetry) mount(mux *http.ServeMux, c *durable.Client, key string) {
 		}
 		fmt.Fprintln(w, "ok")
 	})
-	mux.Handle("GET /metrics", requireKey(key, t.metrics))
-}
-
-// requireKey refuses requests without key (?code= or the x-functions-key header), as
-// the API does.
-func requireKey(key string, next http.Handler) http.Handler {
-	if key == "" {
-		return next
-	}
-	want := []byte(key)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got := r.Header.Get("x-functions-key")
-		if got == "" {
-			got = r.URL.Query().Get("code")
-		}
-		if subtle.ConstantTimeCompare([]byte(got), want) != 1 {
-			http.Error(w, "missing or wrong API key: pass it as ?code=KEY or in the x-functions-key header", http.StatusUnauthorized)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+	mux.Handle("GET /metrics", httpapi.RequireKey(key, t.metrics))
 }

@@ -25,10 +25,7 @@ func (t *turn) scheduled() bool {
 
 // schedule records a start for m.StartAt.
 func (t *turn) schedule(r request, m *wire.Start) {
-	at := m.StartAt
-	later := *m
-	later.StartAt = later.StartAt.UTC()
-	payload, err := msgpack.Marshal(&later)
+	payload, err := msgpack.Marshal(m) // its StartAt is replaced by the time it fires
 	if err != nil {
 		t.fail(r, wire.CodeInvalid, "cannot record the start: %v", err)
 		return
@@ -49,7 +46,7 @@ func (t *turn) schedule(r request, m *wire.Start) {
 	t.batch.SetInput = nonNil(m.Input)
 	t.batch.SetOutput = []byte{}
 	t.batch.ArmTimers = append(t.batch.ArmTimers, persistence.Timer{
-		InstanceID: t.a.id, ExecutionID: m.ExecutionID, ID: scheduledStartTimer, FireAt: at, Payload: payload,
+		InstanceID: t.a.id, ExecutionID: m.ExecutionID, ID: scheduledStartTimer, FireAt: m.StartAt, Payload: payload,
 	})
 	t.rowOnly = true
 	t.ok(r)

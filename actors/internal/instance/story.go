@@ -14,12 +14,15 @@ import (
 // ended is also a span. Turns that change none of these (most of them) do nothing, and
 // nothing is built for a logger that would drop the record.
 func (a *instance) tell(before, after *persistence.Instance, pt *pendingTurn) {
+	fresh := before == nil || pt.batch.ResetHistory
+	if after == nil || !fresh && before.Status == after.Status {
+		return // most turns: the instance goes on as it was
+	}
 	log, tel := a.h.Log, a.h.Tel
 	logging := log.Enabled(context.Background(), slog.LevelInfo)
-	if after == nil || !logging && tel == nil {
+	if !logging && tel == nil {
 		return
 	}
-	fresh := before == nil || pt.batch.ResetHistory
 	var was history.RuntimeStatus
 	if before != nil {
 		was = before.Status
